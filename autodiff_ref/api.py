@@ -1,0 +1,136 @@
+"""The user-facing transforms: `grad`, `vjp` and `record` (the tape behind both, used by per-op reports)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autodiff_ref.tensor import AutodiffError, Node, Tape, Tensor, backward, source_location
+
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _argument_name(f: Callable[..., Any], index: int) -> str:
+    try:
+        names = [p.name for p in inspect.signature(f).parameters.values()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        names = []
+    return f"argument {index} ({names[index]!r})" if index < len(names) else f"argument {index}"
+
+
+def _is_mp_real(element: Any) -> bool:
+    from mpmath.ctx_mp_python import _mpf
+
+    return isinstance(element, _mpf)
+
+
+def as_differentiable(value: Any, what: str) -> np.ndarray:
+    """Check that `value` can be differentiated; return it as an array without changing any number in it."""
+    if isinstance(value, Tensor):
+        raise AutodiffError(f"{what} is already a traced Tensor: nested differentiation is not supported")
+    if isinstance(value, float | np.floating) and not isinstance(value, np.float16):
+        return np.asarray(value)
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{what}: expected a float64 or float32 numpy array (or an object array of mpmath "
+                        f"numbers), got {type(value).__name__}")
+    if value.dtype in FLOAT_DTYPES:
+        return value
+    if value.dtype == object:
+        bad = next((e for e in value.flat if not _is_mp_real(e)), None)
+        if bad is None:
+            return value
+        raise TypeError(f"{what}: object arrays must hold real mpmath numbers, found {type(bad).__name__}")
+    raise TypeError(f"{what}: expected a float64 or float32 array (or an object array of mpmath numbers), "
+                    f"got dtype {value.dtype}; convert integer or other inputs explicitly")
+
+
+class Recording:
+    """One traced call: the tape, the traced leaves and the output, with a reverse pass on demand."""
+
+    def __init__(self, tape: Tape, leaves: Sequence[Node], output: Any) -> None:
+        self.tape, self.leaves = tape, tuple(leaves)
+        if isinstance(output, Tensor) and output.tape is not tape:
+            raise AutodiffError("f returned a Tensor from another trace")
+        if isinstance(output, list | tuple | dict):
+            raise TypeError(f"f must return one array, got {type(output).__name__}")
+        self.output = output
+        self.value = output.value if isinstance(output, Tensor) else np.asarray(output)
+
+    @property
+    def nodes(self) -> list[Node]:
+        return self.tape.nodes
+
+    def backward(self, cotangent: Any) -> tuple[np.ndarray, ...]:
+        """Gradient of <cotangent, f> with respect to each traced argument, as plain arrays."""
+        cotangent = np.asarray(cotangent)
+        if cotangent.shape != self.value.shape:
+            raise ValueError(f"cotangent has shape {cotangent.shape}, expected the output's shape {self.value.shape}")
+        if not isinstance(self.output, Tensor):  # f does not depend on its traced arguments
+            return tuple(_finalize(None, leaf.value) for leaf in self.leaves)
+        grads = backward(self.output.node, cotangent, self.leaves)
+        return tuple(_finalize(g, leaf.value) for g, leaf in zip(grads, self.leaves, strict=True))
+
+
+def _finalize(g: Any, like: np.ndarray) -> np.ndarray:
+    """A fresh array of the argument's shape and kind; object gradients hold the argument's mpmath type."""
+    if g is None:
+        g = np.zeros(like.shape, dtype=like.dtype if like.dtype != object else float)
+    g = np.array(g, dtype=like.dtype if like.dtype != object else object, copy=True)
+    if like.dtype == object and like.size:
+        mpf = type(like.flat[0])
+        g = np.array([e if isinstance(e, mpf) else mpf(e) for e in g.flat], dtype=object).reshape(like.shape)
+    return g
+
+
+def record(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int] = (0,),
+           kwargs: dict[str, Any] | None = None) -> Recording:
+    """Run `f(*args, **kwargs)` with the arguments at `argnums` traced; return the recording."""
+    args = list(args)
+    for i in argnums:
+        if not -len(args) <= i < len(args):
+            raise ValueError(f"argnums: {i} is out of range for {len(args)} positional arguments")
+    tape = Tape()
+    location = source_location()
+    leaves = []
+    for i in argnums:
+        value = as_differentiable(args[i], f"{_argument_name(f, i)} of {getattr(f, '__name__', 'f')}")
+        args[i] = tape.leaf(value, location)
+        leaves.append(args[i].node)
+    return Recording(tape, leaves, f(*args, **(kwargs or {})))
+
+
+def _argnums_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
+    if isinstance(argnums, int | np.integer):
+        return (int(argnums),)
+    if isinstance(argnums, tuple | list) and argnums and all(isinstance(a, int | np.integer) for a in argnums):
+        return tuple(int(a) for a in argnums)
+    raise TypeError(f"argnums: expected an int or a non-empty tuple of ints, got {argnums!r}")
+
+
+def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
+    """The gradient of scalar-valued `f`: one array for an int `argnums`, a tuple for a tuple."""
+    positions = _argnums_tuple(argnums)
+
+    @functools.wraps(f)
+    def grad_f(*args: Any, **kwargs: Any) -> Any:
+        recording = record(f, args, positions, kwargs)
+        if recording.value.size != 1:
+            raise ValueError(f"grad requires a scalar-valued function; {getattr(f, '__name__', 'f')} returned "
+                             f"shape {recording.value.shape} (use autodiff_ref.vjp for array outputs)")
+        from autodiff_ref.primitives import ones_like
+
+        grads = recording.backward(ones_like(recording.value))
+        return grads[0] if isinstance(argnums, int | np.integer) else grads
+
+    return grad_f
+
+
+def vjp(f: Callable[..., Any], *args: Any) -> tuple[np.ndarray, Callable[[Any], tuple[np.ndarray, ...]]]:
+    """`(f(*args), vjp_fn)` where `vjp_fn(cotangent)` returns one gradient array per argument."""
+    recording = record(f, args, tuple(range(len(args))))
+    return np.array(recording.value, copy=True), recording.backward

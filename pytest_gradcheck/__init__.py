@@ -1,0 +1,1 @@
+"""pytest-gradcheck: check reverse-mode gradients against high-precision central differences."""
