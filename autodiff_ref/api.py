@@ -33,7 +33,7 @@ def as_differentiable(value: Any, what: str) -> np.ndarray:
     """Check that `value` can be differentiated; return it as an array without changing any number in it."""
     if isinstance(value, Tensor):
         raise AutodiffError(f"{what} is already a traced Tensor: nested differentiation is not supported")
-    if isinstance(value, float | np.floating) and not isinstance(value, np.float16):
+    if isinstance(value, float | np.float32):  # np.float64 is a float; float16 and longdouble are refused below
         return np.asarray(value)
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{what}: expected a float64 or float32 numpy array (or an object array of mpmath "
@@ -41,10 +41,10 @@ def as_differentiable(value: Any, what: str) -> np.ndarray:
     if value.dtype in FLOAT_DTYPES:
         return value
     if value.dtype == object:
-        bad = next((e for e in value.flat if not _is_mp_real(e)), None)
-        if bad is None:
+        bad = [e for e in value.flat if not _is_mp_real(e)]  # not next(..., None): a None element is bad too
+        if not bad:
             return value
-        raise TypeError(f"{what}: object arrays must hold real mpmath numbers, found {type(bad).__name__}")
+        raise TypeError(f"{what}: object arrays must hold real mpmath numbers, found {type(bad[0]).__name__}")
     raise TypeError(f"{what}: expected a float64 or float32 array (or an object array of mpmath numbers), "
                     f"got dtype {value.dtype}; convert integer or other inputs explicitly")
 
@@ -94,6 +94,8 @@ def record(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int] = 
     for i in argnums:
         if not -len(args) <= i < len(args):
             raise ValueError(f"argnums: {i} is out of range for {len(args)} positional arguments")
+    if len({i % len(args) for i in argnums}) != len(argnums):
+        raise ValueError(f"argnums: {tuple(argnums)} names an argument twice")
     tape = Tape()
     location = source_location()
     leaves = []

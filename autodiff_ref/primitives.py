@@ -26,7 +26,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum `g` over the axes that broadcasting added or stretched, so it has `shape`."""
     g = np.asarray(g)
     while g.ndim > len(shape):
-        g = g.sum(axis=0)
+        g = np.asarray(g.sum(axis=0))  # an object array's full sum is a bare mpf, not a 0-d array
     for axis, size in enumerate(shape):
         if size == 1 and g.shape[axis] != 1:
             g = g.sum(axis=axis, keepdims=True)
@@ -112,6 +112,8 @@ def vjp_power_base(ans: Any, x: Any, y: Any) -> Any:
 def vjp_power_exponent(ans: Any, x: Any, y: Any) -> Any:
     x = np.asarray(x)
     positive_x = np.where(x > 0, x, ones_like(x))
+    # log in the result's kind: a constant float base must not make log(x) float64 (float32 or mpmath results)
+    positive_x = positive_x * ones_like(ans) if ans.dtype == object else positive_x.astype(ans.dtype)
     return lambda g: np.where(x > 0, g * ans * np.log(positive_x), 0)
 
 

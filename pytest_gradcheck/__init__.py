@@ -1,1 +1,26 @@
-"""pytest-gradcheck: check reverse-mode gradients against high-precision central differences."""
+"""pytest-gradcheck: check reverse-mode gradients against high-precision central differences.
+
+Names are imported lazily, so that loading the pytest plugin (which imports this package) costs nothing
+until a gradient check runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "check_grad": "pytest_gradcheck.check",
+    "GradcheckUsageError": "pytest_gradcheck.inputs",
+    "GradcheckError": "pytest_gradcheck.result",
+    "GradcheckResult": "pytest_gradcheck.result",
+    "Kink": "pytest_gradcheck.result",
+    "Mismatch": "pytest_gradcheck.result",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'pytest_gradcheck' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

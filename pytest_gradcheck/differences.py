@@ -1,0 +1,457 @@
+"""Directional derivatives by central differences, each with an honest error estimate.
+
+The caller builds ``phi(t) = f(x + t*u)`` flattened: each call returns a 1-D array (object array of
+``ctx.mpf`` at high precision, float64 otherwise), so one set of evaluations gives the whole directional
+derivative ``J u``. Every estimate and error estimate is an array, elementwise over the outputs of ``phi``.
+
+``scale`` (positive) is the length in ``t`` over which ``phi`` changes appreciably; every step is a multiple
+of it. For a direction with ``max|u_i| ~ 1`` pass ``max(1, max|x_i|)``: below 1 the steps would be too
+small for round-off, and a float64 buffer on ``x`` (see `hp_consistency`) is only visible at steps that are
+a fraction of ``|x|``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "Consistency", "Derivative", "SubgradientPosition", "ecnoise", "float64_derivative", "hp_consistency",
+    "hp_derivative", "hp_steps", "richardson", "richardson_derivative", "subgradient_position",
+]
+
+Phi = Callable[[Any], np.ndarray]
+
+NOISE_ULPS = 1000  # hp: one evaluation is assumed correct to ~1000 ulps of its magnitude (many roundings)
+KINK_WEIGHT = 16  # |phi(h)+phi(-h)-4phi(h/2)-4phi(-h/2)+6phi(0)|: its coefficients' sum, the noise multiplier
+ONE_SIDED_WEIGHT = 8  # |4phi(h/2) - 3phi(0) - phi(h)|: the one-sided Richardson value's noise multiplier
+RETRY_STEPS = 3  # hp: steps from (NOISE_ULPS eps)^(1/3) down to eps^(1/2), geometric: see hp_steps
+STEADY = 0.1  # hp: a kink's measure agrees across steps to O(h); noise's agrees within 10% with chance ~3%
+F64_EPS = float(np.finfo(np.float64).eps)
+NOISE_SPACING = 1e-6  # ECnoise spacing: 3rd..6th differences of a smooth f fall below round-off (~1e-16)
+NOISE_POINTS = 7  # ECnoise table of 7 points per side, as recommended by More & Wild (2011)
+NOISE_BOUND = 3.0  # float64: one evaluation's error is bounded by 3 standard deviations of its noise
+THIRD_STEPS = (2e-2, 2e-3, 2e-4)  # f''' ladder: large enough for f''' h^3 >> noise, small for f^(5) h^2 << f'''
+THIRD_AGREEMENT = 0.5  # f''' estimates within 50% (h* moves by under 15%, the cube root) are settled
+STEP_RANGE = (1e3 * F64_EPS, 1e-2)  # float64 steps: x + t u moves >= 1000 ulps; no larger than f''' was seen
+KINK_RETRY = 1e-2  # float64: a kink signature is re-examined at a 100x smaller step before it is believed
+MODEL_SLACK = 10.0  # float64: estimates at h and 2h disagreeing by 10x their bounds -> "not_converged"
+MODERATE_STEPS = (1e-3, 1e-5)  # hp_consistency: steps float64 resolves (1e-16 << 1e-5), largest first
+MODERATE_LEVELS = 4  # hp_consistency: D(H) .. D(H/8); truncation O(H^8) ~ 1e-24 at H = 1e-3
+MODERATE_REL = 1e-6  # the moderate table must resolve the derivative to a millionth to compare at all
+CONSISTENCY_SAFETY = 10.0  # discrepancy beyond 10x the two error estimates together: inconsistent
+
+
+class Derivative(NamedTuple):
+    """A directional derivative J u with its error estimate, elementwise over the outputs of phi.
+
+    For "ok" components |value - true| <= error (measured coverage >= 99%). For "nondifferentiable" ones
+    value is the midpoint of `left` and `right` (not a derivative) and error is theirs, `side_error`.
+    `status` is "not_converged" if any component is, else "nondifferentiable" if any is, else "ok";
+    `component_status` has it per component. `steps`/`estimates`: every central difference computed, in the
+    order computed (for plots of estimate vs step). `noise` bounds one evaluation's error (hp: assumed
+    NOISE_ULPS ulps) or is its measured standard deviation (float64, ECnoise). `step`: the step used per
+    component. `left`/`right`/`side_error`: one-sided derivatives and their error (None if not computed).
+    """
+
+    value: np.ndarray
+    error: np.ndarray
+    status: str
+    steps: tuple[Any, ...]
+    estimates: tuple[np.ndarray, ...]
+    left: np.ndarray | None
+    right: np.ndarray | None
+    evaluations: int
+    mode: str
+    noise: np.ndarray
+    side_error: np.ndarray | None
+    step: np.ndarray
+    component_status: np.ndarray
+
+
+class Stencil(NamedTuple):
+    """Differences from phi at 0, +-h, +-h/2: central, one-sided, and the kink measure."""
+
+    h: Any
+    d_big: np.ndarray  # (phi(h) - phi(-h)) / 2h
+    d_small: np.ndarray  # (phi(h/2) - phi(-h/2)) / h
+    left: np.ndarray  # one-sided Richardson 2 L(h/2) - L(h): O(h^2) truncation
+    right: np.ndarray
+    side_change: np.ndarray  # how much the one-sided differences moved from h to h/2: bounds their error
+    kink: np.ndarray  # h (2 s(h/2) - s(h)) for s the second difference over h: ~0 smooth, ~h*jump at a kink
+    magnitude: np.ndarray  # max |phi| over the stencil
+
+
+def stencil(phi: Phi, f0: np.ndarray, h: Any) -> Stencil:
+    """Evaluate phi at +-h, +-h/2 (4 evaluations) and form the differences."""
+    fp, fm, fp2, fm2 = (np.asarray(phi(t)) for t in (h, -h, h / 2, -h / 2))
+    r_big, r_small, l_big, l_small = (fp - f0) / h, (fp2 - f0) * 2 / h, (f0 - fm) / h, (f0 - fm2) * 2 / h
+    side_change = np.maximum(np.abs(r_big - r_small), np.abs(l_big - l_small))
+    magnitude = np.max(np.abs(np.stack([f0, fp, fm, fp2, fm2])), axis=0)
+    kink = fp + fm - 4 * (fp2 + fm2) + 6 * f0
+    return Stencil(h, (fp - fm) / (2 * h), (fp2 - fm2) / h, 2 * l_small - l_big, 2 * r_small - r_big,
+                   side_change, kink, magnitude)
+
+
+class _Attempt(NamedTuple):
+    stencil: Stencil
+    value: np.ndarray
+    error: np.ndarray
+    kinked: np.ndarray
+    converged: np.ndarray
+    bound: np.ndarray  # bound on one evaluation's error
+
+
+def richardson(estimates: list[np.ndarray]) -> tuple[Any, Any, np.ndarray]:
+    """Extrapolate central differences at h, h/2, h/4, ... (errors in h^2, h^4, ...).
+
+    Returns the value, a conservative error estimate (its change along the last row plus the last
+    diagonal of the table), and the weights w with value = sum w_k estimates_k (for round-off bounds).
+    """
+    table: list[list[Any]] = [[e] for e in estimates]
+    weights: list[list[np.ndarray]] = [[row] for row in np.eye(len(estimates))]
+    for i in range(1, len(estimates)):
+        for j in range(1, i + 1):
+            for rows in (table, weights):
+                rows[i].append(rows[i][j - 1] + (rows[i][j - 1] - rows[i - 1][j - 1]) / (4**j - 1))
+    value = table[-1][-1]
+    if len(estimates) == 1:
+        return value, 0 * value, weights[-1][-1]
+    return value, np.abs(value - table[-1][-2]) + np.abs(value - table[-2][-1]), weights[-1][-1]
+
+
+def _check_scale(scale: Any) -> None:
+    if not (float(scale) > 0 and math.isfinite(float(scale))):
+        raise ValueError(f"scale: expected a positive finite step length, got {scale!r}")
+
+
+def _start(phi: Phi, zero: Any, phi0: Any) -> tuple[np.ndarray, int]:
+    return (np.asarray(phi(zero)), 1) if phi0 is None else (np.asarray(phi0), 0)
+
+
+FIELDS = ("value", "error", "stencil.left", "stencil.right", "bound", "stencil.h")
+
+
+def _assemble(attempts: list[_Attempt], broken: np.ndarray, fallback: Any, mode: str, evaluations: int,
+              steps: list, estimates: list) -> Derivative:
+    """Per component the first attempt that resolved it (no kink, converged); unresolved ones take
+    attempt `fallback` and are "nondifferentiable" where `broken` (a confirmed kink), else "not_converged"."""
+    resolved = np.stack([a.converged & ~a.kinked for a in attempts])
+    chosen = np.where(resolved.any(axis=0), resolved.argmax(axis=0), fallback)
+    cols = np.arange(chosen.size)
+
+    def pick(field: Callable[[_Attempt], Any]) -> np.ndarray:
+        return np.stack([np.broadcast_to(field(a), chosen.shape) for a in attempts])[chosen, cols]
+
+    value, error, left, right, bound, step = (pick(attrgetter(name)) for name in FIELDS)
+    side_error = pick(_side_error)
+    status = np.where(resolved.any(axis=0), "ok", np.where(broken, "nondifferentiable", "not_converged"))
+    nondiff = status == "nondifferentiable"
+    value, error = np.where(nondiff, (left + right) / 2, value), np.where(nondiff, side_error, error)
+    overall = next((s for s in ("not_converged", "nondifferentiable") if (status == s).any()), "ok")
+    return Derivative(value, error, overall, tuple(steps), tuple(estimates), left, right, evaluations, mode,
+                      bound, side_error, step, status)
+
+
+def _side_error(a: _Attempt) -> np.ndarray:
+    return a.stencil.side_change + ONE_SIDED_WEIGHT * a.bound / a.stencil.h
+
+
+def hp_steps(ctx: Any, scale: Any) -> list[Any]:
+    """Steps tried at high precision, largest first.
+
+    The first, scale (NOISE_ULPS eps)^(1/3), balances the h^2 truncation that the error estimate sees
+    against the round-off NOISE_ULPS eps / h of the extrapolated value (both ~eps^(2/3): 1e-25 at 40 digits).
+    Retries go down to scale eps^(1/2), where round-off still leaves half the digits for one-sided
+    derivatives: a kink signature that vanishes on the way was a kink near, but not at, the point.
+    """
+    first, last = ctx.cbrt(NOISE_ULPS * ctx.eps), ctx.sqrt(ctx.eps)
+    ratio = (last / first) ** (ctx.mpf(1) / (RETRY_STEPS - 1))
+    # An irrational factor (0.707): a short binary step (first is 5 * 2^-44 at 40 digits) keeps the
+    # rounding errors of x + t u and beyond linear in t, where they pass for a derivative, not for noise.
+    generic = ctx.sqrt(2) / 2
+    return [ctx.mpf(scale) * generic * first * ratio**k for k in range(RETRY_STEPS)]
+
+
+def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None) -> _Attempt:
+    bound = NOISE_ULPS * ctx.eps * st.magnitude if bound is None else bound
+    value, change, weights = richardson([st.d_big, st.d_small])
+    roundoff = bound * (abs(weights[0]) / st.h + abs(weights[1]) * 2 / st.h)
+    # Asymptotic regime: the estimates agree to a quarter of the working digits (10 at 40 digits), or
+    # their disagreement is round-off.
+    converged = change <= _quarter(ctx) * (np.abs(value) + st.magnitude / scale) + roundoff
+    return _Attempt(st, value, change + roundoff, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
+
+
+def _steady(series: np.ndarray) -> np.ndarray:
+    return np.all(np.abs(series - series[-1]) <= STEADY * np.abs(series[-1]), axis=0)
+
+
+def _hp_confirm(attempts: list[_Attempt], ctx: Any, scale: Any) -> tuple[list[_Attempt], np.ndarray, np.ndarray]:
+    """Tell kinks from noise above NOISE_ULPS, for components no step resolved.
+
+    A kink at the point gives the same slope jump (kink measure / h) at every step, a jump the same
+    phi(h) - phi(-h); noise does not, but quantised round-off can repeat itself, so a jump must also
+    exceed `_quarter` |phi|. A kink closer than the smallest step but not at the point is steady down to some
+    step: the deepest such step gives the one-sided derivatives. Unresolved components with no steady
+    signature get the first step re-analysed (appended) with the noise measured at every step by the
+    kink measure and by h |D(h) - D(h/2)| (a bound, up to the chance that all six are small), if that
+    noise is below `_quarter` |phi|; else they stay unresolved. Returns the attempts, the confirmed mask
+    and the fallback step per component.
+    """
+    kinks = np.stack([a.stencil.kink for a in attempts])
+    slopes = np.stack([a.stencil.kink / a.stencil.h for a in attempts])
+    across = np.stack([a.stencil.d_big * a.stencil.h for a in attempts])  # (phi(h) - phi(-h)) / 2
+    ceiling = _quarter(ctx) * np.max(np.stack([a.stencil.magnitude for a in attempts]), axis=0)
+    confirmed, fallback = np.zeros(kinks.shape[1], dtype=bool), np.full(kinks.shape[1], len(attempts) - 1)
+    for m in range(2, len(attempts) + 1):
+        kink = np.all([a.kinked for a in attempts[:m]], axis=0) & _steady(slopes[:m])
+        confirmed, fallback = confirmed | kink, np.where(kink, m - 1, fallback)
+    jump = _steady(across) & (np.abs(across[-1]) > ceiling)  # seen at every step
+    confirmed, fallback = confirmed | jump, np.where(jump, len(attempts) - 1, fallback)
+    resolved = np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0)
+    if resolved.all():
+        return attempts, confirmed, fallback
+    odd = np.stack([np.abs(a.stencil.d_big - a.stencil.d_small) * a.stencil.h for a in attempts])
+    measured = np.maximum(attempts[0].bound, np.max(np.maximum(np.abs(kinks), odd), axis=0))
+    redo = _hp_attempt(attempts[0].stencil, ctx, scale, measured)
+    redo = redo._replace(converged=redo.converged & ~resolved & ~confirmed & (measured <= ceiling))
+    return [*attempts, redo], confirmed, fallback
+
+
+def _quarter(ctx: Any) -> Any:
+    """eps^(1/4), a quarter of the working digits (1e-10 at 40 digits): the line between round-off and
+    signal for agreement between estimates, and for noise relative to |phi| (cancellation beyond
+    eps^(-3/4), 1e30 at 40 digits, is no longer round-off but a function the steps do not resolve)."""
+    return ctx.eps ** (ctx.mpf(1) / 4)
+
+
+def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None) -> Derivative:
+    """J u at high precision: Richardson on central differences at h and h/2, plus kink detection.
+
+    4 evaluations per step (5 with phi(0), which `phi0` supplies for free); smooth functions finish at the
+    first step. A kink signature (the second difference not shrinking like h) or disagreeing estimates
+    retry at smaller steps (`hp_steps`), 13 evaluations in all. Components whose kink signature is steady
+    across the steps are "nondifferentiable" with `left`/`right` from the deepest steady step; others
+    still unresolved after `_hp_confirm` are "not_converged".
+    """
+    _check_scale(scale)
+    f0, evaluations = _start(phi, ctx.mpf(0), phi0)
+    attempts, steps, estimates = [], [], []
+    for h in hp_steps(ctx, scale):
+        attempts.append(_hp_attempt(stencil(phi, f0, h), ctx, scale))
+        evaluations += 4
+        steps += [h, h / 2]
+        estimates += [attempts[-1].stencil.d_big, attempts[-1].stencil.d_small]
+        if np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0).all():
+            break
+    attempts, confirmed, fallback = _hp_confirm(attempts, ctx, scale)
+    return _assemble(attempts, confirmed, fallback, "hp", evaluations, steps, estimates)
+
+
+def ecnoise(values: np.ndarray) -> np.ndarray:
+    """Noise standard deviation per column of `values` (rows: equally spaced points), after More & Wild.
+
+    The k-th differences of noise have variance (2k)!/(k!)^2 sigma^2 whatever the smooth part does once
+    it is negligible; the level is accepted where three successive orders agree within a factor 4 and the
+    differences change sign. Elsewhere the smallest level, an upper bound, is returned.
+    """
+    levels, signs, diff, gamma = [], [], values, 1.0
+    for k in range(1, values.shape[0]):
+        diff = np.diff(diff, axis=0)
+        gamma *= 0.5 * k / (2 * k - 1)  # gamma_k = (k!)^2 / (2k)!
+        levels.append(np.sqrt(gamma * np.mean(diff**2, axis=0)))
+        signs.append(diff.min(axis=0) * diff.max(axis=0) < 0)
+    noise = np.min(levels, axis=0)
+    for k in reversed(range(len(levels) - 2)):  # the lowest accepted order wins
+        window = np.stack(levels[k : k + 3])
+        accept = signs[k] & (window.max(axis=0) <= 4 * window.min(axis=0))  # 4: More & Wild's agreement
+        noise = np.where(accept, levels[k], noise)
+    return noise
+
+
+def float64_noise(phi: Phi, f0: np.ndarray, scale: float) -> np.ndarray:
+    """ECnoise on each side of 0 (12 evaluations), so that a kink at 0 does not pass for noise.
+
+    The sides agreeing within a factor 4 give the larger; otherwise the smaller (the other saw a kink).
+    Never below half an ulp of |phi(0)|, the rounding of the output alone.
+    """
+    sides = []
+    for sign in (1.0, -1.0):
+        ts = sign * NOISE_SPACING * scale * np.arange(1, NOISE_POINTS)
+        sides.append(ecnoise(np.stack([f0, *(np.asarray(phi(float(t)), dtype=float) for t in ts)])))
+    low, high = np.minimum(*sides), np.maximum(*sides)
+    return np.maximum(np.where(high <= 4 * low, high, low), 0.5 * F64_EPS * np.abs(f0))
+
+
+def third_derivative(phi: Phi, bound: np.ndarray, scale: float) -> tuple[np.ndarray, list, list, int]:
+    """An upper estimate of |phi'''| from central differences at H, H/2, H/4 down THIRD_STEPS.
+
+    T(H/2) = 8 (D(H) - D(H/2)) / H^2; |T| plus its change to T(H/4) plus its round-off. A component is
+    settled at the first H where T(H/2) and T(H/4) agree within THIRD_AGREEMENT (or within round-off).
+    Returns the estimate, the steps and central differences computed, and the evaluations spent.
+    """
+    found, settled_any, steps, estimates = None, np.zeros(bound.shape, dtype=bool), [], []
+    for rel in THIRD_STEPS:
+        hs = [rel * scale / 2**k for k in range(3)]
+        d = [(np.asarray(phi(h), dtype=float) - np.asarray(phi(-h), dtype=float)) / (2 * h) for h in hs]
+        steps, estimates = steps + hs, estimates + d
+        t_big, t_small = 8 * (d[0] - d[1]) / hs[0] ** 2, 8 * (d[1] - d[2]) / hs[1] ** 2
+        noise_big = 24 * bound / hs[0] ** 3  # D(h) round-off <= bound / h, so T(H/2) <= 8 (1 + 2) / H^3
+        change, noise_small = np.abs(t_big - t_small), 8 * noise_big
+        f3 = np.abs(t_small) + change + noise_small
+        settled = change <= THIRD_AGREEMENT * np.abs(t_small) + noise_big + noise_small
+        found = f3 if found is None else np.where(settled_any, found, f3)
+        settled_any |= settled
+        if settled_any.all():
+            break
+    return found, steps, estimates, 2 * len(steps)
+
+
+def _float64_attempt(st: Stencil, f3: np.ndarray, bound: np.ndarray) -> _Attempt:
+    def total(h: float) -> np.ndarray:  # truncation f''' h^2 / 6 plus round-off bound / h
+        return f3 * h * h / 6 + bound / h
+
+    spread = np.abs(st.d_small - st.d_big)
+    converged = spread <= MODEL_SLACK * (total(st.h) + total(st.h / 2))
+    error = np.maximum(total(st.h / 2), spread)
+    return _Attempt(st, st.d_small, error, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
+
+
+def float64_derivative(phi: Phi, *, scale: float, phi0: np.ndarray | None = None) -> Derivative:
+    """J u in float64: a central difference at the step minimising truncation + round-off.
+
+    Noise sigma from `float64_noise` (at least the input rounding), |phi'''| from `third_derivative`; with
+    a bound of NOISE_BOUND sigma per evaluation, the total bound f''' h^2/6 + 3 sigma/h is smallest at
+    h* = (9 sigma / f''')^(1/3) (one h* for all components, minimising the summed bounds). The value is
+    D(h*); its error is that bound, or the spread |D(2h*) - D(h*)| if larger; a spread beyond MODEL_SLACK
+    times the bounds is "not_converged". Kinks as in `hp_derivative`, confirmed at KINK_RETRY h*.
+    23 evaluations on a smooth function (22 with `phi0`), at most 39.
+    """
+    _check_scale(scale)
+    f0, evaluations = _start(phi, 0.0, phi0)
+    f0 = np.asarray(f0, dtype=float)
+    sigma = float64_noise(phi, f0, float(scale))
+    f3, steps, estimates, spent = third_derivative(phi, NOISE_BOUND * sigma, float(scale))
+    # x + t u is rounded too: phi moves by up to half an ulp of scale times |phi'|. On ECnoise's equally
+    # spaced grid that rounding error can be linear in t and pass unseen, so it is a floor.
+    sigma = np.maximum(sigma, 0.5 * F64_EPS * float(scale) * np.abs(estimates[-1]))
+    bound = NOISE_BOUND * sigma
+    evaluations += 2 * (NOISE_POINTS - 1) + spent
+    total_f3, total_bound = float(np.sum(f3)), float(np.sum(bound))
+    h = (3 * total_bound / total_f3) ** (1 / 3) if total_f3 > 0 else math.inf
+    h = float(np.clip(h, STEP_RANGE[0] * scale, STEP_RANGE[1] * scale))
+    attempts = []
+    for step in (h, max(h * KINK_RETRY, STEP_RANGE[0] * scale)):
+        st = stencil(lambda t: np.asarray(phi(float(t)), dtype=float), f0, 2 * step)
+        attempts.append(_float64_attempt(st, f3, bound))
+        evaluations += 4
+        steps, estimates = [*steps, 2 * step, step], [*estimates, st.d_big, st.d_small]
+        if np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0).all():
+            break
+    confirmed = np.all([a.kinked for a in attempts], axis=0)
+    derivative = _assemble(attempts, confirmed, len(attempts) - 1, "float64", evaluations, steps, estimates)
+    return derivative._replace(noise=sigma)
+
+
+class Consistency(NamedTuple):
+    """Tiny-step against float64-visible-step derivatives: does a float64 buffer hide inside f?
+
+    `status`: "consistent" (ok), "inconsistent" (the derivatives differ beyond CONSISTENCY_SAFETY times
+    their error estimates: the output is high precision but something on the way is float64), or
+    "inconclusive" (`conclusive` False: the moderate-step table did not converge at any MODERATE_STEPS).
+    """
+
+    ok: bool
+    conclusive: bool
+    status: str
+    moderate: Derivative
+    discrepancy: np.ndarray
+    reason: str
+
+
+def richardson_derivative(phi: Phi, ctx: Any, *, step: Any, scale: Any, levels: int = MODERATE_LEVELS) -> Derivative:
+    """J u from a Richardson table of central differences at step, step/2, ... (2 * levels evaluations).
+
+    Components whose error estimate exceeds MODERATE_REL of the derivative's natural size are
+    "not_converged". No kink detection, no one-sided derivatives.
+    """
+    hs = [ctx.mpf(step) / 2**k for k in range(levels)]
+    values = [(np.asarray(phi(h)), np.asarray(phi(-h))) for h in hs]
+    estimates = [(fp - fm) / (2 * h) for (fp, fm), h in zip(values, hs, strict=True)]
+    value, change, weights = richardson(estimates)
+    magnitude = np.max(np.abs(np.stack([f for pair in values for f in pair])), axis=0)
+    bound = NOISE_ULPS * ctx.eps * magnitude
+    error = change + bound * sum(abs(w) / h for w, h in zip(weights, hs, strict=True))
+    ok = error <= MODERATE_REL * (np.abs(value) + magnitude / ctx.mpf(scale))
+    status = np.where(ok, "ok", "not_converged")
+    return Derivative(value, error, "ok" if ok.all() else "not_converged", tuple(hs), tuple(estimates), None,
+                      None, 2 * levels, "hp", bound, None, np.full(value.shape, hs[-1]), status)
+
+
+def hp_consistency(phi: Phi, ctx: Any, *, scale: Any, reference: Derivative) -> Consistency:
+    """Compare `reference` (hp_derivative at tiny steps) with a Richardson table at float64-visible steps.
+
+    A genuine high-precision function agrees to ~1e-20; one whose output is high precision but passes
+    through a float64 copy of x differs at O(1) relative. Only components "ok" in both are compared; the
+    table starts at 1e-3 scale and retries at 1e-5 scale if it did not converge. 8 or 16 evaluations.
+    """
+    _check_scale(scale)
+    usable = reference.component_status == "ok"
+    for rel in MODERATE_STEPS:
+        moderate = richardson_derivative(phi, ctx, step=ctx.mpf(rel) * ctx.mpf(scale), scale=scale)
+        compared = usable & (moderate.component_status == "ok")
+        discrepancy = np.abs(reference.value - moderate.value)
+        tolerance = CONSISTENCY_SAFETY * (reference.error + moderate.error)
+        bad = np.flatnonzero(compared & (discrepancy > tolerance))
+        if bad.size:
+            i = int(bad[0])
+            reason = (f"component {i}: derivative at tiny steps {_g(reference.value[i])}, at steps from "
+                      f"{rel:g} scale {_g(moderate.value[i])}; difference {_g(discrepancy[i])} > tolerance "
+                      f"{_g(tolerance[i])} ({CONSISTENCY_SAFETY:g}x the error estimates)")
+            return Consistency(False, True, "inconsistent", moderate, discrepancy, reason)
+        if usable.any() and not (usable & ~compared).any():
+            reason = (f"tiny-step and moderate-step ({rel:g} scale) derivatives agree: largest difference "
+                      f"{_g(np.max(np.where(usable, discrepancy, 0)))}")
+            return Consistency(True, True, "consistent", moderate, discrepancy, reason)
+    reason = ("no component to compare: the tiny-step derivative is not ok anywhere" if not usable.any() else
+              f"the moderate-step Richardson table did not converge at steps {MODERATE_STEPS} x scale")
+    return Consistency(False, False, "inconclusive", moderate, discrepancy, reason)
+
+
+def _g(x: Any) -> str:
+    return f"{float(x):.6g}"
+
+
+class SubgradientPosition(NamedTuple):
+    """Where a value under test lies relative to one-sided derivatives (elementwise arrays).
+
+    `inside`: within [min(left, right) - tol, max(left, right) + tol]. `side`: "left"/"right" (within tol
+    of that one-sided derivative; "both" if of each), "between", or "outside". `distance`: how far outside
+    the widened interval (0 inside).
+    """
+
+    inside: np.ndarray
+    side: np.ndarray
+    distance: np.ndarray
+
+
+def subgradient_position(left: Any, right: Any, value: Any, tol: Any) -> SubgradientPosition:
+    """Whether `value` (a directional derivative under test) is a valid one-sided choice.
+
+    Elementwise over arrays; for a projection v^T J u pass the projected scalars v.left, v.right (the
+    one-sided derivatives of v^T phi, since projection is linear). Lying between the one-sided directional
+    derivatives along u is necessary for a subgradient (or Clarke gradient), not sufficient.
+    """
+    left, right, value, tol = (np.asarray(a) for a in (left, right, value, tol))
+    lo, hi = np.minimum(left, right), np.maximum(left, right)
+    distance = np.maximum(np.maximum(lo - tol - value, value - hi - tol), 0)
+    near_left, near_right = np.abs(value - left) <= tol, np.abs(value - right) <= tol
+    inside = np.asarray(distance == 0, dtype=bool)
+    side = np.select([near_left & near_right, near_left, near_right, inside], ["both", "left", "right", "between"],
+                     "outside")
+    return SubgradientPosition(inside, side, distance)

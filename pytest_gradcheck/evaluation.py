@@ -1,0 +1,82 @@
+"""Evaluating the user's function along a direction, at high precision when it allows, in float64 when not.
+
+`Evaluator` decides once per check whether f is precision-generic: it runs f on high-precision inputs and
+inspects the output; then it verifies with difference behaviour that no float64 buffer hides inside (an
+output that is high precision but was computed from float64-rounded copies of the inputs). Directional
+derivatives of f along u (the whole vector J u, so that every cotangent shares the evaluations) come from
+`differences`, with their error estimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import mpmath
+import numpy as np
+
+from pytest_gradcheck import differences, precision
+
+
+class Evaluator:
+    """f at the point `args`, perturbed along directions; counts every evaluation of f."""
+
+    def __init__(self, f: Callable[..., Any], args: Sequence[np.ndarray], ctx: mpmath.MPContext) -> None:
+        self.f, self.args, self.ctx = f, tuple(args), ctx
+        self.evaluations = 0
+        self.notes: list[str] = []
+        self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
+        self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
+        self.high_precision, self.note = self._probe()
+
+    def _call(self, args: Sequence[Any]) -> Any:
+        self.evaluations += 1
+        return self.f(*args)
+
+    def _probe(self) -> tuple[bool, str]:
+        self.evaluations += 1
+        _, reason = precision.evaluate_hp(self.f, self.args_hp, self.ctx)
+        if reason is not None:
+            return False, reason
+        return True, ""
+
+    def verify_no_float64_buffer(self, direction: Sequence[np.ndarray | None]) -> None:
+        """Compare tiny-step and float64-visible-step derivatives; fall back to float64 if they disagree."""
+        if not self.high_precision:
+            return
+        phi = self.phi(direction)
+        tiny = differences.hp_derivative(phi, self.ctx, scale=self.scale)
+        if tiny.status != "ok":
+            return
+        consistency = differences.hp_consistency(phi, self.ctx, scale=self.scale, reference=tiny)
+        if not consistency.ok and consistency.conclusive:
+            self.high_precision = False
+            self.note = ("f returns high-precision numbers but passes through float64 on the way (its derivative "
+                         f"at tiny steps disagrees with float64-visible steps: {consistency.reason})")
+
+    def phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
+        """t -> f(x + t u) flattened; u has one array per argument (None: that argument is held fixed)."""
+        if self.high_precision:
+            base, steps = self.args_hp, [None if u is None else precision.to_hp(u, self.ctx) for u in direction]
+        else:
+            base, steps = self.args, list(direction)
+
+        def phi(t: Any) -> np.ndarray:
+            moved = [x if u is None else x + t * u for x, u in zip(base, steps, strict=True)]
+            out = np.asarray(self._call(moved))
+            return out.ravel() if self.high_precision else np.asarray(out, dtype=float).ravel()
+
+        return phi
+
+    def derivative(self, direction: Sequence[np.ndarray | None]) -> differences.Derivative:
+        """J u with its error estimate: central differences at high precision or, in the fallback, float64."""
+        phi = self.phi(direction)
+        if self.high_precision:
+            return differences.hp_derivative(phi, self.ctx, scale=self.scale)
+        return differences.float64_derivative(phi, scale=self.scale)
+
+    def unit(self, argument: int, flat_index: int) -> list[np.ndarray | None]:
+        """The direction e_i of one element of one argument."""
+        u = np.zeros(self.args[argument].shape)
+        u.flat[flat_index] = 1.0
+        return [u if a == argument else None for a in range(len(self.args))]

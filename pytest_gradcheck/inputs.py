@@ -1,0 +1,115 @@
+"""Validation of what users pass to check_grad, and the gradient under test as one uniform function.
+
+Nothing is coerced silently: integer, complex, float16 and non-finite inputs, outputs of the wrong shape or
+count, and ambiguous options raise errors that name the argument and what was expected.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+class GradcheckUsageError(ValueError):
+    """A call to check_grad that cannot be checked as given (bad input, wrong gradient shapes, ...)."""
+
+
+def argument_names(f: Callable[..., Any], count: int) -> tuple[str, ...]:
+    """Names of f's first `count` positional parameters, or arg0, arg1, ... where they cannot be read."""
+    try:
+        params = [p for p in inspect.signature(f).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params[:count]]
+    return tuple(names + [f"arg{i}" for i in range(len(names), count)])
+
+
+def validate_args(args: Any, names_of: Callable[[int], tuple[str, ...]]) -> tuple[np.ndarray, ...]:
+    """`args` as a tuple of finite float32/float64 arrays; one array (not a tuple) means one argument."""
+    if isinstance(args, np.ndarray):
+        args = (args,)
+    if not isinstance(args, tuple | list):
+        raise GradcheckUsageError(f"args: expected a numpy float array or a tuple of them, got {type(args).__name__}")
+    if not args:
+        raise GradcheckUsageError("args: at least one argument is needed to check a gradient")
+    names = names_of(len(args))
+    checked = []
+    for i, value in enumerate(args):
+        where = f"args[{i}] ({names[i]!r})"
+        if not isinstance(value, np.ndarray):
+            raise GradcheckUsageError(f"{where}: expected a float64 or float32 numpy array, got {type(value).__name__}")
+        if np.iscomplexobj(value):
+            raise GradcheckUsageError(f"{where}: complex inputs are not supported (yet); got dtype {value.dtype}")
+        if value.dtype not in SUPPORTED_DTYPES:
+            raise GradcheckUsageError(f"{where}: expected dtype float64 or float32, got {value.dtype}; "
+                                      "convert explicitly (nothing is coerced)")
+        if not np.all(np.isfinite(value)):
+            bad = tuple(int(k) for k in np.argwhere(~np.isfinite(value))[0])
+            raise GradcheckUsageError(f"{where}: non-finite input {value[bad]!r} at element {bad}")
+        checked.append(value)
+    return tuple(checked)
+
+
+def validate_output(value: Any, context: str) -> np.ndarray:
+    """f's float64 output: a finite float array (or scalar)."""
+    out = np.asarray(value)
+    if out.dtype not in SUPPORTED_DTYPES:
+        raise GradcheckUsageError(f"{context}: f must return a float64/float32 scalar or array, got {out.dtype}")
+    if not np.all(np.isfinite(out)):
+        raise GradcheckUsageError(f"{context}: f returned non-finite values at the point being checked")
+    return out
+
+
+def validate_gradients(grads: Any, args: Sequence[np.ndarray], names: Sequence[str], source: str) -> tuple[Any, ...]:
+    """What grad/vjp returned: exactly one array per argument, each of that argument's shape."""
+    if len(args) == 1 and not isinstance(grads, tuple | list):
+        grads = (grads,)
+    if not isinstance(grads, tuple | list):
+        raise GradcheckUsageError(f"{source} must return one array per argument ({len(args)}), "
+                                  f"got {type(grads).__name__}")
+    if len(grads) != len(args):
+        raise GradcheckUsageError(f"{source} returned {len(grads)} arrays, expected {len(args)} (one per argument)")
+    out = []
+    for i, (g, x) in enumerate(zip(grads, args, strict=True)):
+        g = np.asarray(g)
+        if g.shape != x.shape:
+            raise GradcheckUsageError(f"{source} returned shape {g.shape} for argument {i} ({names[i]!r}), "
+                                      f"expected {x.shape}")
+        out.append(g)
+    return tuple(out)
+
+
+def gradient_under_test(
+    f: Callable[..., Any], grad: Callable[..., Any] | None, vjp: Callable[..., Any] | None, scalar_output: bool
+) -> tuple[Callable[..., Any], str]:
+    """One function `(cotangent, *args) -> raw per-argument gradients` for grad=, vjp= or the built-in engine."""
+    if grad is not None and vjp is not None:
+        raise GradcheckUsageError("give either grad= or vjp=, not both")
+    if grad is not None:
+        if not scalar_output:
+            raise GradcheckUsageError("grad= needs a scalar-valued f; for an array-valued f pass "
+                                      "vjp=(cotangent, *args)")
+        return _from_grad(grad), "grad"
+    if vjp is not None:
+        return vjp, "vjp"
+    import autodiff_ref
+
+    def engine(cotangent: Any, *args: Any) -> tuple[np.ndarray, ...]:
+        return autodiff_ref.vjp(f, *args)[1](cotangent)
+
+    return engine, "autodiff_ref"
+
+
+def _from_grad(grad: Callable[..., Any]) -> Callable[..., Any]:
+    """A scalar f is checked with cotangent 1, so grad(*args) is its VJP as it stands."""
+
+    def as_vjp(cotangent: Any, *args: Any) -> Any:
+        return grad(*args)
+
+    return as_vjp

@@ -1,0 +1,193 @@
+"""The three ways of checking: every element (`full`), random projections (`fast`), Taylor remainders (`taylor`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pytest_gradcheck import precision, verdict
+from pytest_gradcheck.result import Kink, Mismatch
+
+# Narrowing a failed projection down to elements: at most this many extra directional derivatives.
+NARROWING_BUDGET = 48
+# Groups of at most this many elements are checked element by element instead of bisected further.
+NARROWING_LEAF = 2
+# Taylor remainders at h = 10^-1 ... 10^-12: at high precision even the smallest h is far above round-off,
+# and a formula error of relative size 1e-9 shows as order 1 below h ~ 1e-9.
+TAYLOR_STEPS_HP = tuple(10.0**-k for k in range(1, 13))
+# In float64 the remainder meets round-off near h ~ 1e-5 (remainder h^2 ~ eps * |f| / 1): stop there.
+TAYLOR_STEPS_FLOAT64 = tuple(10.0**-k for k in range(1, 6))
+# A correct gradient gives order 2; a wrong one order 1. The midpoint splits them.
+TAYLOR_ORDER_THRESHOLD = 1.5
+
+
+@dataclass
+class Outcome:
+    formula: list[Mismatch] = field(default_factory=list)
+    kinks: list[Kink] = field(default_factory=list)
+    converged: bool = True
+    reference: tuple[np.ndarray, ...] | None = None
+    reference_error: tuple[np.ndarray, ...] | None = None
+    projections: int = 0
+    miss_probability: float | None = None
+    taylor: Any = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _scale_of(values: Any) -> float:
+    return float(np.max(np.abs(precision.to_float64(np.asarray(values))))) if np.size(values) else 0.0
+
+
+def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, Any]:
+    """Reference derivative of v^T f with respect to one element; records kinks and non-convergence."""
+    d = setup.evaluator.derivative(setup.evaluator.unit(a, i))
+    index = np.unravel_index(i, setup.args[a].shape)
+    where = f"element {tuple(int(k) for k in index)}"
+    if d.status == "nondifferentiable":
+        value = setup.tested[a].flat[i]
+        outcome.kinks.append(_kink(setup, a, where, d, value, _scale_of(setup.tested[a])))
+    elif d.status != "ok":
+        outcome.converged = False
+        outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge")
+    return setup.project(d.value), setup.project_error(d.error), d.status
+
+
+def _kink(setup: Any, a: int | None, where: str, d: Any, value: Any, scale: float) -> Kink:
+    from pytest_gradcheck.check import subgradient_kink
+
+    return subgradient_kink(setup, a, where, d, value, scale)
+
+
+def run_full(setup: Any, projections: int) -> Outcome:
+    """Every element of every argument: the whole reference gradient with its error estimate."""
+    outcome = Outcome()
+    references, errors = [], []
+    for a, x in enumerate(setup.args):
+        reference = np.empty(x.shape, dtype=object if setup.evaluator.high_precision else float)
+        error = np.zeros(x.shape)
+        skip = np.zeros(x.shape, dtype=bool)
+        for i in range(x.size):
+            reference.flat[i], error.flat[i], status = _element(setup, a, i, outcome)
+            skip.flat[i] = status != "ok"
+        tested = setup.tested[a]
+        found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
+                                scale=_scale_of(reference), argument=a, name=setup.names[a])
+        outcome.formula += [m for m in found if not skip[m.index]]
+        references.append(reference)
+        errors.append(error)
+    outcome.reference, outcome.reference_error = tuple(references), tuple(errors)
+    return outcome
+
+
+def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[np.ndarray | None]:
+    """A seeded Gaussian direction over all arguments, or over some elements of one argument."""
+    if only is None:
+        return [setup.rng.standard_normal(x.shape) for x in setup.args]
+    a, flat = only
+    u = np.zeros(setup.args[a].shape)
+    u.flat[flat] = setup.rng.standard_normal(len(flat))
+    return [u if b == a else None for b in range(len(setup.args))]
+
+
+def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:
+    """Compare v^T J u with <g, u> for one direction; a kink or non-convergence is recorded instead."""
+    d = setup.evaluator.derivative(u)
+    ctx = setup.evaluator.ctx
+    terms = [g * precision.to_hp(w, ctx) if g.dtype == object else g * w
+             for g, w in zip(setup.tested, u, strict=True) if w is not None]
+    value = sum(np.sum(t) for t in terms)
+    scale = float(sum(np.sum(np.abs(precision.to_float64(np.asarray(t)))) for t in terms))
+    if d.status == "nondifferentiable":
+        outcome.kinks.append(_kink(setup, None, label, d, value, scale))
+        return []
+    if d.status != "ok":
+        outcome.converged = False
+        outcome.notes.append(f"{label}: central differences did not converge")
+        return []
+    reference = setup.project(d.value)
+    tol = dataclasses.replace(setup.tol, relative_floor=1.0)  # scale is the terms' magnitude: judge against it
+    return verdict.compare("formula", np.asarray([reference], dtype=object), [setup.project_error(d.error)],
+                           np.asarray([value], dtype=object), rtol=setup.formula_rtol, tol=tol, scale=scale,
+                           argument=None, name="all arguments", labels=[label])
+
+
+def miss_probability(projections: int, multiple: float = 1.0) -> float:
+    """Chance that `projections` Gaussian projections all miss an error vector `multiple` times the tolerance.
+
+    For u ~ N(0, I), <e, u> ~ N(0, |e|^2): one projection stays within the tolerance t with probability
+    erf(t / (|e| sqrt 2)); independent projections multiply.
+    """
+    return math.erf(1.0 / (multiple * math.sqrt(2.0))) ** projections
+
+
+def run_fast(setup: Any, projections: int) -> Outcome:
+    """Random projections v^T J u against <vjp(v), u>; a failure is narrowed to arguments and elements."""
+    outcome = Outcome(projections=projections, miss_probability=miss_probability(projections))
+    failed = []
+    for k in range(projections):
+        failed += _projection(setup, _direction(setup), f"projection {k}", outcome)
+    tenfold = miss_probability(projections, 10)
+    outcome.notes.append(f"an error 10x the tolerance goes unseen with probability {tenfold:.1g}")
+    if failed:
+        outcome.formula = failed + _narrow(setup, outcome)
+    return outcome
+
+
+def _narrow(setup: Any, outcome: Outcome) -> list[Mismatch]:
+    """Bisect over arguments, then element groups, within NARROWING_BUDGET directional derivatives."""
+    budget = NARROWING_BUDGET
+    groups = [(a, np.arange(x.size)) for a, x in enumerate(setup.args) if x.size]
+    confirmed: list[Mismatch] = []
+    while groups and budget > 0:
+        a, flat = groups.pop(0)
+        if len(flat) <= NARROWING_LEAF:
+            for i in flat[:budget]:
+                confirmed += _element_mismatches(setup, a, int(i), outcome)
+                budget -= 1
+            continue
+        label = f"argument {a} ({setup.names[a]!r}), {len(flat)} elements"
+        budget -= 1
+        if _projection(setup, _direction(setup, (a, flat)), label, outcome):
+            half = len(flat) // 2
+            groups += [(a, flat[:half]), (a, flat[half:])]
+    if groups:
+        outcome.notes.append(f"narrowing stopped after {NARROWING_BUDGET} directional derivatives; "
+                             f"{len(groups)} element groups were not examined")
+    return confirmed
+
+
+def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mismatch]:
+    reference, error, status = _element(setup, a, i, outcome)
+    if status != "ok":
+        return []
+    tested = setup.tested[a]
+    index = tuple(int(k) for k in np.unravel_index(i, tested.shape))
+    found = verdict.compare("formula", np.asarray([reference], dtype=object), [error],
+                            np.asarray([tested.flat[i]], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
+                            scale=_scale_of(tested), argument=a, name=setup.names[a], labels=[f"element {index}"])
+    return [dataclasses.replace(m, index=index) for m in found]
+
+
+def run_taylor(setup: Any, projections: int) -> Outcome:
+    """Remainders |f(x + h u) - f(x) - h <g, u>| over h: order 2 for a right gradient, order 1 for a wrong one."""
+    from pytest_gradcheck import taylor
+
+    u = _direction(setup)
+    phi = setup.evaluator.phi(u)
+    psi = lambda t: setup.project(phi(t))  # noqa: E731 - the projected function of one variable
+    terms = [g * precision.to_hp(w, setup.evaluator.ctx) if g.dtype == object else g * w
+             for g, w in zip(setup.tested, u, strict=True)]
+    directional = sum(np.sum(t) for t in terms)
+    zero = setup.evaluator.ctx.mpf(0) if setup.evaluator.high_precision else 0.0
+    steps = TAYLOR_STEPS_HP if setup.evaluator.high_precision else TAYLOR_STEPS_FLOAT64
+    result = taylor.taylor_test(psi(zero), psi, directional, steps)
+    outcome = Outcome(taylor=result)
+    if result.order is not None and result.order < TAYLOR_ORDER_THRESHOLD:
+        outcome.formula.append(Mismatch("formula", None, "all arguments", "taylor remainder", None, 2.0, 0.0,
+                                        float(result.order), abs(2.0 - float(result.order)), float("nan"),
+                                        2.0 - TAYLOR_ORDER_THRESHOLD))
+    return outcome

@@ -1,0 +1,269 @@
+"""The private high-precision context, and float64 <-> high-precision ("hp") array conversion.
+
+The same unmodified numpy code runs on float64 arrays and on object arrays of hp numbers: numpy's object
+loops call Python operators (``+``, ``*``, ``**``, comparisons) on the elements, and call a method of the
+same name for most other ufuncs (``np.tanh(a)`` calls ``a[i].tanh()``). Each ``mpmath.MPContext`` has its
+own ``mpf`` subclass, so :func:`context` attaches those methods to a private context's ``mpf``; mpmath's
+global ``mpmath.mp`` is never touched.
+
+Real domain: out-of-domain arguments give ``nan`` as numpy's float loops do (``log(-1)``, ``sqrt(-1)``,
+``arcsin(2)``), never a silent ``mpc``. The context traps complex results, so ``x ** 0.5`` with ``x < 0``
+raises ``ComplexResult`` (a ``ValueError``) where float64 warns and gives ``nan``; ``x / 0`` raises
+``ZeroDivisionError`` where float64 warns and gives ``inf``.
+
+Threads: some mpmath functions (``expm1``, ``log1p``) raise and restore ``ctx.prec`` while they run, so a
+context shared by threads drifts (four threads sharing a 40-digit context ended at 20561 bits, not 136).
+:func:`context` gives each thread its own context per digit count. hp numbers remember their context:
+do not pass them to another thread.
+
+On this private ``mpf``, ``x.exp`` is the method numpy calls, no longer mpmath's binary-exponent property,
+and ``math.floor(x)`` returns an ``mpf`` (numpy's object floor calls it; rounding via float would be wrong).
+
+numpy inserts Python floats into object arrays (``np.maximum(x, 0.0)``, ``np.clip``, ``np.where``); a later
+``np.exp`` then fails, as a float has no ``exp`` method, and ``np.hypot(1.0, x)`` fails as the method is
+looked up on the first operand. ``isnan``, ``logaddexp``, ``copysign`` and ``np.linalg`` solvers have no
+object loop at all: :func:`evaluate_hp` reports such failures so the checker can fall back to float64.
+"""
+
+from __future__ import annotations
+
+import linecache
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from types import FrameType
+from typing import Any, Literal
+
+import mpmath
+import numpy as np
+from mpmath.libmp import ComplexResult
+
+__all__ = [
+    "DEFAULT_DIGITS",
+    "MIN_DIGITS",
+    "UFUNC_METHODS",
+    "Precision",
+    "context",
+    "evaluate_hp",
+    "is_hp",
+    "precision_of",
+    "to_float64",
+    "to_hp",
+]
+
+DEFAULT_DIGITS = 40  # reference round-off ~1e-40, negligible against float64's unit round-off of 1.1e-16
+MIN_DIGITS = 17  # float64 needs 17 significant digits to round-trip: fewer is no better than float64 itself
+_FLOAT64_BITS = np.finfo(np.float64).nmant + 1  # 53: a context this precise holds every float64 exactly
+_SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)  # below it mpmath's float() rounds twice
+
+Precision = Literal["high", "mixed", "float64", "other"]
+
+_LIBRARY_ROOTS = ("numpy", "mpmath", __name__)  # frames skipped when naming where user code failed
+_local = threading.local()
+
+
+def _real_cbrt(ctx: mpmath.MPContext, x: Any) -> Any:
+    return ctx.cbrt(x) if x >= 0 else -ctx.cbrt(-x)  # mpmath's cbrt of x < 0 is the complex principal root
+
+
+def _trunc(ctx: mpmath.MPContext, x: Any) -> Any:
+    return ctx.floor(x) if x >= 0 else ctx.ceil(x)
+
+
+def _c_fmod(ctx: mpmath.MPContext, x: Any, y: Any) -> Any:
+    if y == 0:
+        return ctx.nan  # C and numpy: fmod(x, 0) is nan
+    r = ctx.fmod(ctx.fabs(x), ctx.fabs(y))  # mpmath's fmod takes the divisor's sign; C's takes the dividend's
+    return r if x >= 0 else -r
+
+
+def _ufunc_methods(ctx: mpmath.MPContext) -> dict[str, Callable[..., Any]]:
+    """Method name numpy's object loop calls -> the real-valued function of ``ctx`` it should run."""
+    return {
+        "exp": ctx.exp, "exp2": lambda x: ctx.power(2, x), "expm1": ctx.expm1,
+        "log": ctx.ln, "log2": lambda x: ctx.log(x, 2), "log10": ctx.log10, "log1p": ctx.log1p,
+        "sqrt": ctx.sqrt, "cbrt": lambda x: _real_cbrt(ctx, x),
+        "sin": ctx.sin, "cos": ctx.cos, "tan": ctx.tan,
+        "arcsin": ctx.asin, "arccos": ctx.acos, "arctan": ctx.atan,
+        "sinh": ctx.sinh, "cosh": ctx.cosh, "tanh": ctx.tanh,
+        "arcsinh": ctx.asinh, "arccosh": ctx.acosh, "arctanh": ctx.atanh,
+        "deg2rad": ctx.radians, "radians": ctx.radians, "rad2deg": ctx.degrees, "degrees": ctx.degrees,
+        "fabs": ctx.fabs, "rint": ctx.nint,  # nint rounds ties to even, as rint does
+        # numpy's object floor/ceil/trunc call math.floor/ceil/trunc, which would otherwise round via float
+        "__floor__": ctx.floor, "__ceil__": ctx.ceil, "__trunc__": lambda x: _trunc(ctx, x),
+        "hypot": ctx.hypot, "arctan2": ctx.atan2, "fmod": lambda x, y: _c_fmod(ctx, x, y),
+    }  # fmt: skip
+
+
+UFUNC_METHODS = tuple(_ufunc_methods(mpmath.mp))  # the names attached; mpmath.mp is only read here
+
+
+def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any, *args: Any) -> Any:
+        try:
+            return fn(self, *args)
+        except ComplexResult:
+            return ctx.nan  # outside the real domain: nan, as numpy's float loops give
+
+    return method
+
+
+def _build_context(digits: int) -> mpmath.MPContext:
+    ctx = mpmath.MPContext(trap_complex=True)  # raise rather than silently produce mpc
+    ctx.dps = digits
+    for name, fn in _ufunc_methods(ctx).items():
+        setattr(ctx.mpf, name, _as_method(ctx, fn))  # ctx.mpf is this context's own class
+    return ctx
+
+
+def context(digits: int = DEFAULT_DIGITS) -> mpmath.MPContext:
+    """This thread's private mpmath context at ``digits`` decimal digits, its ``mpf`` ready for numpy.
+
+    Cached per (thread, digits): building one costs about a millisecond. Treat it as read-only.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise TypeError(f"digits must be an int, got {type(digits).__name__}")
+    if digits < MIN_DIGITS:
+        raise ValueError(f"digits must be at least {MIN_DIGITS} to be more precise than float64, got {digits}")
+    cache = _local.__dict__.setdefault("contexts", {})
+    if digits not in cache:
+        cache[digits] = _build_context(digits)
+    return cache[digits]
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray | np.generic):
+        return f"dtype {value.dtype}"
+    return type(value).__name__
+
+
+def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.ndarray:
+    """Exact copy of a finite float64 or float32 array (or scalar) as an object array of ``ctx.mpf``.
+
+    -0.0 becomes 0: mpmath has no signed zero.
+    """
+    if ctx.prec < _FLOAT64_BITS:
+        raise ValueError(f"to_hp needs a context of at least {_FLOAT64_BITS} bits to be exact, got {ctx.prec}")
+    if not isinstance(array, np.ndarray | np.floating | float):
+        raise TypeError(f"to_hp expects a float64 or float32 array or scalar, got {_describe(array)}")
+    arr = np.asarray(array)
+    if arr.dtype not in (np.float64, np.float32):
+        raise TypeError(f"to_hp expects a float64 or float32 array or scalar, got {_describe(array)}")
+    bad = np.argwhere(~np.isfinite(arr))
+    if bad.size:
+        index = tuple(int(i) for i in bad[0])
+        raise ValueError(f"to_hp expects finite values, got {arr[index]} at index {index}")
+    flat = arr.astype(np.float64).ravel().tolist()  # float32 -> float64 is exact
+    return np.fromiter(map(ctx.mpf, flat), dtype=object, count=len(flat)).reshape(arr.shape)
+
+
+def _is_real_constant(element: object) -> bool:
+    return isinstance(element, float | int | np.integer) and not isinstance(element, bool)
+
+
+def _nearest_float(element: Any) -> float:
+    if hasattr(element, "_mpf_") and abs(element) < _SMALLEST_NORMAL:
+        return float(Fraction(*element.as_integer_ratio()))  # int / int rounds once, correctly
+    return float(element)
+
+
+def to_float64(array: Any) -> np.ndarray:
+    """Round an array (or scalar) of mpf from any context, floats or ints to a float64 array, to nearest.
+
+    Ties go to even; values beyond float64's range become +-inf.
+    """
+    arr = np.asarray(array)
+    if arr.dtype.kind in "fiu":
+        return arr.astype(np.float64)
+    if arr.dtype != object:
+        raise TypeError(f"to_float64 expects real numbers (mpf, float, int), got {_describe(arr)}")
+    flat = arr.ravel().tolist()
+    for i, element in enumerate(flat):
+        if not (hasattr(element, "_mpf_") or _is_real_constant(element)):
+            index = tuple(int(k) for k in np.unravel_index(i, arr.shape))
+            raise TypeError(f"to_float64 expects real numbers (mpf, float, int), got {element!r} at {index}")
+    return np.fromiter(map(_nearest_float, flat), dtype=np.float64, count=len(flat)).reshape(arr.shape)
+
+
+def precision_of(value: object, ctx: mpmath.MPContext) -> Precision:
+    """Classify an output computed from hp inputs, by the types it holds.
+
+    "high": a ``ctx.mpf`` scalar, or an object array of them only (an empty one too).
+    "mixed": an object array of ``ctx.mpf`` and real float/int constants, as ``np.maximum(x, 0.0)``,
+    ``np.clip`` and ``np.where`` insert. The constants are exact, so differencing at hp stays valid.
+    "float64": a float64 array or a float scalar (Python or numpy).
+    "other": anything else: int, bool, complex or float32 arrays and scalars, ``mpc`` or another context's
+    mpf among the elements, tuples. (Int elements of an object array count as constants: ``np.sign``.)
+
+    Types cannot show precision lost inside the function: ``b = np.zeros(n); b[:] = x`` rounds to float64
+    and ``b * x`` is again "high". The checker detects that from how differences behave, not here.
+    """
+    mpf = ctx.mpf
+    if not isinstance(value, np.ndarray):
+        if type(value) is mpf:
+            return "high"
+        return "float64" if isinstance(value, float) else "other"
+    if value.dtype != object:
+        return "float64" if value.dtype == np.float64 else "other"
+    precision: Precision = "high"
+    for element in value.ravel().tolist():
+        if type(element) is mpf:
+            continue
+        if not _is_real_constant(element):
+            return "other"
+        precision = "mixed"
+    return precision
+
+
+def is_hp(value: object, ctx: mpmath.MPContext) -> bool:
+    """Whether ``value`` is usable as a high-precision result: :func:`precision_of` is "high" or "mixed"."""
+    return precision_of(value, ctx) in ("high", "mixed")
+
+
+def _first_foreign(value: object, ctx: mpmath.MPContext) -> str:
+    if not isinstance(value, np.ndarray) or value.dtype != object:
+        return _describe(value)
+    for index, element in np.ndenumerate(value):
+        if type(element) is not ctx.mpf and not _is_real_constant(element):
+            return f"{type(element).__name__} element {element!r} at {index}"
+    return "object array"
+
+
+def _is_library(frame: FrameType) -> bool:
+    module = frame.f_globals.get("__name__", "")
+    return any(module == root or module.startswith(root + ".") for root in _LIBRARY_ROOTS)
+
+
+def _describe_failure(exc: Exception) -> str:
+    """'<library function> raised <Type>: <message> at <file>:<line> (`<source>`)', naming the user's line."""
+    frames = list(traceback.walk_tb(exc.__traceback__))[1:]  # the first frame is evaluate_hp itself
+    user = [i for i, (frame, _) in enumerate(frames) if not _is_library(frame)]
+    callee = user[-1] + 1 if user else 0
+    text = f"{type(exc).__name__}: {exc}"
+    if callee < len(frames):
+        frame = frames[callee][0]
+        text = f"{frame.f_globals.get('__name__')}.{frame.f_code.co_qualname} raised {text}"
+    if user:
+        frame, line = frames[user[-1]]
+        source = linecache.getline(frame.f_code.co_filename, line).strip()
+        text += f" at {frame.f_code.co_filename}:{line} (`{source}`)"
+    return text
+
+
+def evaluate_hp(
+    f: Callable[..., Any], args: Sequence[Any], ctx: mpmath.MPContext
+) -> tuple[Any, None] | tuple[None, str]:
+    """Call ``f(*args)`` on hp arguments: ``(value, None)`` if the result is hp, else ``(None, reason)``.
+
+    The reason names the exception, the library function that raised it and the user's line, or the
+    precision of the output and its first offending element.
+    """
+    try:
+        value = f(*args)
+    except Exception as exc:
+        return None, _describe_failure(exc)
+    precision = precision_of(value, ctx)
+    if precision in ("high", "mixed"):
+        return value, None
+    return None, f"returned {precision} output ({_first_foreign(value, ctx)}), expected {ctx.dps}-digit mpf"

@@ -1,0 +1,165 @@
+"""What a check found: `GradcheckResult`, its mismatch records, and `GradcheckError` for pytest failures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "inconclusive")
+FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive"})
+SHOWN_MISMATCHES = 5  # a failure message lists the worst few, never whole matrices
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One compared quantity outside its tolerance (an element in full mode, a projection in fast mode)."""
+
+    kind: str  # "formula" (gradient vs reference derivative) or "float64_accuracy" (float64 vs high precision)
+    argument: int | None  # None: a projection over all arguments
+    name: str
+    where: str  # "element (2, 1)" or "projection 3"
+    index: tuple[int, ...] | None
+    reference: float
+    reference_error: float
+    value: float
+    abs_error: float
+    rel_error: float
+    tolerance: float
+
+    @property
+    def ratio(self) -> float:
+        """How many tolerances the error is (inf when the tolerance is 0)."""
+        return self.abs_error / self.tolerance if self.tolerance > 0 else float("inf")
+
+    def describe(self) -> str:
+        target = f"argument {self.argument} ({self.name!r})" if self.argument is not None else self.name
+        compared = "reference" if self.kind == "formula" else "high-precision gradient"
+        return (f"{target}, {self.where}: {compared} {self.reference:.16g} +- {self.reference_error:.1e}, "
+                f"under test {self.value:.16g}; abs error {self.abs_error:.3e}, rel error {self.rel_error:.3e}, "
+                f"tolerance {self.tolerance:.3e} ({self.ratio:.3g}x)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "argument": self.argument, "name": self.name, "where": self.where,
+                "index": list(self.index) if self.index is not None else None, "reference": self.reference,
+                "reference_error": self.reference_error, "value": self.value, "abs_error": self.abs_error,
+                "rel_error": self.rel_error, "tolerance": self.tolerance, "ratio": self.ratio}
+
+
+@dataclass(frozen=True)
+class Kink:
+    """A non-differentiable point seen along one direction, with the one-sided derivatives there."""
+
+    argument: int | None
+    where: str
+    left: float
+    right: float
+    value: float
+    valid_choice: bool  # the value under test lies between the one-sided derivatives (a subgradient)
+
+    def describe(self) -> str:
+        verdict = "a valid one-sided choice" if self.valid_choice else "OUTSIDE the one-sided derivatives"
+        place = f"argument {self.argument}, " if self.argument is not None else ""
+        return (f"{place}{self.where}: left derivative {self.left:.16g}, right derivative {self.right:.16g}; "
+                f"the gradient under test {self.value:.16g} is {verdict}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"argument": self.argument, "where": self.where, "left": self.left, "right": self.right,
+                "value": self.value, "valid_choice": self.valid_choice}
+
+
+@dataclass
+class GradcheckResult:
+    """Everything a check found and how; `ok` is False exactly when the status is a failing one."""
+
+    status: str
+    mode: str
+    function: str
+    gradient_source: str
+    argument_names: tuple[str, ...]
+    tolerance: dict[str, float]
+    mismatches: list[Mismatch] = field(default_factory=list)
+    kinks: list[Kink] = field(default_factory=list)
+    reference: tuple[np.ndarray, ...] | None = None
+    reference_error: tuple[np.ndarray, ...] | None = None
+    gradient: tuple[np.ndarray, ...] = ()
+    gradient_hp: tuple[np.ndarray, ...] | None = None
+    high_precision: bool = True
+    precision_note: str = ""
+    digits: int = 40
+    projections: int = 0
+    miss_probability: float | None = None
+    taylor: Any = None
+    evaluations: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    accuracy_is_warning: bool = False  # float64_accuracy="warn": lost float64 accuracy is reported, not failed
+
+    @property
+    def ok(self) -> bool:
+        """False for a wrong formula, lost float64 accuracy (unless a warning), no verdict, or a kink where the
+        gradient under test is not a valid one-sided choice; a kink with a valid choice is reported, not failed."""
+        if self.status == "float64_accuracy" and self.accuracy_is_warning:
+            return True
+        if self.status == "nondifferentiable":
+            return all(kink.valid_choice for kink in self.kinks)
+        return self.status not in FAILING
+
+    def summary(self) -> str:
+        headline = {
+            "pass": "gradient check passed",
+            "formula_error": "the gradient formula disagrees with the high-precision derivative",
+            "float64_accuracy": "the gradient formula is right but its float64 evaluation loses accuracy",
+            "nondifferentiable": "the function is not differentiable at this point",
+            "inconclusive": "the check could not reach a verdict",
+        }[self.status]
+        if self.high_precision:
+            precision = f"{self.digits}-digit reference"
+        else:
+            precision = f"float64 reference ({self.precision_note})"
+        return (f"{headline} [{self.status}; {self.function}, mode {self.mode}, {precision}, "
+                f"gradient from {self.gradient_source}]")
+
+    def message(self) -> str:
+        lines = [self.summary()]
+        tol = ", ".join(f"{k}={v:.1e}" for k, v in self.tolerance.items())
+        lines.append(f"  tolerance: {tol}")
+        for mismatch in self.mismatches[:SHOWN_MISMATCHES]:
+            lines.append(f"  {mismatch.kind}: {mismatch.describe()}")
+        if len(self.mismatches) > SHOWN_MISMATCHES:
+            lines.append(f"  ... and {len(self.mismatches) - SHOWN_MISMATCHES} more mismatches")
+        lines.extend(f"  kink at {kink.describe()}" for kink in self.kinks[:SHOWN_MISMATCHES])
+        if self.miss_probability is not None:
+            lines.append(f"  {self.projections} random projections: an error of the tolerance's size goes unseen "
+                         f"with probability {self.miss_probability:.2g}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        if not self.ok:
+            lines.append("  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        def arrays(values: Any) -> Any:
+            if values is None:
+                return None
+            return [np.asarray(v, dtype=float).tolist() for v in values]
+
+        return {
+            "ok": self.ok, "status": self.status, "mode": self.mode, "function": self.function,
+            "gradient_source": self.gradient_source, "argument_names": list(self.argument_names),
+            "tolerance": dict(self.tolerance), "mismatches": [m.to_dict() for m in self.mismatches],
+            "kinks": [k.to_dict() for k in self.kinks], "reference": arrays(self.reference),
+            "reference_error": arrays(self.reference_error), "gradient": arrays(self.gradient),
+            "high_precision": self.high_precision, "precision_note": self.precision_note, "digits": self.digits,
+            "projections": self.projections, "miss_probability": self.miss_probability,
+            "taylor": None if self.taylor is None else self.taylor.to_dict(),
+            "evaluations": self.evaluations, "seconds": self.seconds, "notes": list(self.notes),
+        }
+
+
+class GradcheckError(AssertionError):
+    """A failed gradient check; the message reads as a pytest failure and `.result` has the details."""
+
+    def __init__(self, result: GradcheckResult) -> None:
+        super().__init__(result.message())
+        self.result = result

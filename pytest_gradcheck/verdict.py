@@ -1,0 +1,113 @@
+"""Tolerances and the two diagnoses: is the gradient *formula* right, and is its *float64 evaluation* accurate?
+
+A compared quantity q (a gradient element, or a projection <g, u>) with reference r and reference error
+estimate e passes when |q - r| <= atol + rtol * max(|r|, relative_floor * scale) + safety * e, where scale is
+the largest |r| of the same argument (or the magnitude of the terms of a projection), so that an element far
+smaller than its neighbours is judged against the rounding its neighbours cause, not against itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from pytest_gradcheck.result import Kink, Mismatch
+
+# A formula evaluated at high precision agrees with the reference to ~1e-20; a float64 constant used
+# inconsistently between f and its gradient (ln 2 rounded in one, 1/ln 2 in the other) leaves about one
+# float64 ulp (1.1e-16). Four ulps covers that, and still catches formula errors that no float64
+# comparison could see (they are smaller than the float64 gradient's own rounding).
+HP_FORMULA_RTOL = 4.4e-16
+# A correct float64 gradient of a well-conditioned function is accurate to ~1e-14 of its scale; 1e-10 leaves
+# four digits of margin for moderate ill-conditioning. float32 (eps 6e-8) gets the same ~3 digits of margin.
+FLOAT_RTOL = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-4}
+# Elements smaller than 1e-3 of their argument's largest gradient element are judged at that level: their
+# float64 rounding comes from terms the size of the larger elements.
+RELATIVE_FLOOR = 1e-3
+# The reference error estimate is already conservative; twice it covers the rare underestimate.
+SAFETY = 2.0
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """The tolerances a verdict used; every failure message and report states them."""
+
+    rtol_formula: float
+    rtol_float64: float
+    atol: float
+    relative_floor: float = RELATIVE_FLOOR
+    safety: float = SAFETY
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def resolve_tolerances(dtype: np.dtype, *, rtol: float | None, atol: float | None, hp_formula: bool) -> Tolerances:
+    """Defaults from the dtype (and whether the formula can run at high precision), overridden by the user."""
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and (not isinstance(value, int | float) or not np.isfinite(value) or value < 0):
+            raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
+    float_rtol = FLOAT_RTOL[np.dtype(dtype)]
+    formula_rtol = HP_FORMULA_RTOL if hp_formula else float_rtol
+    return Tolerances(
+        rtol_formula=float(rtol) if rtol is not None else formula_rtol,
+        rtol_float64=float(rtol) if rtol is not None else float_rtol,
+        atol=float(atol) if atol is not None else 0.0,
+    )
+
+
+def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
+    """The tolerance of each compared quantity, as float64."""
+    magnitude = np.abs(np.asarray(reference, dtype=float))
+    return tol.atol + rtol * np.maximum(magnitude, tol.relative_floor * scale) + tol.safety * np.asarray(
+        ref_error, dtype=float
+    )
+
+
+def compare(
+    kind: str,
+    reference: Any,
+    ref_error: Any,
+    value: Any,
+    *,
+    rtol: float,
+    tol: Tolerances,
+    scale: float,
+    argument: int | None,
+    name: str,
+    labels: list[str] | None = None,
+) -> list[Mismatch]:
+    """Mismatch records for every element of `value` outside its tolerance against `reference`."""
+    reference, value = np.asarray(reference), np.asarray(value)
+    diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
+    limit = np.broadcast_to(allowed(reference, ref_error, scale, rtol, tol), diff.shape)
+    ref_error = np.broadcast_to(np.asarray(ref_error, dtype=float), diff.shape)
+    out = []
+    for index in zip(*np.nonzero(~(diff <= limit)), strict=True):
+        index = tuple(int(k) for k in index)
+        r = float(reference[index])
+        where = labels[index[0]] if labels is not None else f"element {index}"
+        out.append(Mismatch(kind, argument, name, where, index if labels is None else None, r,
+                            float(ref_error[index]), float(value[index]), float(diff[index]),
+                            float(diff[index]) / abs(r) if r else float("inf"), float(limit[index])))
+    return out
+
+
+def rank(mismatches: list[Mismatch]) -> list[Mismatch]:
+    """Worst first: the largest ratio of error to tolerance."""
+    return sorted(mismatches, key=lambda m: -m.ratio)
+
+
+def decide(formula: list[Mismatch], accuracy: list[Mismatch], kinks: list[Kink], converged: bool) -> str:
+    """The status: a wrong formula outranks a kink, which outranks lost float64 accuracy."""
+    if formula:
+        return "formula_error"
+    if kinks:
+        return "nondifferentiable"
+    if not converged:
+        return "inconclusive"
+    if accuracy:
+        return "float64_accuracy"
+    return "pass"

@@ -1,0 +1,111 @@
+"""check_grad end to end: correct gradients pass, planted bugs are caught and located, kinks are named."""
+
+import numpy as np
+import pytest
+from corpus import CORPUS
+
+from pytest_gradcheck import GradcheckError, check_grad
+
+
+def _point(shapes, seed):
+    rng = np.random.default_rng(seed)
+    return tuple(rng.uniform(-1.5, 1.5, size=s) for s in shapes)
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_correct_hand_written_gradients_pass(name, mode):
+    f, grad, shapes = CORPUS[name]
+    result = check_grad(f, _point(shapes, 1), grad=grad, mode=mode)
+    assert result.status == "pass", result.message()
+    assert result.high_precision and result.gradient_hp is not None
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_engine_gradients_pass_when_no_gradient_is_given(name):
+    f, _, shapes = CORPUS[name]
+    result = check_grad(f, _point(shapes, 2))
+    assert result.ok and result.gradient_source == "autodiff_ref", result.message()
+
+
+def _scaled_element(grad, argument, index, factor):
+    def mutated(*args):
+        grads = grad(*args)
+        grads = list(grads) if isinstance(grads, tuple) else [grads]
+        g = np.array(grads[argument], dtype=object if grads[argument].dtype == object else float)
+        g[index] = g[index] * factor
+        grads[argument] = g
+        return tuple(grads) if len(grads) > 1 else grads[0]
+
+    return mutated
+
+
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_one_element_scaled_by_1e_minus_9_is_caught_and_located(mode):
+    f, grad, shapes = CORPUS["tanh_layer"]
+    bad = _scaled_element(grad, 0, (2, 1), 1 + 1e-9)
+    result = check_grad(f, _point(shapes, 3), grad=bad, mode=mode, raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    located = [m for m in result.mismatches if m.index is not None]
+    assert located and located[0].argument == 0 and located[0].index == (2, 1)
+    assert {m.index for m in located} == {(2, 1)}
+    assert located[0].rel_error == pytest.approx(1e-9, rel=1e-3)
+
+
+def test_failure_raises_gradcheck_error_naming_argument_and_element():
+    f, grad, shapes = CORPUS["sin_prod"]
+    bad = _scaled_element(grad, 1, (2,), -1.0)  # a sign flip
+    with pytest.raises(GradcheckError) as info:
+        check_grad(f, _point(shapes, 4), grad=bad, mode="full")
+    message = str(info.value)
+    assert "formula_error" in message and "argument 1 ('y'), element (2,)" in message
+    assert "tolerance" in message and isinstance(info.value, AssertionError)
+
+
+def test_transposed_matrix_gradient_is_caught():
+    def f(w):
+        return np.sum(np.tanh(w @ np.array([1.0, -2.0, 0.5])) * np.array([0.3, 1.1, -0.7]))
+
+    def wrong(w):
+        from autodiff_ref import grad
+
+        return grad(f)(w).T
+
+    w = _point([(3, 3)], 5)[0]
+    result = check_grad(f, w, grad=wrong, raise_on_mismatch=False)
+    assert result.status == "formula_error"
+
+
+def test_gradient_taken_at_a_shifted_point_is_caught():
+    f, grad, shapes = CORPUS["log_cosh"]
+    result = check_grad(f, _point(shapes, 6), grad=lambda x: grad(x + 1e-7), raise_on_mismatch=False)
+    assert result.status == "formula_error"
+
+
+def test_vjp_for_array_valued_function():
+    def f(x):
+        return np.tanh(x) * x[::-1]
+
+    def vjp(g, x):
+        return (g * (1 - np.tanh(x) ** 2) * x[::-1] + (g * np.tanh(x))[::-1],)
+
+    x = _point([(5,)], 7)[0]
+    assert check_grad(f, x, vjp=vjp, mode="full").status == "pass"
+    wrong = lambda g, x: (g * (1 - np.tanh(x) ** 2) * x[::-1],)  # noqa: E731 - forgets the second term
+    assert check_grad(f, x, vjp=wrong, raise_on_mismatch=False).status == "formula_error"
+
+
+def test_taylor_mode_reports_order_two_for_right_and_one_for_wrong_gradient():
+    f, grad, shapes = CORPUS["sum_exp"]
+    x = _point(shapes, 8)
+    right = check_grad(f, x, grad=grad, mode="taylor")
+    assert right.status == "pass" and right.taylor.order == pytest.approx(2.0, abs=0.2)
+    wrong = check_grad(f, x, grad=lambda x: np.exp(x) * (1 + 1e-6), mode="taylor", raise_on_mismatch=False)
+    assert wrong.status == "formula_error" and wrong.taylor.order == pytest.approx(1.0, abs=0.2)
+
+
+def test_fast_mode_states_its_miss_probability():
+    f, grad, shapes = CORPUS["sum_exp"]
+    result = check_grad(f, _point(shapes, 9), grad=grad, mode="fast", projections=3)
+    assert result.projections == 3
+    assert result.miss_probability == pytest.approx(0.6827**3, rel=1e-3)

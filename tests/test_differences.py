@@ -1,0 +1,379 @@
+"""differences and taylor: accuracy, honest error estimates, kinks, float64 mode, consistency, Taylor orders."""
+
+import json
+import math
+
+import mpmath
+import numpy as np
+import pytest
+
+from pytest_gradcheck import differences as dif
+from pytest_gradcheck.taylor import taylor_test
+
+DIGITS = 40  # the working precision the issue targets
+EPS64 = float(np.finfo(float).eps)
+
+
+@pytest.fixture
+def ctx():
+    context = mpmath.MPContext()
+    context.dps = DIGITS
+    return context
+
+
+@pytest.fixture
+def ref():
+    context = mpmath.MPContext()
+    context.dps = 2 * DIGITS  # truth for derivatives computed at DIGITS
+    return context
+
+
+def hp(context, values):
+    return np.array([context.mpf(float(v)) for v in np.ravel(values)], dtype=object)
+
+
+def elementwise(fn, values):
+    """fn on each element: numpy object loops call x.exp(), which mpmath numbers lack."""
+    return np.array([fn(v) for v in values], dtype=object)
+
+
+def one(fn):
+    """phi for a scalar function of t: a 1-element object array."""
+    return lambda t: np.array([fn(t)], dtype=object)
+
+
+ELEMENTARY = {  # f, f' in any mpmath context; points in (0.1, 3)
+    "exp": (lambda c, x: c.exp(x), lambda c, x: c.exp(x)),
+    "sin": (lambda c, x: c.sin(x), lambda c, x: c.cos(x)),
+    "log": (lambda c, x: c.log(x), lambda c, x: 1 / x),
+    "tanh": (lambda c, x: c.tanh(x), lambda c, x: 1 - c.tanh(x) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTARY))
+def test_hp_known_derivatives_have_25_digits_in_5_evaluations(ctx, ref, name):
+    f, df = ELEMENTARY[name]
+    x = np.linspace(0.1, 3.0, 40)
+    u = np.linspace(0.5, 1.5, 40)
+    xs, us = hp(ctx, x), hp(ctx, u)
+    d = dif.hp_derivative(lambda t: elementwise(lambda v: f(ctx, v), xs + t * us), ctx, scale=3.0)
+    true = [df(ref, ref.mpf(a)) * ref.mpf(b) for a, b in zip(x, u, strict=True)]
+    errors = [abs(ref.mpf(v) - t) for v, t in zip(d.value, true, strict=True)]
+    assert d.status == "ok" and d.evaluations == 5
+    assert all(e <= 1e-25 * max(1, abs(t)) for e, t in zip(errors, true, strict=True))
+    assert all(e <= b for e, b in zip(errors, d.error, strict=True))
+
+
+def test_hp_phi0_saves_an_evaluation(ctx):
+    phi = one(lambda t: ctx.exp(1 + t))
+    d = dif.hp_derivative(phi, ctx, scale=1.0, phi0=phi(ctx.mpf(0)))
+    assert d.evaluations == 4 and abs(d.value[0] - ctx.e) < 1e-26
+
+
+def _family(c, a, b, s):
+    """Eight functions of x in R^3 with their gradients: curvature up to a ~ 1e3, cancellation at x0 == x1."""
+    return [
+        (lambda x: c.exp(a * x[0] / 100) * c.sin(x[1] + b),
+         lambda x: [a * c.exp(a * x[0] / 100) * c.sin(x[1] + b) / 100, c.exp(a * x[0] / 100) * c.cos(x[1] + b), 0]),
+        (lambda x: c.log(s + x[0] ** 2 + x[2] ** 2),
+         lambda x: [2 * x[0] / (s + x[0] ** 2 + x[2] ** 2), 0, 2 * x[2] / (s + x[0] ** 2 + x[2] ** 2)]),
+        (lambda x: c.tanh(x[1] * x[2]),
+         lambda x: [0, x[2] / c.cosh(x[1] * x[2]) ** 2, x[1] / c.cosh(x[1] * x[2]) ** 2]),
+        (lambda x: x[0] * x[0] - 2 * x[0] * x[1] + x[1] * x[1], lambda x: [2 * (x[0] - x[1]), 2 * (x[1] - x[0]), 0]),
+        (lambda x: x[0] ** 5 - 3 * x[1] ** 3 + b, lambda x: [5 * x[0] ** 4, -9 * x[1] ** 2, 0]),
+        (lambda x: 1 / (s + x[2] ** 2), lambda x: [0, 0, -2 * x[2] / (s + x[2] ** 2) ** 2]),
+        (lambda x: c.sin(a * x[0] + b), lambda x: [a * c.cos(a * x[0] + b), 0, 0]),
+        (lambda x: c.sqrt(s + x[1] ** 2) * c.cos(x[2]),
+         lambda x: [0, x[1] / c.sqrt(s + x[1] ** 2) * c.cos(x[2]), -c.sqrt(s + x[1] ** 2) * c.sin(x[2])]),
+    ]
+
+
+def test_hp_error_estimates_cover_the_actual_error(ctx, ref):
+    """480 random cases: the error estimate covers the true error in >= 99% and is not vacuous."""
+    rng = np.random.default_rng(7)
+    covered, relative_errors, relative_claims = [], [], []
+    for trial in range(60):
+        a, b, s = (float(v) for v in (10 ** rng.uniform(-1, 3), rng.uniform(-2, 2), 10 ** rng.uniform(-2, 1)))
+        x, u = rng.uniform(-2, 2, 3), rng.standard_normal(3)
+        if trial % 4 == 0:
+            x[1] = x[0]  # cancellation: x0^2 - 2 x0 x1 + x1^2 is 0 at the point, its gradient too
+        xs, us = hp(ctx, x), hp(ctx, u)
+        functions = _family(ctx, a, b, s)
+        d = dif.hp_derivative(lambda t, fs=functions, xs=xs, us=us: np.array([f(xs + t * us) for f, _ in fs],
+                                                                            dtype=object),
+                              ctx, scale=max(1.0, float(np.max(np.abs(x)))))
+        assert d.status == "ok"
+        xr, ur = [ref.mpf(v) for v in x], [ref.mpf(v) for v in u]
+        for k, (_, grad) in enumerate(_family(ref, a, b, s)):
+            true = sum(g * w for g, w in zip(grad(xr), ur, strict=True))
+            error = abs(ref.mpf(d.value[k]) - true)
+            covered.append(error <= d.error[k])
+            size = max(abs(true), 1e-300)
+            relative_errors.append(float(error / size))
+            relative_claims.append(float(d.error[k] / size))
+    assert len(covered) == 480 and np.mean(covered) >= 0.99
+    nonzero = [e for e, c in zip(relative_errors, relative_claims, strict=True) if c < 1]  # zero gradients aside
+    assert np.median(nonzero) < 1e-27 and np.median(relative_claims) < 1e-20
+
+
+@pytest.mark.parametrize(("phi_of", "left", "right"), [
+    (lambda c: one(abs), -1, 1),
+    (lambda c: one(lambda t: max(t, 0)), 0, 1),
+    (lambda c: one(lambda t: max(c.mpf("0.7") + t * c.mpf("0.3"), c.mpf("0.7") - t * c.mpf("1.2"))), -1.2, 0.3),
+    (lambda c: one(lambda t: c.mpf(2) * t + 3 if t >= 0 else c.mpf(-1) * t + 3), -1, 2),
+])
+def test_hp_kinks_are_nondifferentiable_with_one_sided_derivatives(ctx, phi_of, left, right):
+    d = dif.hp_derivative(phi_of(ctx), ctx, scale=1.0)
+    assert d.status == "nondifferentiable" and d.evaluations == 13
+    assert abs(d.left[0] - left) < 1e-15 and abs(d.right[0] - right) < 1e-15
+    assert d.error[0] < 1e-15  # the one-sided estimates' error
+    assert d.value[0] == (d.left[0] + d.right[0]) / 2 and d.error[0] == d.side_error[0]
+
+
+def test_hp_jump_is_nondifferentiable(ctx):
+    d = dif.hp_derivative(one(lambda t: ctx.mpf(2) if t > 0 else t - 1), ctx, scale=1.0)
+    assert d.status == "nondifferentiable"
+    assert abs(d.left[0] - 1) < 1e-15 and d.right[0] > 1e15  # the slope across the jump grows like 1/h
+
+
+def test_hp_symmetric_jump_is_nondifferentiable(ctx):
+    """sign(t): phi(0) is the midpoint, the kink measure is 0; phi(h) - phi(-h) not shrinking shows the jump."""
+    d = dif.hp_derivative(one(ctx.sign), ctx, scale=1.0)
+    assert d.status == "nondifferentiable" and d.left[0] > 1e15 and d.right[0] > 1e15
+
+
+@pytest.mark.parametrize("distance", ["1e-12", "1e-15", "1e-18"])
+def test_hp_kink_near_but_not_at_the_point_is_ok(ctx, distance):
+    c = ctx.mpf(distance)
+    d = dif.hp_derivative(lambda t: np.array([abs(t - c), max(t - c, 0), ctx.sin(t)], dtype=object), ctx, scale=1.0)
+    assert d.status == "ok"
+    assert abs(d.value[0] + 1) < 1e-20 and abs(d.value[1]) < 1e-20 and abs(d.value[2] - 1) < 1e-25
+
+
+def test_hp_kink_status_is_per_component(ctx):
+    x = hp(ctx, [-1.0, 0.0, 2.0, 0.0])
+    u = hp(ctx, [1.0, 1.0, 1.0, -2.0])
+    d = dif.hp_derivative(lambda t: elementwise(lambda v: max(v, 0), x + t * u), ctx, scale=2.0)
+    assert list(d.component_status) == ["ok", "nondifferentiable", "ok", "nondifferentiable"]
+    assert [float(v) for v in d.value[[0, 2]]] == [0.0, 1.0]
+    assert [float(v) for v in d.left[[1, 3]]] == [0.0, -2.0] and [float(v) for v in d.right[[1, 3]]] == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("x0", [0.3, 1.1, 7.7, -1.2059478219629787])
+def test_hp_cancellation_round_off_is_not_a_kink(ctx, x0):
+    """(x+t)^2 - 2(x+t)x + x^2: an output ~t^2 from O(1) intermediates, with round-off far above NOISE_ULPS
+    of the output. The kink measure sees that noise; it is measured, not taken for a kink."""
+    x = ctx.mpf(x0)
+    d = dif.hp_derivative(one(lambda t: (x + t) ** 2 - 2 * (x + t) * x + x * x), ctx, scale=max(1.0, abs(x0)))
+    assert d.status == "ok" and abs(d.value[0]) <= d.error[0] < 1e-25
+
+
+@pytest.mark.parametrize("x0", [0.3, 1.1, 2.5, 7.7])
+def test_hp_pure_round_off_is_never_a_kink(ctx, x0):
+    """sin^2 + cos^2 - 1 is nothing but round-off: ok with a tiny error, or not_converged, never a kink."""
+    x = ctx.mpf(x0)
+    d = dif.hp_derivative(one(lambda t: ctx.sin(x + t) ** 2 + ctx.cos(x + t) ** 2 - 1), ctx, scale=max(1.0, x0))
+    assert d.status == "not_converged" or abs(d.value[0]) <= d.error[0] < 1e-25
+
+
+def test_hp_unresolvable_functions_are_not_converged(ctx):
+    big = ctx.mpf(10) ** 20
+    oscillating = one(lambda t: ctx.sin(ctx.mpf(10) ** 25 * t + ctx.mpf("0.3")))  # faster than any step
+    cancelling = one(lambda t: (t + big) ** 2 - big * big - 2 * big * t)  # t^2 with round-off ~ 0.1
+    for phi in (oscillating, cancelling):
+        assert dif.hp_derivative(phi, ctx, scale=1.0).status == "not_converged"
+
+
+def test_hp_steps_and_estimates_are_recorded(ctx):
+    d = dif.hp_derivative(one(ctx.exp), ctx, scale=1.0)
+    assert len(d.steps) == len(d.estimates) == 2 and d.steps[1] == d.steps[0] / 2
+    assert d.step[0] == d.steps[0] and d.mode == "hp" and d.noise[0] > 0
+    kinked = dif.hp_derivative(one(abs), ctx, scale=1.0)
+    assert len(kinked.steps) == 2 * dif.RETRY_STEPS and kinked.steps == tuple(sorted(kinked.steps, reverse=True))
+
+
+def test_hp_steps_run_from_eps_cube_root_to_eps_square_root(ctx):
+    steps = dif.hp_steps(ctx, 2.0)
+    assert len(steps) == dif.RETRY_STEPS
+    assert 1e-13 < steps[0] / 2 < 1e-12 and 1e-21 < steps[-1] / 2 < 1e-20
+
+
+def test_scale_must_be_positive_and_finite(ctx):
+    for scale in (0.0, -1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="scale"):
+            dif.hp_derivative(one(ctx.exp), ctx, scale=scale)
+        with pytest.raises(ValueError, match="scale"):
+            dif.float64_derivative(lambda t: np.array([t]), scale=scale)
+
+
+def test_mpmath_global_precision_is_untouched(ctx):
+    before = mpmath.mp.dps
+    dif.hp_derivative(one(lambda t: ctx.exp(t)), ctx, scale=1.0)
+    assert mpmath.mp.dps == before
+
+
+FLOAT64 = [
+    (np.exp, np.exp),
+    (np.sin, np.cos),
+    (np.log, lambda x: 1 / x),
+    (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+    (lambda x: x**5 - 3 * x**3, lambda x: 5 * x**4 - 9 * x**2),
+]
+
+
+def test_float64_smooth_within_bound_near_the_optimum():
+    """200 cases: all within the reported bound; the bound is ~eps^(2/3) |f'| (the central-difference optimum)."""
+    rng = np.random.default_rng(3)
+    covered, ratios, evaluations = [], [], set()
+    for x0 in rng.uniform(0.2, 3.0, 40):
+        for f, df in FLOAT64:
+            d = dif.float64_derivative(lambda t, f=f, x0=x0: np.array([f(x0 + t)]), scale=max(1.0, x0))
+            true = float(df(np.longdouble(x0)))
+            covered.append(abs(d.value[0] - true) <= d.error[0])
+            ratios.append(d.error[0] / (EPS64 ** (2 / 3) * max(abs(true), abs(f(x0)))))
+            evaluations.add(d.evaluations)
+    assert np.mean(covered) >= 0.99
+    assert 0.3 < np.median(ratios) < 10 and np.percentile(ratios, 95) < 30
+    assert evaluations <= {23, 29, 35}
+
+
+def test_float64_vector_shares_one_step_and_covers():
+    x = np.linspace(0.2, 2.5, 12)
+    d = dif.float64_derivative(lambda t: np.concatenate([np.exp(x + t), np.sin(x + t)]), scale=2.5)
+    true = np.concatenate([np.exp(x), np.cos(x)])
+    assert d.status == "ok" and len(set(d.step)) == 1
+    assert np.all(np.abs(d.value - true) <= d.error) and np.all(d.error < 1e-8 * np.maximum(1, np.abs(true)))
+
+
+def test_float64_noisy_function_takes_a_larger_step():
+    rng = np.random.default_rng(5)
+    clean = dif.float64_derivative(lambda t: np.array([np.exp(1 + t)]), scale=1.0)
+    noisy = dif.float64_derivative(lambda t: np.array([np.exp(1 + t) * (1 + 1e-10 * rng.standard_normal())]),
+                                   scale=1.0)
+    assert noisy.step[0] > 10 * clean.step[0]
+    assert 1e-10 / 3 < noisy.noise[0] / math.e < 3e-10
+    assert abs(noisy.value[0] - math.e) <= noisy.error[0] and noisy.error[0] > 10 * clean.error[0]
+
+
+@pytest.mark.parametrize(("phi", "left", "right"), [
+    (lambda t: np.array([abs(t)]), -1, 1),
+    (lambda t: np.array([max(t, 0.0)]), 0, 1),
+    (lambda t: np.array([max(0.5 + 2 * t, 0.5 - t)]), -1, 2),
+])
+def test_float64_kinks(phi, left, right):
+    d = dif.float64_derivative(phi, scale=1.0)
+    assert d.status == "nondifferentiable"
+    assert abs(d.left[0] - left) < 1e-6 and abs(d.right[0] - right) < 1e-6
+
+
+def test_ecnoise_recovers_white_noise():
+    rng = np.random.default_rng(11)
+    t = np.linspace(0, 6e-6, 7)[:, None]
+    estimates = dif.ecnoise(np.sin(1 + t) + 1e-9 * rng.standard_normal((7, 400)))
+    assert 0.8e-9 < np.median(estimates) < 1.25e-9 and np.mean((estimates > 0.25e-9) & (estimates < 4e-9)) > 0.95
+
+
+def test_richardson_weights_and_polynomial_exactness():
+    _, _, weights = dif.richardson([np.zeros(1), np.zeros(1)])
+    assert np.allclose(weights, [-1 / 3, 4 / 3])
+    f = np.polynomial.Polynomial([1.0, -2.0, 0.5, 3.0, -1.0, 0.25])  # degree 5: three levels are exact
+    hs = [0.5, 0.25, 0.125]
+    value, change, _ = dif.richardson([np.array([(f(h) - f(-h)) / (2 * h)]) for h in hs])
+    assert abs(value[0] - f.deriv()(0.0)) < 1e-12 and change[0] > 0
+
+
+def _buffered(x):
+    b = np.zeros(x.shape)
+    b[:] = x  # float64 copy: x is rounded on the way
+    return np.sum(b * x)
+
+
+def _consistency(ctx, f, x, u):
+    xs, us = hp(ctx, x), hp(ctx, u)
+    phi = lambda t: np.array([f(xs + t * us)], dtype=object)  # noqa: E731 - the line through x along u
+    scale = max(1.0, float(np.max(np.abs(x))))
+    return dif.hp_consistency(phi, ctx, scale=scale, reference=dif.hp_derivative(phi, ctx, scale=scale))
+
+
+def test_consistency_flags_a_float64_buffer(ctx):
+    rng = np.random.default_rng(1)
+    x, u = rng.standard_normal(5), rng.standard_normal(5)
+    c = _consistency(ctx, _buffered, x, u)
+    assert not c.ok and c.conclusive and c.status == "inconsistent"
+    assert abs(float(c.moderate.value[0]) - 2 * float(np.dot(x, u))) < 1e-9  # the true derivative
+    assert c.discrepancy[0] > 0.1 * abs(float(c.moderate.value[0])) and "component 0" in c.reason
+
+
+@pytest.mark.parametrize("f", [
+    lambda x: np.sum(x * x),
+    lambda x: np.sum(x**3) - np.prod(x),
+    lambda x: x[0].context.exp(50 * x[0]) * x[1],
+    lambda x: x[0].context.sin(100 * x[0]) + x[1] ** 10,
+    lambda x: 1 / (x[0] - x[0].context.mpf("1.0001")) + x[2],
+])
+def test_consistency_passes_genuine_high_precision_functions(ctx, f):
+    c = _consistency(ctx, f, np.array([0.9, -0.4, 1.3]), np.array([0.6, 1.0, -0.8]))
+    assert c.ok and c.conclusive and c.status == "consistent"
+
+
+def test_consistency_is_inconclusive_when_moderate_steps_do_not_converge(ctx):
+    phi = one(lambda t: ctx.sin(1e8 * (t + ctx.mpf("0.1"))))
+    c = dif.hp_consistency(phi, ctx, scale=1.0, reference=dif.hp_derivative(phi, ctx, scale=1.0))
+    assert not c.ok and not c.conclusive and c.status == "inconclusive" and "did not converge" in c.reason
+
+
+def test_consistency_is_inconclusive_without_a_differentiable_reference(ctx):
+    c = dif.hp_consistency(one(abs), ctx, scale=1.0, reference=dif.hp_derivative(one(abs), ctx, scale=1.0))
+    assert not c.conclusive and "not ok anywhere" in c.reason
+
+
+def test_subgradient_position_elementwise():
+    p = dif.subgradient_position([0, 0, 0, 0, 1], [1, 1, 1, 1, 1], [0.0, 0.5, 1.0, 1.2, 1.0], 1e-3)
+    assert list(p.side) == ["left", "between", "right", "outside", "both"]
+    assert list(p.inside) == [True, True, True, False, True]
+    assert abs(p.distance[3] - 0.199) < 1e-12 and p.distance[1] == 0
+
+
+def test_subgradient_position_accepts_high_precision(ctx):
+    p = dif.subgradient_position(ctx.mpf(-1), ctx.mpf(1), 0.25, 1e-9)
+    assert bool(p.inside) and str(p.side) == "between"
+
+
+HS = tuple(10.0**-k for k in range(1, 13))
+
+
+def _taylor_line(ctx):
+    x = ctx.mpf("0.7")
+    return (lambda t: ctx.exp(x + t) * ctx.sin(x + t)), ctx.exp(x) * (ctx.sin(x) + ctx.cos(x))
+
+
+def test_taylor_right_derivative_has_order_two(ctx):
+    psi, derivative = _taylor_line(ctx)
+    r = taylor_test(psi(ctx.mpf(0)), psi, derivative, HS)
+    assert r.status == "consistent" and abs(r.order - 2) < 0.01 and len(r.orders) == len(HS) - 1
+
+
+def test_taylor_perturbed_derivative_has_order_one(ctx):
+    psi, derivative = _taylor_line(ctx)
+    r = taylor_test(psi(ctx.mpf(0)), psi, derivative * (1 + ctx.mpf("1e-6")), HS)
+    assert r.status == "inconsistent" and abs(r.order - 1) < 0.05
+
+
+def test_taylor_linear_function_is_exact(ctx):
+    line = lambda t: 3 * (ctx.mpf("0.7") + t) + 1  # noqa: E731
+    r = taylor_test(line(ctx.mpf(0)), line, 3, HS)
+    assert r.status == "exact" and r.order is None and all(o is None for o in r.orders)
+    assert taylor_test(line(ctx.mpf(0)), line, 3.0001, HS).status == "inconsistent"
+
+
+def test_taylor_float64_vector_leaves_out_round_off():
+    f = lambda t: np.array([np.exp(0.7 + t), np.sin(0.7 + t)])  # noqa: E731
+    r = taylor_test(f(0.0), f, np.array([np.exp(0.7), np.cos(0.7)]), tuple(10.0**-k for k in range(1, 10)))
+    assert r.status == "consistent" and abs(r.order - 2) < 0.05
+    assert r.orders[-1] is None and r.remainders[-1] < 10 * r.floors[-1]  # at h = 1e-9 the remainder is round-off
+    assert json.loads(json.dumps(r.to_dict()))["status"] == "consistent"
+
+
+def test_taylor_rejects_steps_that_do_not_decrease(ctx):
+    with pytest.raises(ValueError, match="decreasing"):
+        taylor_test(0.0, lambda t: t, 1.0, (1e-3, 1e-2))
