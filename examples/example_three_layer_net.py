@@ -5,6 +5,7 @@ import pytest
 from three_layer_net import loss, loss_gradient, loss_gradient_buggy, make_problem
 
 import autodiff_ref
+from pytest_gradcheck import GradcheckError, check_grad
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -22,3 +23,31 @@ def test_buggy_hidden_layer_gradient_disagrees_only_in_w1():
     buggy_w1, buggy_w2 = loss_gradient_buggy(w1, w2, x, t)
     np.testing.assert_allclose(buggy_w2, engine_w2, rtol=1e-12)
     assert not np.allclose(buggy_w1, engine_w1, rtol=1e-3)
+
+
+def _weights_only(x, t):
+    """The loss as a function of the two weight matrices, at fixed data."""
+    return lambda w1, w2: loss(w1, w2, x, t)
+
+
+def test_hand_derived_backprop_passes_the_high_precision_check():
+    w1, w2, x, t = make_problem(0)
+    result = check_grad(_weights_only(x, t), (w1, w2), grad=lambda w1, w2: loss_gradient(w1, w2, x, t))
+    assert result.status == "pass" and result.high_precision
+    assert result.mode == "full" and result.reference is not None
+
+
+def test_engine_gradient_passes_the_high_precision_check():
+    w1, w2, x, t = make_problem(1)
+    result = check_grad(_weights_only(x, t), (w1, w2))
+    assert result.status == "pass" and result.gradient_source == "autodiff_ref"
+
+
+def test_buggy_backprop_is_caught_in_w1_only():
+    w1, w2, x, t = make_problem(0)
+    with pytest.raises(GradcheckError) as info:
+        check_grad(_weights_only(x, t), (w1, w2), grad=lambda w1, w2: loss_gradient_buggy(w1, w2, x, t))
+    result = info.value.result
+    assert result.status == "formula_error"
+    assert {m.argument for m in result.mismatches} == {0}
+    assert "argument 0 ('w1')" in str(info.value)

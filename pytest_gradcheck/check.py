@@ -108,7 +108,7 @@ def check_grad(
         gradient_hp=setup.g_hp, high_precision=ev.high_precision, precision_note=ev.note,
         digits=ev.ctx.dps, projections=outcome.projections, miss_probability=outcome.miss_probability,
         taylor=outcome.taylor, evaluations=ev.evaluations, notes=[*ev.notes, *outcome.notes],
-        accuracy_is_warning=float64_accuracy == "warn",
+        accuracy_is_warning=float64_accuracy == "warn", traces=outcome.traces,
     )
     result.seconds = time.perf_counter() - started
     if raise_on_mismatch and not result.ok:

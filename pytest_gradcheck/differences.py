@@ -6,8 +6,11 @@ derivative ``J u``. Every estimate and error estimate is an array, elementwise o
 
 ``scale`` (positive) is the length in ``t`` over which ``phi`` changes appreciably; every step is a multiple
 of it. For a direction with ``max|u_i| ~ 1`` pass ``max(1, max|x_i|)``: below 1 the steps would be too
-small for round-off, and a float64 buffer on ``x`` (see `hp_consistency`) is only visible at steps that are
+small for round-off, and a float64 buffer on ``x`` (see `consistency`) is only visible at steps that are
 a fraction of ``|x|``.
+
+Here: stencils, Richardson extrapolation, the high-precision derivative with kink detection. The float64
+fallback (measured noise, optimal step) is `float64_differences`; float64-buffer detection is `consistency`.
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 __all__ = [
-    "Consistency", "Derivative", "SubgradientPosition", "ecnoise", "float64_derivative", "hp_consistency",
-    "hp_derivative", "hp_steps", "richardson", "richardson_derivative", "subgradient_position",
+    "Derivative", "SubgradientPosition", "hp_derivative", "hp_steps", "richardson", "subgradient_position",
 ]
+# Shared with `float64_differences` (the float64 fallback) and `consistency` (float64-buffer detection), not
+# part of __all__: Phi, Stencil, stencil, Attempt, check_scale, phi_at_zero, assemble, NOISE_ULPS, KINK_WEIGHT.
 
 Phi = Callable[[Any], np.ndarray]
 
@@ -31,19 +35,6 @@ KINK_WEIGHT = 16  # |phi(h)+phi(-h)-4phi(h/2)-4phi(-h/2)+6phi(0)|: its coefficie
 ONE_SIDED_WEIGHT = 8  # |4phi(h/2) - 3phi(0) - phi(h)|: the one-sided Richardson value's noise multiplier
 RETRY_STEPS = 3  # hp: steps from (NOISE_ULPS eps)^(1/3) down to eps^(1/2), geometric: see hp_steps
 STEADY = 0.1  # hp: a kink's measure agrees across steps to O(h); noise's agrees within 10% with chance ~3%
-F64_EPS = float(np.finfo(np.float64).eps)
-NOISE_SPACING = 1e-6  # ECnoise spacing: 3rd..6th differences of a smooth f fall below round-off (~1e-16)
-NOISE_POINTS = 7  # ECnoise table of 7 points per side, as recommended by More & Wild (2011)
-NOISE_BOUND = 3.0  # float64: one evaluation's error is bounded by 3 standard deviations of its noise
-THIRD_STEPS = (2e-2, 2e-3, 2e-4)  # f''' ladder: large enough for f''' h^3 >> noise, small for f^(5) h^2 << f'''
-THIRD_AGREEMENT = 0.5  # f''' estimates within 50% (h* moves by under 15%, the cube root) are settled
-STEP_RANGE = (1e3 * F64_EPS, 1e-2)  # float64 steps: x + t u moves >= 1000 ulps; no larger than f''' was seen
-KINK_RETRY = 1e-2  # float64: a kink signature is re-examined at a 100x smaller step before it is believed
-MODEL_SLACK = 10.0  # float64: estimates at h and 2h disagreeing by 10x their bounds -> "not_converged"
-MODERATE_STEPS = (1e-3, 1e-5)  # hp_consistency: steps float64 resolves (1e-16 << 1e-5), largest first
-MODERATE_LEVELS = 4  # hp_consistency: D(H) .. D(H/8); truncation O(H^8) ~ 1e-24 at H = 1e-3
-MODERATE_REL = 1e-6  # the moderate table must resolve the derivative to a millionth to compare at all
-CONSISTENCY_SAFETY = 10.0  # discrepancy beyond 10x the two error estimates together: inconsistent
 
 
 class Derivative(NamedTuple):
@@ -97,7 +88,9 @@ def stencil(phi: Phi, f0: np.ndarray, h: Any) -> Stencil:
                    side_change, kink, magnitude)
 
 
-class _Attempt(NamedTuple):
+class Attempt(NamedTuple):
+    """One step's stencil analysed: estimate, error, and per component kinked / converged."""
+
     stencil: Stencil
     value: np.ndarray
     error: np.ndarray
@@ -124,19 +117,21 @@ def richardson(estimates: list[np.ndarray]) -> tuple[Any, Any, np.ndarray]:
     return value, np.abs(value - table[-1][-2]) + np.abs(value - table[-2][-1]), weights[-1][-1]
 
 
-def _check_scale(scale: Any) -> None:
+def check_scale(scale: Any) -> None:
+    """Reject a scale that is not a positive finite number, naming the argument."""
     if not (float(scale) > 0 and math.isfinite(float(scale))):
         raise ValueError(f"scale: expected a positive finite step length, got {scale!r}")
 
 
-def _start(phi: Phi, zero: Any, phi0: Any) -> tuple[np.ndarray, int]:
+def phi_at_zero(phi: Phi, zero: Any, phi0: Any) -> tuple[np.ndarray, int]:
+    """phi(0) and the evaluations it cost: none if the caller supplied it as `phi0`."""
     return (np.asarray(phi(zero)), 1) if phi0 is None else (np.asarray(phi0), 0)
 
 
 FIELDS = ("value", "error", "stencil.left", "stencil.right", "bound", "stencil.h")
 
 
-def _assemble(attempts: list[_Attempt], broken: np.ndarray, fallback: Any, mode: str, evaluations: int,
+def assemble(attempts: list[Attempt], broken: np.ndarray, fallback: Any, mode: str, evaluations: int,
               steps: list, estimates: list) -> Derivative:
     """Per component the first attempt that resolved it (no kink, converged); unresolved ones take
     attempt `fallback` and are "nondifferentiable" where `broken` (a confirmed kink), else "not_converged"."""
@@ -144,7 +139,7 @@ def _assemble(attempts: list[_Attempt], broken: np.ndarray, fallback: Any, mode:
     chosen = np.where(resolved.any(axis=0), resolved.argmax(axis=0), fallback)
     cols = np.arange(chosen.size)
 
-    def pick(field: Callable[[_Attempt], Any]) -> np.ndarray:
+    def pick(field: Callable[[Attempt], Any]) -> np.ndarray:
         return np.stack([np.broadcast_to(field(a), chosen.shape) for a in attempts])[chosen, cols]
 
     value, error, left, right, bound, step = (pick(attrgetter(name)) for name in FIELDS)
@@ -157,7 +152,7 @@ def _assemble(attempts: list[_Attempt], broken: np.ndarray, fallback: Any, mode:
                       bound, side_error, step, status)
 
 
-def _side_error(a: _Attempt) -> np.ndarray:
+def _side_error(a: Attempt) -> np.ndarray:
     return a.stencil.side_change + ONE_SIDED_WEIGHT * a.bound / a.stencil.h
 
 
@@ -177,21 +172,21 @@ def hp_steps(ctx: Any, scale: Any) -> list[Any]:
     return [ctx.mpf(scale) * generic * first * ratio**k for k in range(RETRY_STEPS)]
 
 
-def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None) -> _Attempt:
+def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None) -> Attempt:
     bound = NOISE_ULPS * ctx.eps * st.magnitude if bound is None else bound
     value, change, weights = richardson([st.d_big, st.d_small])
     roundoff = bound * (abs(weights[0]) / st.h + abs(weights[1]) * 2 / st.h)
     # Asymptotic regime: the estimates agree to a quarter of the working digits (10 at 40 digits), or
     # their disagreement is round-off.
     converged = change <= _quarter(ctx) * (np.abs(value) + st.magnitude / scale) + roundoff
-    return _Attempt(st, value, change + roundoff, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
+    return Attempt(st, value, change + roundoff, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
 
 
 def _steady(series: np.ndarray) -> np.ndarray:
     return np.all(np.abs(series - series[-1]) <= STEADY * np.abs(series[-1]), axis=0)
 
 
-def _hp_confirm(attempts: list[_Attempt], ctx: Any, scale: Any) -> tuple[list[_Attempt], np.ndarray, np.ndarray]:
+def _hp_confirm(attempts: list[Attempt], ctx: Any, scale: Any) -> tuple[list[Attempt], np.ndarray, np.ndarray]:
     """Tell kinks from noise above NOISE_ULPS, for components no step resolved.
 
     A kink at the point gives the same slope jump (kink measure / h) at every step, a jump the same
@@ -239,8 +234,8 @@ def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = N
     across the steps are "nondifferentiable" with `left`/`right` from the deepest steady step; others
     still unresolved after `_hp_confirm` are "not_converged".
     """
-    _check_scale(scale)
-    f0, evaluations = _start(phi, ctx.mpf(0), phi0)
+    check_scale(scale)
+    f0, evaluations = phi_at_zero(phi, ctx.mpf(0), phi0)
     attempts, steps, estimates = [], [], []
     for h in hp_steps(ctx, scale):
         attempts.append(_hp_attempt(stencil(phi, f0, h), ctx, scale))
@@ -250,181 +245,7 @@ def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = N
         if np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0).all():
             break
     attempts, confirmed, fallback = _hp_confirm(attempts, ctx, scale)
-    return _assemble(attempts, confirmed, fallback, "hp", evaluations, steps, estimates)
-
-
-def ecnoise(values: np.ndarray) -> np.ndarray:
-    """Noise standard deviation per column of `values` (rows: equally spaced points), after More & Wild.
-
-    The k-th differences of noise have variance (2k)!/(k!)^2 sigma^2 whatever the smooth part does once
-    it is negligible; the level is accepted where three successive orders agree within a factor 4 and the
-    differences change sign. Elsewhere the smallest level, an upper bound, is returned.
-    """
-    levels, signs, diff, gamma = [], [], values, 1.0
-    for k in range(1, values.shape[0]):
-        diff = np.diff(diff, axis=0)
-        gamma *= 0.5 * k / (2 * k - 1)  # gamma_k = (k!)^2 / (2k)!
-        levels.append(np.sqrt(gamma * np.mean(diff**2, axis=0)))
-        signs.append(diff.min(axis=0) * diff.max(axis=0) < 0)
-    noise = np.min(levels, axis=0)
-    for k in reversed(range(len(levels) - 2)):  # the lowest accepted order wins
-        window = np.stack(levels[k : k + 3])
-        accept = signs[k] & (window.max(axis=0) <= 4 * window.min(axis=0))  # 4: More & Wild's agreement
-        noise = np.where(accept, levels[k], noise)
-    return noise
-
-
-def float64_noise(phi: Phi, f0: np.ndarray, scale: float) -> np.ndarray:
-    """ECnoise on each side of 0 (12 evaluations), so that a kink at 0 does not pass for noise.
-
-    The sides agreeing within a factor 4 give the larger; otherwise the smaller (the other saw a kink).
-    Never below half an ulp of |phi(0)|, the rounding of the output alone.
-    """
-    sides = []
-    for sign in (1.0, -1.0):
-        ts = sign * NOISE_SPACING * scale * np.arange(1, NOISE_POINTS)
-        sides.append(ecnoise(np.stack([f0, *(np.asarray(phi(float(t)), dtype=float) for t in ts)])))
-    low, high = np.minimum(*sides), np.maximum(*sides)
-    return np.maximum(np.where(high <= 4 * low, high, low), 0.5 * F64_EPS * np.abs(f0))
-
-
-def third_derivative(phi: Phi, bound: np.ndarray, scale: float) -> tuple[np.ndarray, list, list, int]:
-    """An upper estimate of |phi'''| from central differences at H, H/2, H/4 down THIRD_STEPS.
-
-    T(H/2) = 8 (D(H) - D(H/2)) / H^2; |T| plus its change to T(H/4) plus its round-off. A component is
-    settled at the first H where T(H/2) and T(H/4) agree within THIRD_AGREEMENT (or within round-off).
-    Returns the estimate, the steps and central differences computed, and the evaluations spent.
-    """
-    found, settled_any, steps, estimates = None, np.zeros(bound.shape, dtype=bool), [], []
-    for rel in THIRD_STEPS:
-        hs = [rel * scale / 2**k for k in range(3)]
-        d = [(np.asarray(phi(h), dtype=float) - np.asarray(phi(-h), dtype=float)) / (2 * h) for h in hs]
-        steps, estimates = steps + hs, estimates + d
-        t_big, t_small = 8 * (d[0] - d[1]) / hs[0] ** 2, 8 * (d[1] - d[2]) / hs[1] ** 2
-        noise_big = 24 * bound / hs[0] ** 3  # D(h) round-off <= bound / h, so T(H/2) <= 8 (1 + 2) / H^3
-        change, noise_small = np.abs(t_big - t_small), 8 * noise_big
-        f3 = np.abs(t_small) + change + noise_small
-        settled = change <= THIRD_AGREEMENT * np.abs(t_small) + noise_big + noise_small
-        found = f3 if found is None else np.where(settled_any, found, f3)
-        settled_any |= settled
-        if settled_any.all():
-            break
-    return found, steps, estimates, 2 * len(steps)
-
-
-def _float64_attempt(st: Stencil, f3: np.ndarray, bound: np.ndarray) -> _Attempt:
-    def total(h: float) -> np.ndarray:  # truncation f''' h^2 / 6 plus round-off bound / h
-        return f3 * h * h / 6 + bound / h
-
-    spread = np.abs(st.d_small - st.d_big)
-    converged = spread <= MODEL_SLACK * (total(st.h) + total(st.h / 2))
-    error = np.maximum(total(st.h / 2), spread)
-    return _Attempt(st, st.d_small, error, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
-
-
-def float64_derivative(phi: Phi, *, scale: float, phi0: np.ndarray | None = None) -> Derivative:
-    """J u in float64: a central difference at the step minimising truncation + round-off.
-
-    Noise sigma from `float64_noise` (at least the input rounding), |phi'''| from `third_derivative`; with
-    a bound of NOISE_BOUND sigma per evaluation, the total bound f''' h^2/6 + 3 sigma/h is smallest at
-    h* = (9 sigma / f''')^(1/3) (one h* for all components, minimising the summed bounds). The value is
-    D(h*); its error is that bound, or the spread |D(2h*) - D(h*)| if larger; a spread beyond MODEL_SLACK
-    times the bounds is "not_converged". Kinks as in `hp_derivative`, confirmed at KINK_RETRY h*.
-    23 evaluations on a smooth function (22 with `phi0`), at most 39.
-    """
-    _check_scale(scale)
-    f0, evaluations = _start(phi, 0.0, phi0)
-    f0 = np.asarray(f0, dtype=float)
-    sigma = float64_noise(phi, f0, float(scale))
-    f3, steps, estimates, spent = third_derivative(phi, NOISE_BOUND * sigma, float(scale))
-    # x + t u is rounded too: phi moves by up to half an ulp of scale times |phi'|. On ECnoise's equally
-    # spaced grid that rounding error can be linear in t and pass unseen, so it is a floor.
-    sigma = np.maximum(sigma, 0.5 * F64_EPS * float(scale) * np.abs(estimates[-1]))
-    bound = NOISE_BOUND * sigma
-    evaluations += 2 * (NOISE_POINTS - 1) + spent
-    total_f3, total_bound = float(np.sum(f3)), float(np.sum(bound))
-    h = (3 * total_bound / total_f3) ** (1 / 3) if total_f3 > 0 else math.inf
-    h = float(np.clip(h, STEP_RANGE[0] * scale, STEP_RANGE[1] * scale))
-    attempts = []
-    for step in (h, max(h * KINK_RETRY, STEP_RANGE[0] * scale)):
-        st = stencil(lambda t: np.asarray(phi(float(t)), dtype=float), f0, 2 * step)
-        attempts.append(_float64_attempt(st, f3, bound))
-        evaluations += 4
-        steps, estimates = [*steps, 2 * step, step], [*estimates, st.d_big, st.d_small]
-        if np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0).all():
-            break
-    confirmed = np.all([a.kinked for a in attempts], axis=0)
-    derivative = _assemble(attempts, confirmed, len(attempts) - 1, "float64", evaluations, steps, estimates)
-    return derivative._replace(noise=sigma)
-
-
-class Consistency(NamedTuple):
-    """Tiny-step against float64-visible-step derivatives: does a float64 buffer hide inside f?
-
-    `status`: "consistent" (ok), "inconsistent" (the derivatives differ beyond CONSISTENCY_SAFETY times
-    their error estimates: the output is high precision but something on the way is float64), or
-    "inconclusive" (`conclusive` False: the moderate-step table did not converge at any MODERATE_STEPS).
-    """
-
-    ok: bool
-    conclusive: bool
-    status: str
-    moderate: Derivative
-    discrepancy: np.ndarray
-    reason: str
-
-
-def richardson_derivative(phi: Phi, ctx: Any, *, step: Any, scale: Any, levels: int = MODERATE_LEVELS) -> Derivative:
-    """J u from a Richardson table of central differences at step, step/2, ... (2 * levels evaluations).
-
-    Components whose error estimate exceeds MODERATE_REL of the derivative's natural size are
-    "not_converged". No kink detection, no one-sided derivatives.
-    """
-    hs = [ctx.mpf(step) / 2**k for k in range(levels)]
-    values = [(np.asarray(phi(h)), np.asarray(phi(-h))) for h in hs]
-    estimates = [(fp - fm) / (2 * h) for (fp, fm), h in zip(values, hs, strict=True)]
-    value, change, weights = richardson(estimates)
-    magnitude = np.max(np.abs(np.stack([f for pair in values for f in pair])), axis=0)
-    bound = NOISE_ULPS * ctx.eps * magnitude
-    error = change + bound * sum(abs(w) / h for w, h in zip(weights, hs, strict=True))
-    ok = error <= MODERATE_REL * (np.abs(value) + magnitude / ctx.mpf(scale))
-    status = np.where(ok, "ok", "not_converged")
-    return Derivative(value, error, "ok" if ok.all() else "not_converged", tuple(hs), tuple(estimates), None,
-                      None, 2 * levels, "hp", bound, None, np.full(value.shape, hs[-1]), status)
-
-
-def hp_consistency(phi: Phi, ctx: Any, *, scale: Any, reference: Derivative) -> Consistency:
-    """Compare `reference` (hp_derivative at tiny steps) with a Richardson table at float64-visible steps.
-
-    A genuine high-precision function agrees to ~1e-20; one whose output is high precision but passes
-    through a float64 copy of x differs at O(1) relative. Only components "ok" in both are compared; the
-    table starts at 1e-3 scale and retries at 1e-5 scale if it did not converge. 8 or 16 evaluations.
-    """
-    _check_scale(scale)
-    usable = reference.component_status == "ok"
-    for rel in MODERATE_STEPS:
-        moderate = richardson_derivative(phi, ctx, step=ctx.mpf(rel) * ctx.mpf(scale), scale=scale)
-        compared = usable & (moderate.component_status == "ok")
-        discrepancy = np.abs(reference.value - moderate.value)
-        tolerance = CONSISTENCY_SAFETY * (reference.error + moderate.error)
-        bad = np.flatnonzero(compared & (discrepancy > tolerance))
-        if bad.size:
-            i = int(bad[0])
-            reason = (f"component {i}: derivative at tiny steps {_g(reference.value[i])}, at steps from "
-                      f"{rel:g} scale {_g(moderate.value[i])}; difference {_g(discrepancy[i])} > tolerance "
-                      f"{_g(tolerance[i])} ({CONSISTENCY_SAFETY:g}x the error estimates)")
-            return Consistency(False, True, "inconsistent", moderate, discrepancy, reason)
-        if usable.any() and not (usable & ~compared).any():
-            reason = (f"tiny-step and moderate-step ({rel:g} scale) derivatives agree: largest difference "
-                      f"{_g(np.max(np.where(usable, discrepancy, 0)))}")
-            return Consistency(True, True, "consistent", moderate, discrepancy, reason)
-    reason = ("no component to compare: the tiny-step derivative is not ok anywhere" if not usable.any() else
-              f"the moderate-step Richardson table did not converge at steps {MODERATE_STEPS} x scale")
-    return Consistency(False, False, "inconclusive", moderate, discrepancy, reason)
-
-
-def _g(x: Any) -> str:
-    return f"{float(x):.6g}"
+    return assemble(attempts, confirmed, fallback, "hp", evaluations, steps, estimates)
 
 
 class SubgradientPosition(NamedTuple):

@@ -4,7 +4,7 @@
 inspects the output; then it verifies with difference behaviour that no float64 buffer hides inside (an
 output that is high precision but was computed from float64-rounded copies of the inputs). Directional
 derivatives of f along u (the whole vector J u, so that every cotangent shares the evaluations) come from
-`differences`, with their error estimates.
+`differences` (or `float64_differences` in the fallback), with their error estimates.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import differences, precision
+from pytest_gradcheck import consistency, differences, float64_differences, precision
 
 
 class Evaluator:
@@ -48,11 +48,11 @@ class Evaluator:
         tiny = differences.hp_derivative(phi, self.ctx, scale=self.scale)
         if tiny.status != "ok":
             return
-        consistency = differences.hp_consistency(phi, self.ctx, scale=self.scale, reference=tiny)
-        if not consistency.ok and consistency.conclusive:
+        check = consistency.hp_consistency(phi, self.ctx, scale=self.scale, reference=tiny)
+        if not check.ok and check.conclusive:
             self.high_precision = False
             self.note = ("f returns high-precision numbers but passes through float64 on the way (its derivative "
-                         f"at tiny steps disagrees with float64-visible steps: {consistency.reason})")
+                         f"at tiny steps disagrees with float64-visible steps: {check.reason})")
 
     def phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
         """t -> f(x + t u) flattened; u has one array per argument (None: that argument is held fixed)."""
@@ -73,7 +73,7 @@ class Evaluator:
         phi = self.phi(direction)
         if self.high_precision:
             return differences.hp_derivative(phi, self.ctx, scale=self.scale)
-        return differences.float64_derivative(phi, scale=self.scale)
+        return float64_differences.float64_derivative(phi, scale=self.scale)
 
     def unit(self, argument: int, flat_index: int) -> list[np.ndarray | None]:
         """The direction e_i of one element of one argument."""

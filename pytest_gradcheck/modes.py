@@ -36,6 +36,14 @@ class Outcome:
     miss_probability: float | None = None
     taylor: Any = None
     notes: list[str] = field(default_factory=list)
+    traces: list[dict[str, Any]] = field(default_factory=list)  # steps and estimates of every derivative
+
+
+def _trace(setup: Any, label: str, d: Any) -> dict[str, Any]:
+    """The steps tried and the projected estimate at each, for reports that plot error against step."""
+    return {"label": label, "steps": [float(h) for h in d.steps],
+            "estimates": [float(setup.project(e)) for e in d.estimates], "value": float(setup.project(d.value)),
+            "error": setup.project_error(d.error), "status": d.status, "high_precision": d.mode == "hp"}
 
 
 def _scale_of(values: Any) -> float:
@@ -47,6 +55,7 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
     d = setup.evaluator.derivative(setup.evaluator.unit(a, i))
     index = np.unravel_index(i, setup.args[a].shape)
     where = f"element {tuple(int(k) for k in index)}"
+    outcome.traces.append(_trace(setup, f"argument {a} ({setup.names[a]!r}), {where}", d))
     if d.status == "nondifferentiable":
         value = setup.tested[a].flat[i]
         outcome.kinks.append(_kink(setup, a, where, d, value, _scale_of(setup.tested[a])))
@@ -96,6 +105,7 @@ def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[n
 def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:
     """Compare v^T J u with <g, u> for one direction; a kink or non-convergence is recorded instead."""
     d = setup.evaluator.derivative(u)
+    outcome.traces.append(_trace(setup, label, d))
     ctx = setup.evaluator.ctx
     terms = [g * precision.to_hp(w, ctx) if g.dtype == object else g * w
              for g, w in zip(setup.tested, u, strict=True) if w is not None]

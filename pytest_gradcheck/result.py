@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import mpmath
 import numpy as np
 
 STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "inconclusive")
 FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive"})
 SHOWN_MISMATCHES = 5  # a failure message lists the worst few, never whole matrices
+HP_DIGITS_SHOWN = 25  # high-precision values in reports: the reference is good to ~25 digits
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class GradcheckResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     accuracy_is_warning: bool = False  # float64_accuracy="warn": lost float64 accuracy is reported, not failed
+    traces: list[dict[str, Any]] = field(default_factory=list)  # per derivative: steps tried, estimate at each
 
     @property
     def ok(self) -> bool:
@@ -153,7 +156,10 @@ class GradcheckResult:
             "high_precision": self.high_precision, "precision_note": self.precision_note, "digits": self.digits,
             "projections": self.projections, "miss_probability": self.miss_probability,
             "taylor": None if self.taylor is None else self.taylor.to_dict(),
+            "gradient_hp": None if self.gradient_hp is None else [
+                [mpmath.nstr(e, HP_DIGITS_SHOWN) for e in np.asarray(g).flat] for g in self.gradient_hp],
             "evaluations": self.evaluations, "seconds": self.seconds, "notes": list(self.notes),
+            "traces": list(self.traces),
         }
 
 

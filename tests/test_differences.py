@@ -1,4 +1,4 @@
-"""differences and taylor: accuracy, honest error estimates, kinks, float64 mode, consistency, Taylor orders."""
+"""differences and taylor: accuracy, honest error estimates, kinks, Richardson, subgradients, Taylor orders."""
 
 import json
 import math
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from pytest_gradcheck import differences as dif
+from pytest_gradcheck import float64_differences as f64
 from pytest_gradcheck.taylor import taylor_test
 
 DIGITS = 40  # the working precision the issue targets
-EPS64 = float(np.finfo(float).eps)
 
 
 @pytest.fixture
@@ -203,74 +203,13 @@ def test_scale_must_be_positive_and_finite(ctx):
         with pytest.raises(ValueError, match="scale"):
             dif.hp_derivative(one(ctx.exp), ctx, scale=scale)
         with pytest.raises(ValueError, match="scale"):
-            dif.float64_derivative(lambda t: np.array([t]), scale=scale)
+            f64.float64_derivative(lambda t: np.array([t]), scale=scale)
 
 
 def test_mpmath_global_precision_is_untouched(ctx):
     before = mpmath.mp.dps
     dif.hp_derivative(one(lambda t: ctx.exp(t)), ctx, scale=1.0)
     assert mpmath.mp.dps == before
-
-
-FLOAT64 = [
-    (np.exp, np.exp),
-    (np.sin, np.cos),
-    (np.log, lambda x: 1 / x),
-    (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
-    (lambda x: x**5 - 3 * x**3, lambda x: 5 * x**4 - 9 * x**2),
-]
-
-
-def test_float64_smooth_within_bound_near_the_optimum():
-    """200 cases: all within the reported bound; the bound is ~eps^(2/3) |f'| (the central-difference optimum)."""
-    rng = np.random.default_rng(3)
-    covered, ratios, evaluations = [], [], set()
-    for x0 in rng.uniform(0.2, 3.0, 40):
-        for f, df in FLOAT64:
-            d = dif.float64_derivative(lambda t, f=f, x0=x0: np.array([f(x0 + t)]), scale=max(1.0, x0))
-            true = float(df(np.longdouble(x0)))
-            covered.append(abs(d.value[0] - true) <= d.error[0])
-            ratios.append(d.error[0] / (EPS64 ** (2 / 3) * max(abs(true), abs(f(x0)))))
-            evaluations.add(d.evaluations)
-    assert np.mean(covered) >= 0.99
-    assert 0.3 < np.median(ratios) < 10 and np.percentile(ratios, 95) < 30
-    assert evaluations <= {23, 29, 35}
-
-
-def test_float64_vector_shares_one_step_and_covers():
-    x = np.linspace(0.2, 2.5, 12)
-    d = dif.float64_derivative(lambda t: np.concatenate([np.exp(x + t), np.sin(x + t)]), scale=2.5)
-    true = np.concatenate([np.exp(x), np.cos(x)])
-    assert d.status == "ok" and len(set(d.step)) == 1
-    assert np.all(np.abs(d.value - true) <= d.error) and np.all(d.error < 1e-8 * np.maximum(1, np.abs(true)))
-
-
-def test_float64_noisy_function_takes_a_larger_step():
-    rng = np.random.default_rng(5)
-    clean = dif.float64_derivative(lambda t: np.array([np.exp(1 + t)]), scale=1.0)
-    noisy = dif.float64_derivative(lambda t: np.array([np.exp(1 + t) * (1 + 1e-10 * rng.standard_normal())]),
-                                   scale=1.0)
-    assert noisy.step[0] > 10 * clean.step[0]
-    assert 1e-10 / 3 < noisy.noise[0] / math.e < 3e-10
-    assert abs(noisy.value[0] - math.e) <= noisy.error[0] and noisy.error[0] > 10 * clean.error[0]
-
-
-@pytest.mark.parametrize(("phi", "left", "right"), [
-    (lambda t: np.array([abs(t)]), -1, 1),
-    (lambda t: np.array([max(t, 0.0)]), 0, 1),
-    (lambda t: np.array([max(0.5 + 2 * t, 0.5 - t)]), -1, 2),
-])
-def test_float64_kinks(phi, left, right):
-    d = dif.float64_derivative(phi, scale=1.0)
-    assert d.status == "nondifferentiable"
-    assert abs(d.left[0] - left) < 1e-6 and abs(d.right[0] - right) < 1e-6
-
-
-def test_ecnoise_recovers_white_noise():
-    rng = np.random.default_rng(11)
-    t = np.linspace(0, 6e-6, 7)[:, None]
-    estimates = dif.ecnoise(np.sin(1 + t) + 1e-9 * rng.standard_normal((7, 400)))
-    assert 0.8e-9 < np.median(estimates) < 1.25e-9 and np.mean((estimates > 0.25e-9) & (estimates < 4e-9)) > 0.95
 
 
 def test_richardson_weights_and_polynomial_exactness():
@@ -280,51 +219,6 @@ def test_richardson_weights_and_polynomial_exactness():
     hs = [0.5, 0.25, 0.125]
     value, change, _ = dif.richardson([np.array([(f(h) - f(-h)) / (2 * h)]) for h in hs])
     assert abs(value[0] - f.deriv()(0.0)) < 1e-12 and change[0] > 0
-
-
-def _buffered(x):
-    b = np.zeros(x.shape)
-    b[:] = x  # float64 copy: x is rounded on the way
-    return np.sum(b * x)
-
-
-def _consistency(ctx, f, x, u):
-    xs, us = hp(ctx, x), hp(ctx, u)
-    phi = lambda t: np.array([f(xs + t * us)], dtype=object)  # noqa: E731 - the line through x along u
-    scale = max(1.0, float(np.max(np.abs(x))))
-    return dif.hp_consistency(phi, ctx, scale=scale, reference=dif.hp_derivative(phi, ctx, scale=scale))
-
-
-def test_consistency_flags_a_float64_buffer(ctx):
-    rng = np.random.default_rng(1)
-    x, u = rng.standard_normal(5), rng.standard_normal(5)
-    c = _consistency(ctx, _buffered, x, u)
-    assert not c.ok and c.conclusive and c.status == "inconsistent"
-    assert abs(float(c.moderate.value[0]) - 2 * float(np.dot(x, u))) < 1e-9  # the true derivative
-    assert c.discrepancy[0] > 0.1 * abs(float(c.moderate.value[0])) and "component 0" in c.reason
-
-
-@pytest.mark.parametrize("f", [
-    lambda x: np.sum(x * x),
-    lambda x: np.sum(x**3) - np.prod(x),
-    lambda x: x[0].context.exp(50 * x[0]) * x[1],
-    lambda x: x[0].context.sin(100 * x[0]) + x[1] ** 10,
-    lambda x: 1 / (x[0] - x[0].context.mpf("1.0001")) + x[2],
-])
-def test_consistency_passes_genuine_high_precision_functions(ctx, f):
-    c = _consistency(ctx, f, np.array([0.9, -0.4, 1.3]), np.array([0.6, 1.0, -0.8]))
-    assert c.ok and c.conclusive and c.status == "consistent"
-
-
-def test_consistency_is_inconclusive_when_moderate_steps_do_not_converge(ctx):
-    phi = one(lambda t: ctx.sin(1e8 * (t + ctx.mpf("0.1"))))
-    c = dif.hp_consistency(phi, ctx, scale=1.0, reference=dif.hp_derivative(phi, ctx, scale=1.0))
-    assert not c.ok and not c.conclusive and c.status == "inconclusive" and "did not converge" in c.reason
-
-
-def test_consistency_is_inconclusive_without_a_differentiable_reference(ctx):
-    c = dif.hp_consistency(one(abs), ctx, scale=1.0, reference=dif.hp_derivative(one(abs), ctx, scale=1.0))
-    assert not c.conclusive and "not ok anywhere" in c.reason
 
 
 def test_subgradient_position_elementwise():

@@ -1,0 +1,90 @@
+"""Float64-buffer detection: does a function with high-precision output pass through float64 on the way?
+
+A derivative at tiny steps (`differences.hp_derivative`) is compared with a Richardson table at steps float64
+resolves: a float64 copy of x is invisible to the first and shifts the second. Conventions (``phi``,
+``scale``, `Derivative`) as in `differences`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from pytest_gradcheck.differences import NOISE_ULPS, Derivative, Phi, check_scale, richardson
+
+__all__ = ["Consistency", "hp_consistency", "richardson_derivative"]
+
+MODERATE_STEPS = (1e-3, 1e-5)  # hp_consistency: steps float64 resolves (1e-16 << 1e-5), largest first
+MODERATE_LEVELS = 4  # hp_consistency: D(H) .. D(H/8); truncation O(H^8) ~ 1e-24 at H = 1e-3
+MODERATE_REL = 1e-6  # the moderate table must resolve the derivative to a millionth to compare at all
+CONSISTENCY_SAFETY = 10.0  # discrepancy beyond 10x the two error estimates together: inconsistent
+
+
+class Consistency(NamedTuple):
+    """Tiny-step against float64-visible-step derivatives: does a float64 buffer hide inside f?
+
+    `status`: "consistent" (ok), "inconsistent" (the derivatives differ beyond CONSISTENCY_SAFETY times
+    their error estimates: the output is high precision but something on the way is float64), or
+    "inconclusive" (`conclusive` False: the moderate-step table did not converge at any MODERATE_STEPS).
+    """
+
+    ok: bool
+    conclusive: bool
+    status: str
+    moderate: Derivative
+    discrepancy: np.ndarray
+    reason: str
+
+
+def richardson_derivative(phi: Phi, ctx: Any, *, step: Any, scale: Any, levels: int = MODERATE_LEVELS) -> Derivative:
+    """J u from a Richardson table of central differences at step, step/2, ... (2 * levels evaluations).
+
+    Components whose error estimate exceeds MODERATE_REL of the derivative's natural size are
+    "not_converged". No kink detection, no one-sided derivatives.
+    """
+    hs = [ctx.mpf(step) / 2**k for k in range(levels)]
+    values = [(np.asarray(phi(h)), np.asarray(phi(-h))) for h in hs]
+    estimates = [(fp - fm) / (2 * h) for (fp, fm), h in zip(values, hs, strict=True)]
+    value, change, weights = richardson(estimates)
+    magnitude = np.max(np.abs(np.stack([f for pair in values for f in pair])), axis=0)
+    bound = NOISE_ULPS * ctx.eps * magnitude
+    error = change + bound * sum(abs(w) / h for w, h in zip(weights, hs, strict=True))
+    ok = error <= MODERATE_REL * (np.abs(value) + magnitude / ctx.mpf(scale))
+    status = np.where(ok, "ok", "not_converged")
+    return Derivative(value, error, "ok" if ok.all() else "not_converged", tuple(hs), tuple(estimates), None,
+                      None, 2 * levels, "hp", bound, None, np.full(value.shape, hs[-1]), status)
+
+
+def hp_consistency(phi: Phi, ctx: Any, *, scale: Any, reference: Derivative) -> Consistency:
+    """Compare `reference` (hp_derivative at tiny steps) with a Richardson table at float64-visible steps.
+
+    A genuine high-precision function agrees to ~1e-20; one whose output is high precision but passes
+    through a float64 copy of x differs at O(1) relative. Only components "ok" in both are compared; the
+    table starts at 1e-3 scale and retries at 1e-5 scale if it did not converge. 8 or 16 evaluations.
+    """
+    check_scale(scale)
+    usable = reference.component_status == "ok"
+    for rel in MODERATE_STEPS:
+        moderate = richardson_derivative(phi, ctx, step=ctx.mpf(rel) * ctx.mpf(scale), scale=scale)
+        compared = usable & (moderate.component_status == "ok")
+        discrepancy = np.abs(reference.value - moderate.value)
+        tolerance = CONSISTENCY_SAFETY * (reference.error + moderate.error)
+        bad = np.flatnonzero(compared & (discrepancy > tolerance))
+        if bad.size:
+            i = int(bad[0])
+            reason = (f"component {i}: derivative at tiny steps {_g(reference.value[i])}, at steps from "
+                      f"{rel:g} scale {_g(moderate.value[i])}; difference {_g(discrepancy[i])} > tolerance "
+                      f"{_g(tolerance[i])} ({CONSISTENCY_SAFETY:g}x the error estimates)")
+            return Consistency(False, True, "inconsistent", moderate, discrepancy, reason)
+        if usable.any() and not (usable & ~compared).any():
+            reason = (f"tiny-step and moderate-step ({rel:g} scale) derivatives agree: largest difference "
+                      f"{_g(np.max(np.where(usable, discrepancy, 0)))}")
+            return Consistency(True, True, "consistent", moderate, discrepancy, reason)
+    reason = ("no component to compare: the tiny-step derivative is not ok anywhere" if not usable.any() else
+              f"the moderate-step Richardson table did not converge at steps {MODERATE_STEPS} x scale")
+    return Consistency(False, False, "inconclusive", moderate, discrepancy, reason)
+
+
+def _g(x: Any) -> str:
+    return f"{float(x):.6g}"

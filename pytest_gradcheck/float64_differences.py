@@ -1,0 +1,141 @@
+"""The float64 fallback: a directional derivative of a function that only computes in float64.
+
+Its noise is measured (ECnoise, after More & Wild), |phi'''| estimated, and one central difference taken at
+the step that minimises truncation plus round-off. Conventions (``phi``, ``scale``, `Derivative`) as in
+`differences`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pytest_gradcheck.differences import (
+    KINK_WEIGHT,
+    Attempt,
+    Derivative,
+    Phi,
+    Stencil,
+    assemble,
+    check_scale,
+    phi_at_zero,
+    stencil,
+)
+
+__all__ = ["ecnoise", "float64_derivative"]
+
+F64_EPS = float(np.finfo(np.float64).eps)  # 2^-52: the unit of float64 rounding (noise floor, smallest step)
+NOISE_SPACING = 1e-6  # ECnoise spacing: 3rd..6th differences of a smooth f fall below round-off (~1e-16)
+NOISE_POINTS = 7  # ECnoise table of 7 points per side, as recommended by More & Wild (2011)
+NOISE_BOUND = 3.0  # float64: one evaluation's error is bounded by 3 standard deviations of its noise
+THIRD_STEPS = (2e-2, 2e-3, 2e-4)  # f''' ladder: large enough for f''' h^3 >> noise, small for f^(5) h^2 << f'''
+THIRD_AGREEMENT = 0.5  # f''' estimates within 50% (h* moves by under 15%, the cube root) are settled
+STEP_RANGE = (1e3 * F64_EPS, 1e-2)  # float64 steps: x + t u moves >= 1000 ulps; no larger than f''' was seen
+KINK_RETRY = 1e-2  # float64: a kink signature is re-examined at a 100x smaller step before it is believed
+MODEL_SLACK = 10.0  # float64: estimates at h and 2h disagreeing by 10x their bounds -> "not_converged"
+
+
+def ecnoise(values: np.ndarray) -> np.ndarray:
+    """Noise standard deviation per column of `values` (rows: equally spaced points), after More & Wild.
+
+    The k-th differences of noise have variance (2k)!/(k!)^2 sigma^2 whatever the smooth part does once
+    it is negligible; the level is accepted where three successive orders agree within a factor 4 and the
+    differences change sign. Elsewhere the smallest level, an upper bound, is returned.
+    """
+    levels, signs, diff, gamma = [], [], values, 1.0
+    for k in range(1, values.shape[0]):
+        diff = np.diff(diff, axis=0)
+        gamma *= 0.5 * k / (2 * k - 1)  # gamma_k = (k!)^2 / (2k)!
+        levels.append(np.sqrt(gamma * np.mean(diff**2, axis=0)))
+        signs.append(diff.min(axis=0) * diff.max(axis=0) < 0)
+    noise = np.min(levels, axis=0)
+    for k in reversed(range(len(levels) - 2)):  # the lowest accepted order wins
+        window = np.stack(levels[k : k + 3])
+        accept = signs[k] & (window.max(axis=0) <= 4 * window.min(axis=0))  # 4: More & Wild's agreement
+        noise = np.where(accept, levels[k], noise)
+    return noise
+
+
+def float64_noise(phi: Phi, f0: np.ndarray, scale: float) -> np.ndarray:
+    """ECnoise on each side of 0 (12 evaluations), so that a kink at 0 does not pass for noise.
+
+    The sides agreeing within a factor 4 give the larger; otherwise the smaller (the other saw a kink).
+    Never below half an ulp of |phi(0)|, the rounding of the output alone.
+    """
+    sides = []
+    for sign in (1.0, -1.0):
+        ts = sign * NOISE_SPACING * scale * np.arange(1, NOISE_POINTS)
+        sides.append(ecnoise(np.stack([f0, *(np.asarray(phi(float(t)), dtype=float) for t in ts)])))
+    low, high = np.minimum(*sides), np.maximum(*sides)
+    return np.maximum(np.where(high <= 4 * low, high, low), 0.5 * F64_EPS * np.abs(f0))
+
+
+def third_derivative(phi: Phi, bound: np.ndarray, scale: float) -> tuple[np.ndarray, list, list, int]:
+    """An upper estimate of |phi'''| from central differences at H, H/2, H/4 down THIRD_STEPS.
+
+    T(H/2) = 8 (D(H) - D(H/2)) / H^2; |T| plus its change to T(H/4) plus its round-off. A component is
+    settled at the first H where T(H/2) and T(H/4) agree within THIRD_AGREEMENT (or within round-off).
+    Returns the estimate, the steps and central differences computed, and the evaluations spent.
+    """
+    found, settled_any, steps, estimates = None, np.zeros(bound.shape, dtype=bool), [], []
+    for rel in THIRD_STEPS:
+        hs = [rel * scale / 2**k for k in range(3)]
+        d = [(np.asarray(phi(h), dtype=float) - np.asarray(phi(-h), dtype=float)) / (2 * h) for h in hs]
+        steps, estimates = steps + hs, estimates + d
+        t_big, t_small = 8 * (d[0] - d[1]) / hs[0] ** 2, 8 * (d[1] - d[2]) / hs[1] ** 2
+        noise_big = 24 * bound / hs[0] ** 3  # D(h) round-off <= bound / h, so T(H/2) <= 8 (1 + 2) / H^3
+        change, noise_small = np.abs(t_big - t_small), 8 * noise_big
+        f3 = np.abs(t_small) + change + noise_small
+        settled = change <= THIRD_AGREEMENT * np.abs(t_small) + noise_big + noise_small
+        found = f3 if found is None else np.where(settled_any, found, f3)
+        settled_any |= settled
+        if settled_any.all():
+            break
+    return found, steps, estimates, 2 * len(steps)
+
+
+def _float64_attempt(st: Stencil, f3: np.ndarray, bound: np.ndarray) -> Attempt:
+    def total(h: float) -> np.ndarray:  # truncation f''' h^2 / 6 plus round-off bound / h
+        return f3 * h * h / 6 + bound / h
+
+    spread = np.abs(st.d_small - st.d_big)
+    converged = spread <= MODEL_SLACK * (total(st.h) + total(st.h / 2))
+    error = np.maximum(total(st.h / 2), spread)
+    return Attempt(st, st.d_small, error, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
+
+
+def float64_derivative(phi: Phi, *, scale: float, phi0: np.ndarray | None = None) -> Derivative:
+    """J u in float64: a central difference at the step minimising truncation + round-off.
+
+    Noise sigma from `float64_noise` (at least the input rounding), |phi'''| from `third_derivative`; with
+    a bound of NOISE_BOUND sigma per evaluation, the total bound f''' h^2/6 + 3 sigma/h is smallest at
+    h* = (9 sigma / f''')^(1/3) (one h* for all components, minimising the summed bounds). The value is
+    D(h*); its error is that bound, or the spread |D(2h*) - D(h*)| if larger; a spread beyond MODEL_SLACK
+    times the bounds is "not_converged". Kinks as in `differences.hp_derivative`, confirmed at KINK_RETRY h*.
+    23 evaluations on a smooth function (22 with `phi0`), at most 39.
+    """
+    check_scale(scale)
+    f0, evaluations = phi_at_zero(phi, 0.0, phi0)
+    f0 = np.asarray(f0, dtype=float)
+    sigma = float64_noise(phi, f0, float(scale))
+    f3, steps, estimates, spent = third_derivative(phi, NOISE_BOUND * sigma, float(scale))
+    # x + t u is rounded too: phi moves by up to half an ulp of scale times |phi'|. On ECnoise's equally
+    # spaced grid that rounding error can be linear in t and pass unseen, so it is a floor.
+    sigma = np.maximum(sigma, 0.5 * F64_EPS * float(scale) * np.abs(estimates[-1]))
+    bound = NOISE_BOUND * sigma
+    evaluations += 2 * (NOISE_POINTS - 1) + spent
+    total_f3, total_bound = float(np.sum(f3)), float(np.sum(bound))
+    h = (3 * total_bound / total_f3) ** (1 / 3) if total_f3 > 0 else math.inf
+    h = float(np.clip(h, STEP_RANGE[0] * scale, STEP_RANGE[1] * scale))
+    attempts = []
+    for step in (h, max(h * KINK_RETRY, STEP_RANGE[0] * scale)):
+        st = stencil(lambda t: np.asarray(phi(float(t)), dtype=float), f0, 2 * step)
+        attempts.append(_float64_attempt(st, f3, bound))
+        evaluations += 4
+        steps, estimates = [*steps, 2 * step, step], [*estimates, st.d_big, st.d_small]
+        if np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0).all():
+            break
+    confirmed = np.all([a.kinked for a in attempts], axis=0)
+    derivative = assemble(attempts, confirmed, len(attempts) - 1, "float64", evaluations, steps, estimates)
+    return derivative._replace(noise=sigma)

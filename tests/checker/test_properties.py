@@ -1,0 +1,51 @@
+"""At hypothesis-generated points of the smooth corpus: correct gradients always pass, and a formula error of
+relative size 1e-9 in one element is always flagged, at that element."""
+
+import numpy as np
+from corpus import CORPUS
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_gradcheck import check_grad
+
+NAMES = sorted(CORPUS)
+
+
+@st.composite
+def corpus_points(draw):
+    name = draw(st.sampled_from(NAMES))
+    f, grad, shapes = CORPUS[name]
+    elements = st.floats(-1.5, 1.5, allow_nan=False, allow_subnormal=False)
+    args = tuple(np.array(draw(st.lists(elements, min_size=int(np.prod(s)), max_size=int(np.prod(s)))),
+                          dtype=float).reshape(s) for s in shapes)
+    return name, f, grad, args
+
+
+def _as_tuple(grads):
+    return tuple(grads) if isinstance(grads, tuple) else (grads,)
+
+
+@given(corpus_points())
+def test_correct_gradient_is_never_flagged(point):
+    name, f, grad, args = point
+    result = check_grad(f, args, grad=grad, raise_on_mismatch=False)
+    assert result.status == "pass", f"{name}: {result.message()}"
+
+
+@given(corpus_points(), st.sampled_from([1e-9, -1e-9]))
+def test_relative_error_of_1e_minus_9_in_the_largest_element_is_flagged_there(point, relative):
+    name, f, grad, args = point
+    clean = _as_tuple(grad(*args))
+    argument = int(np.argmax([np.max(np.abs(g)) for g in clean]))
+    index = np.unravel_index(int(np.argmax(np.abs(clean[argument]))), clean[argument].shape)
+
+    def planted(*xs):
+        grads = list(_as_tuple(grad(*xs)))
+        g = np.array(grads[argument], copy=True)
+        g[index] = g[index] + relative * (abs(g[index]) or 1.0)  # an all-zero gradient gets 1e-9 added
+        grads[argument] = g
+        return tuple(grads) if len(grads) > 1 else grads[0]
+
+    result = check_grad(f, args, grad=planted, mode="full", raise_on_mismatch=False)
+    assert result.status == "formula_error", f"{name}: {result.message()}"
+    assert [(m.argument, m.index) for m in result.mismatches] == [(argument, tuple(int(k) for k in index))]
