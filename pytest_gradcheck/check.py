@@ -100,6 +100,9 @@ def check_grad(
     accuracy = _accuracy_mismatches(setup)
     status = verdict.decide(outcome.formula, accuracy, outcome.kinks, outcome.converged)
     ev = setup.evaluator
+    if not ev.high_precision:
+        ev.notes.append(f"float64 reference: estimated noise of one evaluation of f {ev.float64_noise:.1e} "
+                        f"(reference errors are bounded accordingly)")
     result = GradcheckResult(
         status=status, mode=chosen, function=getattr(f, "__qualname__", repr(f)), gradient_source=source,
         argument_names=setup.names, tolerance=setup.tol.to_dict(),

@@ -25,6 +25,7 @@ class Evaluator:
         self.f, self.args, self.ctx = f, tuple(args), ctx
         self.evaluations = 0
         self.notes: list[str] = []
+        self.float64_noise = 0.0  # fallback only: the largest estimated noise (std) of one evaluation of f
         self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
         self.high_precision, self.note = self._probe()
@@ -73,7 +74,9 @@ class Evaluator:
         phi = self.phi(direction)
         if self.high_precision:
             return differences.hp_derivative(phi, self.ctx, scale=self.scale)
-        return float64_differences.float64_derivative(phi, scale=self.scale)
+        result = float64_differences.float64_derivative(phi, scale=self.scale)
+        self.float64_noise = max(self.float64_noise, float(np.max(result.noise, initial=0.0)))
+        return result
 
     def unit(self, argument: int, flat_index: int) -> list[np.ndarray | None]:
         """The direction e_i of one element of one argument."""

@@ -74,6 +74,8 @@ def test_linalg_function_falls_back_to_float64_and_still_checks():
     result = check_grad(f, a, grad=grad)
     assert result.status == "pass" and not result.high_precision
     assert "linalg" in result.precision_note or "det" in result.precision_note
+    assert any("estimated noise of one evaluation" in note for note in result.notes)
+    assert all(e > 0 for e in result.reference_error[0].flat)
     wrong = check_grad(f, a, grad=lambda a: np.linalg.inv(a), raise_on_mismatch=False)
     assert wrong.status == "formula_error"
 
