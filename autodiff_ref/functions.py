@@ -31,10 +31,10 @@ def _relu(x: Any) -> Any:
     return np.where(x > 0, x, 0 * x)
 
 
-sigmoid = Primitive(_sigmoid, "sigmoid").defvjp(lambda ans, x: lambda g: g * ans * (1 - ans))
-softplus = Primitive(_softplus, "softplus").defvjp(lambda ans, x: lambda g: g * _sigmoid(x))
+sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True).defvjp(lambda ans, x: lambda g: g * ans * (1 - ans))
+softplus = Primitive(_softplus, "softplus", elementwise=True).defvjp(lambda ans, x: lambda g: g * _sigmoid(x))
 logsumexp = Primitive(_logsumexp, "logsumexp").defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, np.shape(x), axis, keepdims)
     * np.exp(x - expand_reduced(ans, np.shape(x), axis, keepdims))
 )
-relu = Primitive(_relu, "relu").defvjp(lambda ans, x: lambda g: np.where(x > 0, g, 0 * g))
+relu = Primitive(_relu, "relu", elementwise=True).defvjp(lambda ans, x: lambda g: np.where(x > 0, g, 0 * g))

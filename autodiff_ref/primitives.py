@@ -77,7 +77,7 @@ def _split_ties(g: Any, mask: np.ndarray, ties: np.ndarray) -> np.ndarray:
 
 def defelementwise(ufunc: Any, *makers: Any) -> Primitive:
     """A primitive for a numpy ufunc whose makers are written on broadcast inputs; results are unbroadcast."""
-    prim = Primitive(ufunc, ufunc.__name__)
+    prim = Primitive(ufunc, ufunc.__name__, elementwise=True)
     wrapped = []
     for maker in makers:
         if maker is None:

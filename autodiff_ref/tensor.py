@@ -42,9 +42,12 @@ class Primitive:
     convention of HIPS autograd. Called without tensors, a primitive is just its forward function.
     """
 
-    def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, *, elementwise: bool = False) -> None:
         self.fn = fn
         self.name = name or getattr(fn, "__name__", repr(fn))
+        # Each output element depends only on the same-index element of each (broadcast) input, so its
+        # Jacobian with respect to a same-shape argument is diagonal: per-op checks use that.
+        self.elementwise = elementwise
         self.makers: dict[int, VJPMaker] = {}
         self.any_argnum_maker: Callable[..., Callable[[Any], Any]] | None = None
         self.__doc__ = getattr(fn, "__doc__", None)
@@ -95,9 +98,15 @@ class Primitive:
         return f"<autodiff_ref primitive {self.name}>"
 
 
-def primitive(fn: Callable[..., Any]) -> Primitive:
-    """Decorator: make `fn` an op of its own; give its backward with `fn.defvjp(maker_0, maker_1, ...)`."""
-    return Primitive(fn)
+def primitive(fn: Callable[..., Any] | None = None, *, elementwise: bool = False) -> Any:
+    """Decorator: make `fn` an op of its own; give its backward with `fn.defvjp(maker_0, maker_1, ...)`.
+
+    `@primitive(elementwise=True)` declares that each output element depends only on the same-index input
+    elements (like a ufunc), which lets per-op checks verify every element with one directional derivative.
+    """
+    if fn is None:
+        return lambda f: Primitive(f, elementwise=elementwise)
+    return Primitive(fn, elementwise=elementwise)
 
 
 class Node:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import autodiff_ref
+
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-z))
@@ -54,3 +56,28 @@ def make_problem(seed: int = 0, batch: int = 4, n_in: int = 3, n_hidden: int = 5
     x = rng.normal(size=(batch, n_in))
     t = rng.uniform(0.1, 0.9, size=(batch, n_out))
     return w1, w2, x, t
+
+
+@autodiff_ref.primitive(elementwise=True)
+def sigmoid_op(z: np.ndarray) -> np.ndarray:
+    """The sigmoid as a custom op of its own, with a hand-written backward (given below)."""
+    return 1 / (1 + np.exp(-z))
+
+
+sigmoid_op.defvjp(lambda s, z: lambda g: g * s * (1 - s))
+
+
+@autodiff_ref.primitive(elementwise=True)
+def sigmoid_op_buggy(z: np.ndarray) -> np.ndarray:
+    """The same op with the classic backward slip: s instead of s (1 - s)."""
+    return 1 / (1 + np.exp(-z))
+
+
+sigmoid_op_buggy.defvjp(lambda s, z: lambda g: g * s)
+
+
+def loss_with_op(w1: np.ndarray, w2: np.ndarray, x: np.ndarray, t: np.ndarray, act=sigmoid_op) -> np.ndarray:
+    """The same network, its activations given by a custom op (`act`)."""
+    h = act(x @ w1.T)
+    y = act(h @ w2.T)
+    return 0.5 * np.sum((y - t) ** 2)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import precision, verdict
 from pytest_gradcheck.evaluation import Evaluator
 from pytest_gradcheck.inputs import (
@@ -19,9 +20,9 @@ from pytest_gradcheck.inputs import (
     validate_gradients,
     validate_output,
 )
-from pytest_gradcheck.result import GradcheckError, GradcheckResult, Kink, Mismatch
+from pytest_gradcheck.result import GradcheckError, GradcheckResult, Mismatch
 
-MODES = ("auto", "full", "fast", "taylor")
+MODES = ("auto", "full", "fast", "taylor", "diagonal")
 # Full mode spends one directional derivative (a handful of high-precision evaluations) per element; past
 # this many elements `auto` switches to random projections, whose cost does not grow with the input size.
 AUTO_FULL_LIMIT = 64
@@ -46,6 +47,7 @@ class Setup:
     g_hp: tuple[np.ndarray, ...] | None
     tol: verdict.Tolerances
     rng: np.random.Generator
+    worst: dict[str, float] = field(default_factory=dict)  # largest relative error per diagnosis, pass or fail
 
     @property
     def tested(self) -> tuple[np.ndarray, ...]:
@@ -83,20 +85,29 @@ def check_grad(
     raise_on_mismatch: bool = True,
     projections: int = DEFAULT_PROJECTIONS,
     float64_accuracy: str = "fail",
+    per_op: str | bool = "all",
 ) -> GradcheckResult:
     """Check the gradient of `f` at `args` against high-precision central differences.
 
     The gradient under test is `grad(*args)` (scalar f: one array per argument), or `vjp(cotangent, *args)`
     (array f), or autodiff_ref's reverse mode when neither is given. Raises `GradcheckError` on a failing
     verdict unless `raise_on_mismatch=False`; bad input raises `GradcheckUsageError` naming the argument.
+    `per_op` ("all", "custom" for custom primitives only, or "off"; True/False mean "all"/"off") also
+    checks every op of f's autodiff_ref trace on its own, to name the op whose backward rule is wrong.
     """
     started = time.perf_counter()
     _validate_options(mode, digits, seed, projections, float64_accuracy)
+    try:
+        scope = per_op_checks.resolve_per_op(per_op)
+    except ValueError as error:
+        raise GradcheckUsageError(str(error)) from None
     setup, source = _prepare(f, args, grad, vjp, rtol, atol, digits, seed)
     chosen = mode if mode != "auto" else ("full" if sum(a.size for a in setup.args) <= AUTO_FULL_LIMIT else "fast")
     from pytest_gradcheck import modes
 
-    outcome = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor}[chosen](setup, projections)
+    runners = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor,
+               "diagonal": modes.run_diagonal}
+    outcome = runners[chosen](setup, projections)
     accuracy = _accuracy_mismatches(setup)
     status = verdict.decide(outcome.formula, accuracy, outcome.kinks, outcome.converged)
     ev = setup.evaluator
@@ -111,12 +122,36 @@ def check_grad(
         gradient_hp=setup.g_hp, high_precision=ev.high_precision, precision_note=ev.note,
         digits=ev.ctx.dps, projections=outcome.projections, miss_probability=outcome.miss_probability,
         taylor=outcome.taylor, evaluations=ev.evaluations, notes=[*ev.notes, *outcome.notes],
-        accuracy_is_warning=float64_accuracy == "warn", traces=outcome.traces,
+        accuracy_is_warning=float64_accuracy == "warn", traces=outcome.traces, worst=dict(setup.worst),
     )
+    if scope != "off":
+        rows, note = per_op_checks.check_ops(f, setup.args, scope=scope,
+                                             settings={"digits": digits, "seed": seed, "rtol": rtol, "atol": atol})
+        result.ops = rows
+        result.notes += [note] if note else []
+        _attribute_to_ops(result, rows)
     result.seconds = time.perf_counter() - started
     if raise_on_mismatch and not result.ok:
         raise GradcheckError(result)
     return result
+
+
+def _attribute_to_ops(result: GradcheckResult, rows: list[per_op_checks.OpRow]) -> None:
+    """Relate the whole-function verdict to the per-op verdicts."""
+    failing = [r for r in rows if not r.ok]
+    engine = result.gradient_source == "autodiff_ref"
+    if failing and engine and result.ok:
+        result.status = "formula_error" if any(r.status == "formula_error" for r in failing) else failing[0].status
+        result.notes.append(f"op {failing[0].index} ({failing[0].name}) has a wrong backward rule that this "
+                            "check's cotangent did not expose in the whole-function comparison")
+    elif failing and not engine:
+        result.notes.append(f"{len(failing)} op(s) of the traced graph fail their own check; your gradient "
+                            "does not use the engine's rules, so they do not decide this verdict")
+    kinked = [f"{r.index} ({r.name})" for r in rows if r.status == "nondifferentiable"]
+    if kinked:
+        result.notes.append(f"op(s) {', '.join(kinked)} sit at a non-differentiable point (see the per-op table)")
+    if not failing and rows and not engine and result.status == "formula_error":
+        result.notes.append("your gradient disagrees with the reference; every op in the traced graph is correct")
 
 
 def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float64_accuracy: str) -> None:
@@ -184,14 +219,5 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
         scale = float(np.max(np.abs(precision.to_float64(g_hp)))) if g_hp.size else 0.0
         out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
                                rtol=setup.tol.rtol_float64, tol=setup.tol, scale=scale, argument=a,
-                               name=setup.names[a])
+                               name=setup.names[a], worst=setup.worst)
     return out
-
-
-def subgradient_kink(setup: Setup, argument: int | None, where: str, derivative: Any, value: Any, scale: float) -> Kink:
-    """A kink record: left/right one-sided derivatives projected on the cotangent, and where `value` lies."""
-    left, right = setup.project(derivative.left), setup.project(derivative.right)
-    lo, hi = min(left, right), max(left, right)
-    slack = float(verdict.allowed(hi, setup.project_error(derivative.error), scale, setup.formula_rtol, setup.tol))
-    valid = bool(lo - slack <= value <= hi + slack)
-    return Kink(argument, where, float(left), float(right), float(value), valid)

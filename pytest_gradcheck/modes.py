@@ -66,9 +66,18 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
 
 
 def _kink(setup: Any, a: int | None, where: str, d: Any, value: Any, scale: float) -> Kink:
-    from pytest_gradcheck.check import subgradient_kink
+    """A kink along a direction: one-sided derivatives projected on the cotangent."""
+    return kink_record(setup, a, where, setup.project(d.left), setup.project(d.right),
+                       setup.project_error(d.error), value, scale)
 
-    return subgradient_kink(setup, a, where, d, value, scale)
+
+def kink_record(setup: Any, a: int | None, where: str, left: Any, right: Any, error: float, value: Any,
+                scale: float) -> Kink:
+    """Left and right derivatives, and whether `value` lies between them (a valid one-sided choice)."""
+    lo, hi = min(left, right), max(left, right)
+    slack = float(verdict.allowed(hi, error, scale, setup.formula_rtol, setup.tol))
+    valid = bool(lo - slack <= value <= hi + slack)
+    return Kink(a, where, float(left), float(right), float(value), valid)
 
 
 def run_full(setup: Any, projections: int) -> Outcome:
@@ -84,7 +93,7 @@ def run_full(setup: Any, projections: int) -> Outcome:
             skip.flat[i] = status != "ok"
         tested = setup.tested[a]
         found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
-                                scale=_scale_of(reference), argument=a, name=setup.names[a])
+                                scale=_scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
         outcome.formula += [m for m in found if not skip[m.index]]
         references.append(reference)
         errors.append(error)
@@ -122,7 +131,8 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
     tol = dataclasses.replace(setup.tol, relative_floor=1.0)  # scale is the terms' magnitude: judge against it
     return verdict.compare("formula", np.asarray([reference], dtype=object), [setup.project_error(d.error)],
                            np.asarray([value], dtype=object), rtol=setup.formula_rtol, tol=tol, scale=scale,
-                           argument=None, name="all arguments", labels=[label])
+                           argument=None, name="all arguments", labels=[label],
+                           worst=setup.worst)
 
 
 def miss_probability(projections: int, multiple: float = 1.0) -> float:
@@ -147,10 +157,10 @@ def run_fast(setup: Any, projections: int) -> Outcome:
     return outcome
 
 
-def _narrow(setup: Any, outcome: Outcome) -> list[Mismatch]:
+def _narrow(setup: Any, outcome: Outcome, only: int | None = None) -> list[Mismatch]:
     """Bisect over arguments, then element groups, within NARROWING_BUDGET directional derivatives."""
     budget = NARROWING_BUDGET
-    groups = [(a, np.arange(x.size)) for a, x in enumerate(setup.args) if x.size]
+    groups = [(a, np.arange(x.size)) for a, x in enumerate(setup.args) if x.size and only in (None, a)]
     confirmed: list[Mismatch] = []
     while groups and budget > 0:
         a, flat = groups.pop(0)
@@ -178,8 +188,52 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
     index = tuple(int(k) for k in np.unravel_index(i, tested.shape))
     found = verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                             np.asarray([tested.flat[i]], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
-                            scale=_scale_of(tested), argument=a, name=setup.names[a], labels=[f"element {index}"])
+                            scale=_scale_of(tested), argument=a, name=setup.names[a], labels=[f"element {index}"],
+                            worst=setup.worst)
     return [dataclasses.replace(m, index=index) for m in found]
+
+
+def run_diagonal(setup: Any, projections: int) -> Outcome:
+    """Elementwise functions: the Jacobian with respect to a same-shape argument is diagonal, so one
+    directional derivative along a nowhere-zero u gives every element (J_ii = (J u)_i / u_i)."""
+    outcome = Outcome(projections=projections)
+    size = setup.cotangent.size
+    for a, x in enumerate(setup.args):
+        if x.size != size or x.size == 0:  # broadcast argument: not diagonal, use projections on it
+            failed = [m for k in range(projections)
+                      for m in _projection(setup, _direction(setup, (a, np.arange(x.size))), f"argument {a} "
+                                           f"({setup.names[a]!r}), projection {k}", outcome)]
+            outcome.formula += failed + (_narrow(setup, outcome, only=a) if failed else [])
+            continue
+        outcome.formula += _diagonal(setup, a, outcome)
+    return outcome
+
+
+def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
+    x, ctx, hp = setup.args[a], setup.evaluator.ctx, setup.evaluator.high_precision
+    u = setup.rng.uniform(0.5, 1.5, x.shape) * setup.rng.choice([-1.0, 1.0], x.shape)  # nowhere near zero
+    d = setup.evaluator.derivative([u if b == a else None for b in range(len(setup.args))])
+    label = f"argument {a} ({setup.names[a]!r}), diagonal"
+    outcome.traces.append(_trace(setup, label, d))
+    v, w = setup.cotangent, (precision.to_hp(u, ctx) if hp else u).ravel()
+    vv = precision.to_hp(v, ctx) if hp else v
+    reference = (vv * d.value / w).reshape(x.shape)
+    error = (np.abs(v) * np.asarray(d.error, dtype=float) / np.abs(u.ravel())).reshape(x.shape)
+    tested, scale = setup.tested[a], _scale_of(reference)
+    statuses = np.asarray(d.component_status).reshape(x.shape)
+    for index in (tuple(int(k) for k in found) for found in np.argwhere(statuses != "ok")):
+        where = f"element {tuple(int(k) for k in index)}"
+        if statuses[index] == "nondifferentiable":
+            i = int(np.ravel_multi_index(index, x.shape))
+            left, right = vv[i] * d.left[i] / w[i], vv[i] * d.right[i] / w[i]
+            left, right = (right, left) if u.flat[i] < 0 else (left, right)  # t < 0 moves x_i forward
+            outcome.kinks.append(kink_record(setup, a, where, left, right, float(error[index]), tested[index], scale))
+        else:
+            outcome.converged = False
+            outcome.notes.append(f"{label} {where}: central differences did not converge")
+    found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
+                            scale=scale, argument=a, name=setup.names[a], worst=setup.worst)
+    return [m for m in found if statuses[m.index] == "ok"]
 
 
 def run_taylor(setup: Any, projections: int) -> Outcome:

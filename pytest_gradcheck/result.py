@@ -98,6 +98,8 @@ class GradcheckResult:
     notes: list[str] = field(default_factory=list)
     accuracy_is_warning: bool = False  # float64_accuracy="warn": lost float64 accuracy is reported, not failed
     traces: list[dict[str, Any]] = field(default_factory=list)  # per derivative: steps tried, estimate at each
+    worst: dict[str, float] = field(default_factory=dict)  # largest relative error per diagnosis, pass or fail
+    ops: list[Any] = field(default_factory=list)  # per-op rows (pytest_gradcheck.per_op.OpRow), tape order
 
     @property
     def ok(self) -> bool:
@@ -137,6 +139,13 @@ class GradcheckResult:
             lines.append(f"  {self.projections} random projections: an error of the tolerance's size goes unseen "
                          f"with probability {self.miss_probability:.2g}")
         lines.extend(f"  note: {note}" for note in self.notes)
+        failing = [r for r in self.ops if not r.ok]
+        if failing:
+            from pytest_gradcheck.per_op import render_rows
+
+            lines.append(f"  per-op check: {len(failing)} of {len(self.ops)} ops fail ('>' the first, '*' a custom "
+                         "op; errors are relative, largest over the op's elements):")
+            lines.extend(render_rows(self.ops, failing_only=True))
         if not self.ok:
             lines.append("  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)")
         return "\n".join(lines)
@@ -159,7 +168,7 @@ class GradcheckResult:
             "gradient_hp": None if self.gradient_hp is None else [
                 [mpmath.nstr(e, HP_DIGITS_SHOWN) for e in np.asarray(g).flat] for g in self.gradient_hp],
             "evaluations": self.evaluations, "seconds": self.seconds, "notes": list(self.notes),
-            "traces": list(self.traces),
+            "traces": list(self.traces), "worst": dict(self.worst), "ops": [r.to_dict() for r in self.ops],
         }
 
 

@@ -78,15 +78,25 @@ def compare(
     argument: int | None,
     name: str,
     labels: list[str] | None = None,
+    worst: dict[str, float] | None = None,
 ) -> list[Mismatch]:
-    """Mismatch records for every element of `value` outside its tolerance against `reference`."""
+    """Mismatch records for every element of `value` outside its tolerance against `reference`.
+
+    `worst`, when given, keeps per kind the largest relative error seen, failing or not: |value - reference|
+    over max(|reference|, relative_floor * scale), the figure per-op tables report.
+    """
     reference, value = np.asarray(reference), np.asarray(value)
     diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
     limit = np.broadcast_to(allowed(reference, ref_error, scale, rtol, tol), diff.shape)
+    if worst is not None and diff.size:
+        size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
+        worst[kind] = max(worst.get(kind, 0.0), float(np.max(np.nan_to_num(relative, nan=np.inf))))
     ref_error = np.broadcast_to(np.asarray(ref_error, dtype=float), diff.shape)
     out = []
-    for index in zip(*np.nonzero(~(diff <= limit)), strict=True):
-        index = tuple(int(k) for k in index)
+    for found in np.argwhere(~(diff <= limit)):  # argwhere, unlike nonzero, also serves 0-d arrays
+        index = tuple(int(k) for k in found)
         r = float(reference[index])
         where = labels[index[0]] if labels is not None else f"element {index}"
         out.append(Mismatch(kind, argument, name, where, index if labels is None else None, r,
