@@ -71,6 +71,21 @@ def _is_object(values: Any) -> bool:
     return np.asarray(values).dtype == object
 
 
+@dataclass(frozen=True)
+class Options:
+    """check_grad's settings once validated; per-op checks run with their own copy."""
+
+    rtol: float | None = None
+    atol: float | None = None
+    mode: str = "auto"
+    digits: int | None = None
+    seed: int | None = None
+    projections: int = DEFAULT_PROJECTIONS
+    float64_accuracy: str = "fail"
+    per_op: str = "all"
+    verify_precision: bool = True  # look for float64 buffers inside f (skipped for the engine's own primitives)
+
+
 def check_grad(
     f: Callable[..., Any],
     args: Any,
@@ -95,19 +110,30 @@ def check_grad(
     `per_op` ("all", "custom" for custom primitives only, or "off"; True/False mean "all"/"off") also
     checks every op of f's autodiff_ref trace on its own, to name the op whose backward rule is wrong.
     """
-    started = time.perf_counter()
     _validate_options(mode, digits, seed, projections, float64_accuracy)
     try:
         scope = per_op_checks.resolve_per_op(per_op)
     except ValueError as error:
         raise GradcheckUsageError(str(error)) from None
-    setup, source = _prepare(f, args, grad, vjp, rtol, atol, digits, seed)
-    chosen = mode if mode != "auto" else ("full" if sum(a.size for a in setup.args) <= AUTO_FULL_LIMIT else "fast")
+    options = Options(rtol, atol, mode, digits, seed, projections, float64_accuracy, scope)
+    result = run_check(f, args, grad, vjp, options)
+    if raise_on_mismatch and not result.ok:
+        raise GradcheckError(result)
+    return result
+
+
+def run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Options) -> GradcheckResult:
+    """The check itself, with validated options; never raises on a failing verdict."""
     from pytest_gradcheck import modes
 
+    started = time.perf_counter()
+    setup, source = _prepare(f, args, grad, vjp, options)
+    chosen = options.mode
+    if chosen == "auto":
+        chosen = "full" if sum(a.size for a in setup.args) <= AUTO_FULL_LIMIT else "fast"
     runners = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor,
                "diagonal": modes.run_diagonal}
-    outcome = runners[chosen](setup, projections)
+    outcome = runners[chosen](setup, options.projections)
     accuracy = _accuracy_mismatches(setup)
     status = verdict.decide(outcome.formula, accuracy, outcome.kinks, outcome.converged)
     ev = setup.evaluator
@@ -122,17 +148,14 @@ def check_grad(
         gradient_hp=setup.g_hp, high_precision=ev.high_precision, precision_note=ev.note,
         digits=ev.ctx.dps, projections=outcome.projections, miss_probability=outcome.miss_probability,
         taylor=outcome.taylor, evaluations=ev.evaluations, notes=[*ev.notes, *outcome.notes],
-        accuracy_is_warning=float64_accuracy == "warn", traces=outcome.traces, worst=dict(setup.worst),
+        accuracy_is_warning=options.float64_accuracy == "warn", traces=outcome.traces, worst=dict(setup.worst),
     )
-    if scope != "off":
-        rows, note = per_op_checks.check_ops(f, setup.args, scope=scope,
-                                             settings={"digits": digits, "seed": seed, "rtol": rtol, "atol": atol})
+    if options.per_op != "off":
+        rows, note = per_op_checks.check_ops(f, setup.args, scope=options.per_op, options=options)
         result.ops = rows
         result.notes += [note] if note else []
         _attribute_to_ops(result, rows)
     result.seconds = time.perf_counter() - started
-    if raise_on_mismatch and not result.ok:
-        raise GradcheckError(result)
     return result
 
 
@@ -167,25 +190,27 @@ def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float
         raise GradcheckUsageError(f"float64_accuracy: expected one of {ACCURACY_POLICIES}, got {float64_accuracy!r}")
 
 
-def _prepare(f: Any, args: Any, grad: Any, vjp: Any, rtol: Any, atol: Any, digits: Any, seed: Any) -> tuple[Setup, str]:
+def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[Setup, str]:
     if not callable(f):
         raise GradcheckUsageError(f"f: expected a callable, got {type(f).__name__}")
     args = validate_args(args, lambda n: argument_names(f, n))
     names = argument_names(f, len(args))
     value = validate_output(f(*args), "f(*args)")
     under_test, source = gradient_under_test(f, grad, vjp, scalar_output=value.size == 1)
-    rng = np.random.default_rng(0 if seed is None else seed)  # a fixed default seed keeps checks reproducible
+    # A fixed default seed keeps checks reproducible.
+    rng = np.random.default_rng(0 if options.seed is None else options.seed)
     cotangent = np.ones(value.shape) if value.size == 1 else rng.standard_normal(value.shape)
     g64 = validate_gradients(under_test(cotangent.astype(value.dtype), *args), args, names, source)
-    ctx = precision.context(precision.DEFAULT_DIGITS if digits is None else digits)
+    ctx = precision.context(precision.DEFAULT_DIGITS if options.digits is None else options.digits)
     evaluator = Evaluator(f, args, ctx)
     evaluator.evaluations += 1  # the float64 evaluation above
     g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source)
     hp_formula = g_hp is not None
     dtype = np.result_type(*args)
-    tol = verdict.resolve_tolerances(dtype, rtol=rtol, atol=atol, hp_formula=hp_formula)
+    tol = verdict.resolve_tolerances(dtype, rtol=options.rtol, atol=options.atol, hp_formula=hp_formula)
     setup = Setup(f, args, names, evaluator, cotangent.ravel(), g64, g_hp, tol, rng)
-    evaluator.verify_no_float64_buffer([rng.standard_normal(a.shape) for a in args])
+    if options.verify_precision:
+        evaluator.verify_no_float64_buffer([rng.standard_normal(a.shape) for a in args])
     return setup, source
 
 

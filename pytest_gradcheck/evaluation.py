@@ -63,7 +63,9 @@ class Evaluator:
             base, steps = self.args, list(direction)
 
         def phi(t: Any) -> np.ndarray:
-            moved = [x if u is None else x + t * u for x, u in zip(base, steps, strict=True)]
+            # u * t, not t * u: mpf * ndarray makes mpmath format the whole array into an error message
+            # before it defers to numpy.
+            moved = [x if u is None else x + u * t for x, u in zip(base, steps, strict=True)]
             out = np.asarray(self._call(moved))
             return out.ravel() if self.high_precision else np.asarray(out, dtype=float).ravel()
 
