@@ -271,3 +271,13 @@ def test_taylor_float64_vector_leaves_out_round_off():
 def test_taylor_rejects_steps_that_do_not_decrease(ctx):
     with pytest.raises(ValueError, match="decreasing"):
         taylor_test(0.0, lambda t: t, 1.0, (1e-3, 1e-2))
+
+
+@pytest.mark.parametrize("power", [3, 5])
+@pytest.mark.parametrize("direction", [0.7, -1.3])
+def test_hp_flat_odd_powers_at_zero_are_ok_with_a_covering_error(ctx, power, direction):
+    """x^3 at 0: derivative 0 and |phi| ~ h^3, so only the h^2 scaling of the change shows convergence."""
+    u = ctx.mpf(direction)
+    d = dif.hp_derivative(one(lambda t: (u * t) ** power), ctx, scale=1.0)
+    assert d.status == "ok"
+    assert abs(d.value[0]) <= d.error[0] < 1e-30
