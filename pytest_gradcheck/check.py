@@ -164,9 +164,15 @@ def _attribute_to_ops(result: GradcheckResult, rows: list[per_op_checks.OpRow]) 
     failing = [r for r in rows if not r.ok]
     engine = result.gradient_source == "autodiff_ref"
     if failing and engine and result.ok:
-        result.status = "formula_error" if any(r.status == "formula_error" for r in failing) else failing[0].status
-        result.notes.append(f"op {failing[0].index} ({failing[0].name}) has a wrong backward rule that this "
-                            "check's cotangent did not expose in the whole-function comparison")
+        wrong = [r for r in failing if r.status == "formula_error"]
+        culprit = (wrong or failing)[0]
+        result.status = culprit.status
+        if wrong:
+            result.notes.append(f"op {culprit.index} ({culprit.name}) has a wrong backward rule that this "
+                                "check's cotangent did not expose in the whole-function comparison")
+        else:
+            result.notes.append(f"op {culprit.index} ({culprit.name}) could not be verified on its own "
+                                f"({culprit.status}); see the per-op table")
     elif failing and not engine:
         result.notes.append(f"{len(failing)} op(s) of the traced graph fail their own check; your gradient "
                             "does not use the engine's rules, so they do not decide this verdict")

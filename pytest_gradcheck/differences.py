@@ -209,12 +209,15 @@ def _hp_confirm(attempts: list[Attempt], ctx: Any, scale: Any) -> tuple[list[Att
     jump = _steady(across) & (np.abs(across[-1]) > ceiling)  # seen at every step
     confirmed, fallback = confirmed | jump, np.where(jump, len(attempts) - 1, fallback)
     resolved = np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0)
-    # Pure truncation: where the derivative and phi are both tiny (x^3 at 0), the h^2 term dwarfs the relative
-    # bar above, yet the change between h and h/2 shrinks like h^2 or faster from step to step (round-off
-    # would grow like 1/h instead).
-    truncation = np.stack([np.abs(a.stencil.d_big - a.stencil.d_small) / a.stencil.h**2 for a in attempts])
-    shrinking = np.all(truncation[1:] <= (1 + STEADY) * truncation[:-1], axis=0)
-    smooth = (len(attempts) > 1) & shrinking & ~attempts[-1].kinked & ~resolved & ~confirmed
+    # Pure truncation: where phi itself is tiny (x^3 or x^4 at 0), the h^2 terms dwarf the bars above, which
+    # are relative to |phi|; yet both the change between h and h/2 and the kink measure shrink like h^2 or
+    # faster from step to step (a kink's measure shrinks only like h, a jump's not at all, round-off grows).
+    smooth = np.asarray(len(attempts) > 1) & ~resolved & ~confirmed
+    for measure in ([np.abs(a.stencil.d_big - a.stencil.d_small) for a in attempts],
+                    [np.abs(a.stencil.kink) for a in attempts]):
+        scaled = np.stack([m / a.stencil.h**2 for m, a in zip(measure, attempts, strict=True)])
+        smooth = smooth & np.all(scaled[1:] <= (1 + STEADY) * scaled[:-1], axis=0)
+    attempts[-1] = attempts[-1]._replace(kinked=attempts[-1].kinked & ~smooth)
     attempts[-1] = attempts[-1]._replace(converged=attempts[-1].converged | smooth)
     resolved = resolved | smooth
     if resolved.all():

@@ -27,6 +27,10 @@ OP_PROJECTIONS = 2
 CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
 
 
+class BackwardRuleError(Exception):
+    """An op's backward rule raised or returned the wrong shape: the op fails its check."""
+
+
 @dataclass(frozen=True)
 class OpRow:
     """One op of the traced graph and its verdict."""
@@ -106,7 +110,18 @@ def _op_function(node: Any, positions: list[int]) -> tuple[Callable[..., Any], C
     def vjp(g: Any, *xs: Any) -> tuple[Any, ...]:
         full = inputs(xs)
         ans = np.asarray(prim.fn(*full, **kwargs))
-        return tuple(prim.vjp_maker(p, node.location)(ans, *full, **kwargs)(g) for p in positions)
+        out = []
+        for p in positions:
+            try:
+                contribution = prim.vjp_maker(p, node.location)(ans, *full, **kwargs)(g)
+            except Exception as error:
+                raise BackwardRuleError(f"its backward rule for input {p} raised {type(error).__name__}: "
+                                        f"{error}") from error
+            if np.shape(contribution) != np.shape(full[p]):
+                raise BackwardRuleError(f"its backward rule for input {p} returned shape {np.shape(contribution)}, "
+                                        f"expected {np.shape(full[p])}")
+            out.append(contribution)
+        return tuple(out)
 
     names = [f"input{p}" for p in positions]
     forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -133,7 +148,10 @@ def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
         per_op="off", seed=(options.seed or 0) + node.index, verify_precision=custom)
     try:
         result = run_check(forward, values, None, vjp, op_options)
-    except Exception as error:
+    except BackwardRuleError as error:
+        return OpRow(**base, status="formula_error", ok=False, formula_error=None, float64_error=None,
+                     tolerance=None, high_precision=False, note=str(error))
+    except Exception as error:  # the op's forward cannot be checked here: reported, never a crash
         return OpRow(**base, status="skipped", ok=True, formula_error=None, float64_error=None, tolerance=None,
                      high_precision=False, note=f"{type(error).__name__}: {error}")
     return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
@@ -152,6 +170,9 @@ def check_ops(f: Callable[..., Any], args: Sequence[np.ndarray], *, scope: str,
     first = next((i for i, r in enumerate(rows) if not r.ok), None)
     if first is not None:
         rows[first] = OpRow(**{**rows[first].__dict__, "first_failing": True})
+    skipped = [f"op {r.index} ({r.name}): {r.note}" for r in rows if r.status == "skipped"]
+    if skipped:
+        note = "; ".join([note, *(f"per-op check skipped {s}" for s in skipped)]).strip("; ")
     return rows, note
 
 
@@ -187,5 +208,7 @@ def render_rows(rows: Sequence[OpRow], *, failing_only: bool) -> list[str]:
         lines.append(f"   {mark} {r.index:>4}  {names[i]:<{wide[0]}}  {r.location:<{wide[1]}}  {inputs[i]:<{wide[2]}}  "
                      f"{_fmt(r.formula_error):>8} {_fmt(r.float64_error):>8} {_fmt(r.tolerance):>8}  {r.status}")
         lines.extend(f"           {m.kind}: {m.describe()}" for m in r.mismatches[:3] if not r.ok)
+        if not r.ok and not r.mismatches and r.note:
+            lines.append(f"           {r.note}")
         lines.extend(f"           kink at {k.describe()}" for k in r.kinks[:3])
     return lines

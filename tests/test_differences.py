@@ -281,3 +281,11 @@ def test_hp_flat_odd_powers_at_zero_are_ok_with_a_covering_error(ctx, power, dir
     d = dif.hp_derivative(one(lambda t: (u * t) ** power), ctx, scale=1.0)
     assert d.status == "ok"
     assert abs(d.value[0]) <= d.error[0] < 1e-30
+
+
+@pytest.mark.parametrize("power", [4, 6])
+def test_hp_flat_even_powers_at_zero_are_ok_not_kinks(ctx, power):
+    """x^4 at 0: the second difference is as large as phi itself, but it shrinks like h^4, unlike a kink's."""
+    d = dif.hp_derivative(one(lambda t: (ctx.mpf(0.9) * t) ** power), ctx, scale=1.0)
+    assert d.status == "ok"
+    assert abs(d.value[0]) <= d.error[0] < 1e-30
