@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck import per_op as per_op_checks
-from pytest_gradcheck import precision, verdict
+from pytest_gradcheck import precision, records, verdict
 from pytest_gradcheck.evaluation import Evaluator
 from pytest_gradcheck.inputs import (
     GradcheckUsageError,
@@ -117,6 +117,7 @@ def check_grad(
         raise GradcheckUsageError(str(error)) from None
     options = Options(rtol, atol, mode, digits, seed, projections, float64_accuracy, scope)
     result = run_check(f, args, grad, vjp, options)
+    records.record_result(result)
     if raise_on_mismatch and not result.ok:
         raise GradcheckError(result)
     return result

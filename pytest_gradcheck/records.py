@@ -1,0 +1,93 @@
+"""Check records: the plain-data summary of gradient checks that reports, baselines and xdist carry.
+
+Every `check_grad` call made while a recorder is active (the plugin activates one around each test) adds its
+result; calls of the same function inside one test (hypothesis examples, loops) fold into one record keyed
+`<test node id>::<function>`, keeping the worst status and the largest errors. Records are JSON-ready dicts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+# Worst first: the status a folded record keeps.
+SEVERITY = ("formula_error", "float64_accuracy", "inconclusive", "nondifferentiable", "pass")
+MAX_OPS_IN_RECORD = 200  # op rows kept per record: enough for real models, bounded for huge tapes
+
+_active: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("pytest_gradcheck_recorder",
+                                                                          default=None)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Any]]:
+    """Collect the results of every check made inside the block (in this context)."""
+    results: list[Any] = []
+    token = _active.set(results)
+    try:
+        yield results
+    finally:
+        _active.reset(token)
+
+
+def record_result(result: Any) -> None:
+    """Called by check_grad: hand the result to the active recorder, if any."""
+    results = _active.get()
+    if results is not None:
+        results.append(result)
+
+
+def _worst_op(result: Any) -> str | None:
+    failing = [r for r in result.ops if not r.ok]
+    if failing:
+        return f"{failing[0].name}@{failing[0].location}"
+    measured = [r for r in result.ops if r.formula_error is not None]
+    if not measured:
+        return None
+    top = max(measured, key=lambda r: r.formula_error)
+    return f"{top.name}@{top.location}"
+
+
+def _op_rows(result: Any) -> list[dict[str, Any]]:
+    return [{"index": r.index, "name": r.name, "location": r.location, "custom": r.custom, "status": r.status,
+             "formula_error": r.formula_error, "float64_error": r.float64_error}
+            for r in result.ops[:MAX_OPS_IN_RECORD]]
+
+
+def to_record(result: Any, test: str) -> dict[str, Any]:
+    """One check result as a record of the test `test` (a pytest node id)."""
+    return {
+        "id": f"{test}::{result.function}", "test": test, "check": result.function, "status": result.status,
+        "ok": result.ok, "calls": 1, "formula_error": result.worst.get("formula"),
+        "float64_error": result.worst.get("float64_accuracy"), "tolerance": dict(result.tolerance),
+        "worst_op": _worst_op(result), "evaluations": result.evaluations, "seconds": result.seconds,
+        "mode": result.mode, "high_precision": result.high_precision, "digits": result.digits,
+        "gradient_source": result.gradient_source, "summary": result.summary(), "ops": _op_rows(result),
+    }
+
+
+def _larger(a: float | None, b: float | None) -> float | None:
+    values = [v for v in (a, b) if v is not None]
+    return max(values) if values else None
+
+
+def fold(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge records with the same id: worst status (its details kept), largest errors, summed cost."""
+    merged: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        old = merged.get(rec["id"])
+        if old is None:
+            merged[rec["id"]] = dict(rec)
+            continue
+        worse = rec if SEVERITY.index(rec["status"]) < SEVERITY.index(old["status"]) else old
+        new = dict(worse)
+        new.update(
+            ok=old["ok"] and rec["ok"], calls=old["calls"] + rec["calls"],
+            formula_error=_larger(old["formula_error"], rec["formula_error"]),
+            float64_error=_larger(old["float64_error"], rec["float64_error"]),
+            evaluations=old["evaluations"] + rec["evaluations"], seconds=old["seconds"] + rec["seconds"],
+            high_precision=old["high_precision"] and rec["high_precision"],
+        )
+        merged[rec["id"]] = new
+    return [merged[key] for key in sorted(merged)]
