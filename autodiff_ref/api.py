@@ -24,9 +24,9 @@ def _argument_name(f: Callable[..., Any], index: int) -> str:
 
 
 def _is_mp_real(element: Any) -> bool:
-    from mpmath.ctx_mp_python import _mpf
-
-    return isinstance(element, _mpf)
+    """A real mpmath number, recognised by its raw value tuple rather than by class: a private context's mpf
+    type, or mpmath imported twice (as pytest's pytester does across in-process runs), are other classes."""
+    return isinstance(getattr(element, "_mpf_", None), tuple)
 
 
 def as_differentiable(value: Any, what: str) -> np.ndarray:

@@ -1,1 +1,137 @@
-"""pytest hooks for gradient checks. Thin by design: it imports nothing heavy at module level."""
+"""pytest hooks for gradient checks: options, marker, fixture, recording, summary, reports.
+
+Thin by design: every hook is a line or two into `GradcheckSession` (stored in `config.stash`), and nothing
+heavy (numpy, mpmath) is imported until a check runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Generator
+from typing import Any
+
+import pytest
+
+from pytest_gradcheck import records, settings
+from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckSession, ReportOptions
+
+SESSION = pytest.StashKey[GradcheckSession]()
+RECORDS = pytest.StashKey[list]()
+REPORT_OPTIONS = {  # name: (help, parser)
+    "report": ("write the gradient-check report (JSON, versioned schema) to PATH", str),
+    "baseline": ("compare with a stored report at PATH; regressions fail the run", str),
+    "markdown": ("write a Markdown summary of the checks to PATH (for a CI job page)", str),
+    "regression_factor": ("an error that grows by more than this factor is a regression (default: 10)", float),
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradcheck", "gradient checks (pytest-gradcheck)")
+    for setting in settings.SETTINGS.values():
+        group.addoption(setting.option, dest=setting.ini, default=None, metavar=setting.name.upper(),
+                        help=setting.help)
+        parser.addini(setting.ini, setting.help, default=None)
+    for name, (text, _) in REPORT_OPTIONS.items():
+        option = "--gradcheck-" + name.replace("_", "-")
+        group.addoption(option, dest="gradcheck_" + name, default=None, metavar="PATH" if _ is str else "X",
+                        help=text)
+        parser.addini("gradcheck_" + name, text, default=None)
+
+
+def _value(config: pytest.Config, key: str) -> Any:
+    """Command line first, then the ini file."""
+    given = config.getoption(key)
+    return given if given is not None else config.getini(key)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gradcheck(**settings): a gradient-check test; its settings (rtol, atol, "
+                            "digits, mode, seed, per_op, float64_accuracy, projections) are the gradcheck fixture's "
+                            "defaults")
+    factor = _value(config, "gradcheck_regression_factor")
+    try:
+        outputs = ReportOptions(*(_value(config, "gradcheck_" + n) or None for n in ("report", "baseline", "markdown")),
+                                factor=float(factor) if factor not in (None, "") else None)
+        session = GradcheckSession(
+            ini={n: config.getini(s.ini) for n, s in settings.SETTINGS.items()},
+            command_line={n: config.getoption(s.ini) for n, s in settings.SETTINGS.items()},
+            outputs=outputs, is_worker=hasattr(config, "workerinput"))
+        session.validate()
+    except ValueError as error:
+        raise pytest.UsageError(f"pytest-gradcheck: {error}") from None
+    config.stash[SESSION] = session
+    config.pluginmanager.register(_Collector(session), "gradcheck-collector")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, Any]:
+    session = item.config.stash[SESSION]
+    session.current_markers = [m.kwargs for m in item.iter_markers("gradcheck")]
+    try:
+        return (yield)
+    finally:
+        session.current_markers = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
+    with records.recording() as results:
+        try:
+            return (yield)
+        finally:
+            recs = records.fold([records.to_record(r, item.nodeid) for r in results])
+            item.stash[RECORDS] = recs
+            item.user_properties.extend(_junit_properties(recs))
+
+
+def _junit_properties(recs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    keys = ("status", "formula_error", "float64_error", "worst_op", "evaluations", "seconds", "calls")
+    out = []
+    for rec in recs:
+        out += [(f"gradcheck[{rec['check']}].{k}", rec[k]) for k in keys]
+        out.append((f"gradcheck[{rec['check']}].rtol", rec["tolerance"]["rtol_formula"]))
+    return out
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, Any]:
+    report = yield
+    if call.when == "call":
+        setattr(report, REPORT_ATTRIBUTE, item.stash.get(RECORDS, []))
+    return report
+
+
+class _Collector:
+    """Collects the records that test reports carry (in the controller they come from every xdist worker)."""
+
+    def __init__(self, session: GradcheckSession) -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.session.add(getattr(report, REPORT_ATTRIBUTE, ()))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if session.config.stash[SESSION].finish() and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = config.stash[SESSION]
+    if state.records() or state.comparison is not None:
+        terminalreporter.section("gradient checks")
+        state.terminal_summary(terminalreporter.write_line, verbose=config.getoption("verbose") > 0)
+
+
+@pytest.fixture(scope="session")
+def gradcheck(pytestconfig: pytest.Config) -> Callable[..., Any]:
+    """check_grad with defaults from the gradcheck marker, the command line and the ini file (call wins)."""
+    from pytest_gradcheck.check import check_grad
+
+    state = pytestconfig.stash[SESSION]
+
+    @functools.wraps(check_grad)
+    def call(f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
+        return check_grad(f, args, **state.defaults(kwargs))
+
+    return call

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import settings
 
+pytest_plugins = ("pytester",)
+
 # Bounded so that property tests stay fast; no deadline because the first example pays for imports and caches.
 settings.register_profile("ci", max_examples=25, deadline=None)
 settings.load_profile("ci")

@@ -1,0 +1,187 @@
+"""Renderers for check records, reports and baseline comparisons: plain functions, testable without pytest.
+
+`render_summary` and `render_comparison` write terminal lines through `write_line`; `render_markdown` returns
+GitHub-flavoured Markdown for a CI job page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pytest_gradcheck.records import SEVERITY
+
+WriteLine = Callable[[str], None]
+ID_WIDTH = 48  # long test ids are shortened to this, so the other seven columns still fit a 132-column log
+CHECK_WIDTH = 24  # function names beyond this are shortened (lambdas, long method paths)
+OP_WIDTH = 32  # "name@file.py:line" of the worst op
+ELLIPSIS = "..."  # ASCII: CI logs and Windows consoles show it everywhere
+MARKDOWN_ROWS = 500  # GitHub caps a job summary at 1 MiB; 500 rows of ~200 characters stay far below it
+REMEDY = ("to accept the new values as the baseline, run pytest with --gradcheck-report={path} "
+          "(or copy the new report over it)")
+
+
+def _elide_middle(text: str, width: int) -> str:
+    keep = max(width - len(ELLIPSIS), 2)
+    head = keep // 3  # the end (test name, parameters) tells tests apart more often than the start
+    return text[:head] + ELLIPSIS + text[len(text) - (keep - head):]
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` in at most `width` characters: a test id loses its directories, then the middle of its name."""
+    if len(text) <= width:
+        return text
+    path, separator, rest = text.partition("::")
+    if not separator:
+        return _elide_middle(text, width)
+    file_part = path.rsplit("/", 1)[-1] + separator
+    if len(file_part) + len(rest) <= width:
+        return file_part + rest
+    if len(file_part) <= width // 2:
+        return file_part + _elide_middle(rest, width - len(file_part))
+    return _elide_middle(text, width)
+
+
+def shorten_op(text: str, width: int) -> str:
+    """A worst op 'name@path/file.py:line' in at most `width` characters: the path loses its directories first."""
+    name, at, where = text.partition("@")
+    if len(text) > width and at:
+        text = name + at + where.replace("\\", "/").rsplit("/", 1)[-1]
+    return text if len(text) <= width else _elide_middle(text, width)
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    """An error or tolerance for a table: '-' when not measured."""
+    if value is None:
+        return "-"
+    return f"{value:.{digits}e}" if math.isfinite(value) else str(float(value))
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int], indent: str = "") -> list[str]:
+    """Columns as wide as their widest cell; columns in `right` (numbers) are right-aligned."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        padded = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
+        return (indent + "  ".join(padded)).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
+
+
+def count_line(records: Iterable[dict[str, Any]]) -> str:
+    """'7 checks: 5 pass, 1 formula_error, 1 nondifferentiable' (pass first, then worst first)."""
+    counts: dict[str, int] = {}
+    for rec in records:
+        counts[rec["status"]] = counts.get(rec["status"], 0) + 1
+    total = sum(counts.values())
+    order = ["pass", *(s for s in SEVERITY if s != "pass"), *sorted(set(counts) - set(SEVERITY))]
+    parts = ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
+    return f"{total} check{'' if total == 1 else 's'}" + (f": {parts}" if parts else "")
+
+
+def _op_lines(rec: dict[str, Any]) -> list[str]:
+    rows = [[str(op["index"]), op["name"], op["location"], op["status"], number(op["formula_error"]),
+             number(op["float64_error"])] for op in rec["ops"]]
+    if not rows:
+        return ["    (no per-op rows)"]
+    return _table(["#", "op", "location", "status", "formula", "float64"], rows, {0, 4, 5}, indent="    ")
+
+
+def render_summary(records: list[dict[str, Any]], write_line: WriteLine, *, verbose: bool = False) -> None:
+    """The terminal section: a row per check (no table when there are none), then the count line; `verbose`
+    adds each check's per-op rows under it."""
+    header = ["test", "check", "status", "worst op", "error", "tolerance", "evals", "seconds"]
+    rows = [[shorten(rec["test"], ID_WIDTH), shorten(rec["check"], CHECK_WIDTH), rec["status"],
+             shorten_op(rec["worst_op"] or "-", OP_WIDTH), number(rec["formula_error"]),
+             number(rec["tolerance"]["rtol_formula"], 1), str(rec["evaluations"]), f"{rec['seconds']:.2f}"]
+            for rec in records]
+    lines = _table(header, rows, {4, 5, 6, 7})
+    if records:
+        write_line(lines[0])
+    for rec, line in zip(records, lines[1:], strict=True):
+        write_line(line)
+        if verbose:
+            for op_line in _op_lines(rec):
+                write_line(op_line)
+    write_line(count_line(records))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def comparison_counts(comparison: Any) -> str:
+    return (f"{_plural(len(comparison.regressions), 'regression')}, "
+            f"{_plural(len(comparison.improvements), 'improvement')}, {len(comparison.new)} new, "
+            f"{len(comparison.removed)} removed, {comparison.unchanged} unchanged (factor {comparison.factor:g})")
+
+
+def render_comparison(comparison: Any, write_line: WriteLine, *, baseline_path: str | None = None) -> None:
+    """Regressions first (each with its reason), then improvements, new and removed checks, then the counts;
+    a regressed comparison ends with the remedy."""
+    for change in comparison.regressions:
+        write_line(f"REGRESSION {change.id}: {change.reason}")
+    for change in comparison.improvements:
+        write_line(f"improved   {change.id}: {change.reason}")
+    for key in comparison.new:
+        write_line(f"new        {key}")
+    for key in comparison.removed:
+        write_line(f"removed    {key}")
+    verdict = "regressed" if comparison.regressed else "no regressions"
+    write_line(f"baseline comparison: {verdict}: {comparison_counts(comparison)}")
+    if comparison.regressed:
+        write_line(REMEDY.format(path=baseline_path or "<baseline path>"))
+
+
+def _code(text: str) -> str:
+    """A Markdown table cell shown verbatim (ids hold '<lambda>', '[...]', '|')."""
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def _markdown_table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
+    rule = "|" + "".join("---:|" if i in right else "---|" for i in range(len(header)))
+    return ["| " + " | ".join(header) + " |", rule, *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def _check_rows(checks: list[dict[str, Any]]) -> list[str]:
+    """Failing checks first, so that a long table cut at MARKDOWN_ROWS never hides one."""
+    ordered = sorted(checks, key=lambda rec: rec["ok"])
+    rows = [[_code(rec["test"]), _code(rec["check"]), rec["status"] if rec["ok"] else f"**{rec['status']}**",
+             _code(rec["worst_op"]) if rec["worst_op"] else "-", number(rec["formula_error"]),
+             number(rec["tolerance"]["rtol_formula"], 1)] for rec in ordered[:MARKDOWN_ROWS]]
+    lines = _markdown_table(["test", "check", "status", "worst op", "error", "tolerance"], rows, {4, 5})
+    if len(ordered) > MARKDOWN_ROWS:
+        lines.append(f"\n... and {len(ordered) - MARKDOWN_ROWS} more passing checks (see the JSON report)")
+    return lines
+
+
+def _comparison_sections(comparison: Any, baseline_path: str | None) -> list[str]:
+    lines = [f"### Baseline comparison: {comparison_counts(comparison)}"]
+    for title, changes in (("Regressions", comparison.regressions), ("Improvements", comparison.improvements)):
+        if changes:
+            rows = [[_code(c.id), c.old_status, c.new_status, c.reason.replace("|", "\\|")] for c in changes]
+            lines += ["", f"#### {title} ({len(changes)})", "", *_markdown_table(["check", "was", "now", "why"], rows)]
+    for title, keys in (("New checks", comparison.new), ("Removed checks", comparison.removed)):
+        if keys:
+            lines += ["", f"#### {title} ({len(keys)})", "", *(f"- {_code(key)}" for key in keys)]
+    if comparison.regressed:
+        lines += ["", REMEDY.format(path=baseline_path or "<baseline path>") + "."]
+    return lines
+
+
+def render_markdown(report: dict[str, Any], comparison: Any = None, *, baseline_path: str | None = None) -> str:
+    """A Markdown summary of a report (and of its comparison with a baseline, when given)."""
+    checks = report["checks"]
+    failing = sum(not rec["ok"] for rec in checks)
+    headline = f"## Gradient checks: {len(checks) - failing} ok, {failing} failing"
+    if comparison is not None and comparison.regressed:
+        headline += f", {_plural(len(comparison.regressions), 'regression')} against the baseline"
+    env = report["environment"]
+    lines = [headline, "", count_line(checks) + ".", ""]
+    lines += _check_rows(checks) if checks else ["No gradient checks ran."]
+    if comparison is not None:
+        lines += ["", *_comparison_sections(comparison, baseline_path)]
+    lines += ["", f"<sub>pytest-gradcheck {report['pytest_gradcheck_version']}, Python {env['python']}, numpy "
+              f"{env['numpy']}, mpmath {env['mpmath']} ({env['mpmath_backend']}); created {report['created']}</sub>"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,100 @@
+"""The plugin's per-run state and logic, as a plain object the pytest hooks call into (testable without pytest).
+
+Records ride on test reports (so pytest-xdist carries them from the workers); the controller collects them
+from every report, and at the end writes the JSON report and the Markdown summary, compares with a baseline
+and renders the terminal section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_gradcheck import records, settings
+
+REPORT_ATTRIBUTE = "gradcheck_records"  # the attribute of a TestReport that carries its check records
+
+
+@dataclass
+class ReportOptions:
+    report: str | None = None
+    baseline: str | None = None
+    markdown: str | None = None
+    factor: float | None = None
+
+
+@dataclass
+class GradcheckSession:
+    """Defaults for the fixture, the records of the run, and the end-of-run outputs."""
+
+    ini: Mapping[str, Any]
+    command_line: Mapping[str, Any]
+    outputs: ReportOptions
+    is_worker: bool = False
+    collected: list[dict[str, Any]] = field(default_factory=list)
+    baseline: dict[str, Any] | None = None
+    comparison: Any = None
+    current_markers: list[Mapping[str, Any]] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        """Fail fast on bad settings, factor or baseline (raises ValueError with a clear message)."""
+        settings.resolve(self.ini, self.command_line, [], {})
+        if self.outputs.factor is not None:
+            from pytest_gradcheck import baseline
+
+            try:
+                baseline.validate_factor(self.outputs.factor)
+            except ValueError as error:
+                raise ValueError(f"--gradcheck-regression-factor: {error}") from None
+        if self.outputs.baseline and not self.is_worker:
+            from pytest_gradcheck import report
+
+            try:
+                self.baseline = report.load_report(self.outputs.baseline)
+            except report.ReportError as error:
+                raise ValueError(f"--gradcheck-baseline: {error}") from None
+
+    def defaults(self, call: Mapping[str, Any]) -> dict[str, Any]:
+        """check_grad keywords for a fixture call inside the current test."""
+        return settings.resolve(self.ini, self.command_line, self.current_markers, call)
+
+    def add(self, recs: Iterable[dict[str, Any]]) -> None:
+        self.collected.extend(recs)
+
+    def records(self) -> list[dict[str, Any]]:
+        return records.fold(self.collected)
+
+    def resolved_settings(self) -> dict[str, Any]:
+        return settings.resolve(self.ini, self.command_line, [], {})
+
+    def finish(self) -> bool:
+        """Write the requested outputs and compare with the baseline; True when the run regressed."""
+        if self.is_worker or not (self.outputs.report or self.outputs.markdown or self.baseline is not None):
+            return False
+        from pytest_gradcheck import baseline, render, report
+
+        current = report.build_report(self.records(), self.resolved_settings())
+        if self.baseline is not None:
+            factor = self.outputs.factor or baseline.DEFAULT_REGRESSION_FACTOR
+            self.comparison = baseline.compare(self.baseline, current, factor)
+        if self.outputs.report:
+            report.write_report(self.outputs.report, current)
+            self.written.append(self.outputs.report)
+        if self.outputs.markdown:
+            text = render.render_markdown(current, self.comparison, baseline_path=self.outputs.baseline)
+            report.write_text(self.outputs.markdown, text)
+            self.written.append(self.outputs.markdown)
+        return bool(self.comparison is not None and self.comparison.regressed)
+
+    def terminal_summary(self, write_line: Callable[[str], None], *, verbose: bool) -> None:
+        from pytest_gradcheck import render
+
+        recs = self.records()
+        if recs:
+            render.render_summary(recs, write_line, verbose=verbose)
+        if self.comparison is not None:
+            render.render_comparison(self.comparison, write_line, baseline_path=self.outputs.baseline)
+        for path in self.written:
+            write_line(f"gradcheck: wrote {path}")

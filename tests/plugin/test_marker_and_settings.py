@@ -1,0 +1,117 @@
+"""The marker, the fixture and the precedence of settings, in real pytest sessions (pytester)."""
+
+import pytest
+
+CHECK = """
+import numpy as np
+import pytest
+
+def f(x):
+    return np.sum(np.exp(x))
+
+X = np.array([0.1, -0.3])
+"""
+
+
+def test_marker_is_registered(pytester):
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.gradcheck(**settings): a gradient-check test*"])
+
+
+def test_marker_selects_gradient_tests(pytester):
+    pytester.makepyfile(CHECK + """
+@pytest.mark.gradcheck
+def test_gradient(gradcheck):
+    gradcheck(f, X)
+
+def test_other():
+    pass
+""")
+    result = pytester.runpytest("-m", "gradcheck", "--strict-markers")
+    result.assert_outcomes(passed=1, deselected=1)
+
+
+@pytest.mark.parametrize(
+    ("ini", "command_line", "marker", "call", "expected"),
+    [
+        (None, None, None, None, 40),  # check_grad's own default
+        (25, None, None, None, 25),
+        (25, 35, None, None, 35),  # command line beats ini
+        (25, 35, 30, None, 30),  # marker beats command line
+        (25, 35, 30, 45, 45),  # the call beats everything
+    ],
+)
+def test_precedence_call_marker_command_line_ini(pytester, ini, command_line, marker, call, expected):
+    if ini is not None:
+        pytester.makeini(f"[pytest]\ngradcheck_digits = {ini}\n")
+    mark = f"@pytest.mark.gradcheck(digits={marker})" if marker is not None else ""
+    keyword = f", digits={call}" if call is not None else ""
+    pytester.makepyfile(CHECK + f"""
+{mark}
+def test_digits(gradcheck):
+    assert gradcheck(f, X{keyword}).digits == {expected}
+""")
+    args = [f"--gradcheck-digits={command_line}"] if command_line is not None else []
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+def test_module_and_class_marks_closest_wins(pytester):
+    pytester.makepyfile(CHECK + """
+pytestmark = pytest.mark.gradcheck(mode="fast", digits=30)
+
+def test_module_level(gradcheck):
+    result = gradcheck(f, X)
+    assert (result.mode, result.digits) == ("fast", 30)
+
+@pytest.mark.gradcheck(digits=35)
+class TestClass:
+    def test_class_level(self, gradcheck):
+        result = gradcheck(f, X)
+        assert (result.mode, result.digits) == ("fast", 35)
+
+    @pytest.mark.gradcheck(mode="full")
+    def test_function_level(self, gradcheck):
+        result = gradcheck(f, X)
+        assert (result.mode, result.digits) == ("full", 35)
+""")
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
+def test_every_setting_reaches_check_grad(pytester):
+    pytester.makepyfile(CHECK + """
+@pytest.mark.gradcheck(rtol=1e-6, atol=1e-9, seed=7, per_op="off", float64_accuracy="warn", projections=3,
+                       mode="fast")
+def test_all(gradcheck):
+    result = gradcheck(f, X)
+    assert result.tolerance["rtol_formula"] == 1e-6 and result.tolerance["atol"] == 1e-9
+    assert result.ops == [] and result.accuracy_is_warning and result.projections == 3
+""")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("where", "needle"),
+    [
+        ("ini", "ini file: digits: expected int, got 'many'"),
+        ("command_line", "command line: mode: expected one of auto, full, fast, taylor, diagonal; got 'quick'"),
+    ],
+)
+def test_bad_settings_are_usage_errors(pytester, where, needle):
+    if where == "ini":
+        pytester.makeini("[pytest]\ngradcheck_digits = many\n")
+        result = pytester.runpytest()
+    else:
+        result = pytester.runpytest("--gradcheck-mode=quick")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert needle in result.stderr.str()
+
+
+def test_unknown_marker_setting_fails_the_test_with_a_clear_message(pytester):
+    pytester.makepyfile(CHECK + """
+@pytest.mark.gradcheck(precision=50)
+def test_typo(gradcheck):
+    gradcheck(f, X)
+""")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unknown gradcheck setting 'precision'; known settings: digits, mode*"])
