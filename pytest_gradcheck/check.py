@@ -209,7 +209,7 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
     cotangent = np.ones(value.shape) if value.size == 1 else rng.standard_normal(value.shape)
     g64 = validate_gradients(under_test(cotangent.astype(value.dtype), *args), args, names, source)
     ctx = precision.context(precision.DEFAULT_DIGITS if options.digits is None else options.digits)
-    evaluator = Evaluator(f, args, ctx)
+    evaluator = Evaluator(f, args, ctx, value)
     evaluator.evaluations += 1  # the float64 evaluation above
     g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source)
     hp_formula = g_hp is not None

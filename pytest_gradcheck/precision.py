@@ -110,7 +110,8 @@ def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., A
 
 
 def _build_context(digits: int) -> mpmath.MPContext:
-    ctx = mpmath.MPContext(trap_complex=True)  # raise rather than silently produce mpc
+    ctx = mpmath.MPContext()
+    ctx.trap_complex = True  # raise rather than silently produce mpc (an attribute in mpmath 1.3 and 1.4)
     ctx.dps = digits
     for name, fn in _ufunc_methods(ctx).items():
         setattr(ctx.mpf, name, _as_method(ctx, fn))  # ctx.mpf is this context's own class

@@ -86,7 +86,8 @@ def taylor_test(phi0: Any, phi: Callable[[Any], Any], directional: Any, hs: Sequ
     context = _context(phi0)
     eps = _eps(phi0, context) if eps is None else eps
     exact = float if context is None else context.mpf  # h * directional at the precision of phi
-    directional = np.array([exact(d) for d in directional.flat], dtype=object if context else float)
+    # tolist: numpy scalars become Python numbers (mpmath 1.3 cannot convert np.int64); mpf stay as they are
+    directional = np.array([exact(d) for d in directional.ravel().tolist()], dtype=object if context else float)
     pairs = [remainder(phi0, np.atleast_1d(np.asarray(phi(h))), directional, exact(h), eps) for h in hs]
     valid = [r > FLOOR_MARGIN * floor for r, floor in pairs]
     orders: list[float | None] = [None] * (len(hs) - 1)

@@ -92,7 +92,7 @@ def compare(
         size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
-        worst[kind] = max(worst.get(kind, 0.0), float(np.max(np.nan_to_num(relative, nan=np.inf))))
+        worst[kind] = max(worst.get(kind, 0.0), float(np.max(np.nan_to_num(relative, nan=np.inf, posinf=np.inf))))
     ref_error = np.broadcast_to(np.asarray(ref_error, dtype=float), diff.shape)
     out = []
     for found in np.argwhere(~(diff <= limit)):  # argwhere, unlike nonzero, also serves 0-d arrays

@@ -1,29 +1,18 @@
 """consistency: a float64 buffer inside a high-precision function is flagged, genuine ones pass."""
 
-import mpmath
 import numpy as np
 import pytest
+from hp_support import hp, make_context, one
 
 from pytest_gradcheck import consistency as con
 from pytest_gradcheck import differences as dif
 
-DIGITS = 40  # the working precision the issue targets
-
 
 @pytest.fixture
 def ctx():
-    context = mpmath.MPContext()
-    context.dps = DIGITS
-    return context
+    return make_context()
 
 
-def hp(context, values):
-    return np.array([context.mpf(float(v)) for v in np.ravel(values)], dtype=object)
-
-
-def one(fn):
-    """phi for a scalar function of t: a 1-element object array."""
-    return lambda t: np.array([fn(t)], dtype=object)
 
 
 def _buffered(x):

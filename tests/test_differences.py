@@ -6,40 +6,24 @@ import math
 import mpmath
 import numpy as np
 import pytest
+from hp_support import DIGITS, elementwise, hp, make_context, one
 
 from pytest_gradcheck import differences as dif
 from pytest_gradcheck import float64_differences as f64
 from pytest_gradcheck.taylor import taylor_test
 
-DIGITS = 40  # the working precision the issue targets
-
 
 @pytest.fixture
 def ctx():
-    context = mpmath.MPContext()
-    context.dps = DIGITS
-    return context
+    return make_context()
 
 
 @pytest.fixture
 def ref():
-    context = mpmath.MPContext()
-    context.dps = 2 * DIGITS  # truth for derivatives computed at DIGITS
-    return context
+    return make_context(2 * DIGITS)  # truth for derivatives computed at DIGITS
 
 
-def hp(context, values):
-    return np.array([context.mpf(float(v)) for v in np.ravel(values)], dtype=object)
 
-
-def elementwise(fn, values):
-    """fn on each element: numpy object loops call x.exp(), which mpmath numbers lack."""
-    return np.array([fn(v) for v in values], dtype=object)
-
-
-def one(fn):
-    """phi for a scalar function of t: a 1-element object array."""
-    return lambda t: np.array([fn(t)], dtype=object)
 
 
 ELEMENTARY = {  # f, f' in any mpmath context; points in (0.1, 3)
