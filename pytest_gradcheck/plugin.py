@@ -66,11 +66,11 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, Any, Any]:
     session = item.config.stash[SESSION]
-    session.current_markers = [m.kwargs for m in item.iter_markers("gradcheck")]
+    session.current_markers = lambda: [m.kwargs for m in item.iter_markers("gradcheck")]  # read when used
     try:
         return (yield)
     finally:
-        session.current_markers = []
+        session.current_markers = list
 
 
 @pytest.hookimpl(wrapper=True)
@@ -79,9 +79,10 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, Any, Any]:
         try:
             return (yield)
         finally:
-            recs = records.fold([records.to_record(r, item.nodeid) for r in results])
-            item.stash[RECORDS] = recs
-            item.user_properties.extend(_junit_properties(recs))
+            if results:  # tests without gradient checks pay nothing more
+                recs = records.fold([records.to_record(r, item.nodeid) for r in results])
+                item.stash[RECORDS] = recs
+                item.user_properties.extend(_junit_properties(recs))
 
 
 def _junit_properties(recs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
@@ -96,8 +97,8 @@ def _junit_properties(recs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, Any]:
     report = yield
-    if call.when == "call":
-        setattr(report, REPORT_ATTRIBUTE, item.stash.get(RECORDS, []))
+    if call.when == "call" and RECORDS in item.stash:
+        setattr(report, REPORT_ATTRIBUTE, item.stash[RECORDS])
     return report
 
 

@@ -35,7 +35,7 @@ class GradcheckSession:
     collected: list[dict[str, Any]] = field(default_factory=list)
     baseline: dict[str, Any] | None = None
     comparison: Any = None
-    current_markers: list[Mapping[str, Any]] = field(default_factory=list)
+    current_markers: Callable[[], list[Mapping[str, Any]]] = list  # the running test's marks, closest first
     written: list[str] = field(default_factory=list)
 
     def validate(self) -> None:
@@ -58,7 +58,7 @@ class GradcheckSession:
 
     def defaults(self, call: Mapping[str, Any]) -> dict[str, Any]:
         """check_grad keywords for a fixture call inside the current test."""
-        return settings.resolve(self.ini, self.command_line, self.current_markers, call)
+        return settings.resolve(self.ini, self.command_line, self.current_markers(), call)
 
     def add(self, recs: Iterable[dict[str, Any]]) -> None:
         self.collected.extend(recs)
