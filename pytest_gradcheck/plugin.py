@@ -18,9 +18,9 @@ from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckSession, ReportO
 SESSION = pytest.StashKey[GradcheckSession]()
 RECORDS = pytest.StashKey[list]()
 REPORT_OPTIONS = {  # name: (help, parser)
-    "report": ("write the gradient-check report (JSON, versioned schema) to PATH", str),
-    "baseline": ("compare with a stored report at PATH; regressions fail the run", str),
-    "markdown": ("write a Markdown summary of the checks to PATH (for a CI job page)", str),
+    "report": ("write the gradient-check report (JSON, versioned schema) to PATH (default: none)", str),
+    "baseline": ("compare with a stored report at PATH; regressions fail the run (default: none)", str),
+    "markdown": ("write a Markdown summary of the checks to PATH, for a CI job page (default: none)", str),
     "regression_factor": ("an error that grows by more than this factor is a regression (default: 10)", float),
 }
 

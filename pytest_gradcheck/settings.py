@@ -66,7 +66,8 @@ class Setting:
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("digits", _number(int), "decimal digits of the high-precision reference (default: 40)"),
-    Setting("mode", _choice("auto", "full", "fast", "taylor", "diagonal"), "how to check (default: auto)"),
+    Setting("mode", _choice("auto", "full", "fast", "taylor", "diagonal"),
+            "how to check: auto, full, fast, taylor or diagonal (default: auto)"),
     Setting("rtol", _number(float), "relative tolerance, overriding the defaults from the dtype (default: none)"),
     Setting("atol", _number(float), "absolute tolerance (default: 0)"),
     Setting("seed", _number(int), "seed of random directions and cotangents (default: 0)"),
