@@ -66,11 +66,20 @@ class Evaluator:
         else:
             base, steps = self.args, list(direction)
 
+        # A unit direction (full mode) moves one element: recompute just that one, not the whole x + t u.
+        single = [None if u is None or np.count_nonzero(u) != 1 else int(np.flatnonzero(u)[0]) for u in direction]
+
+        def moved(x: np.ndarray, u: np.ndarray | None, i: int | None, t: Any) -> np.ndarray:
+            if u is None:
+                return x
+            if i is None:
+                return x + u * t  # not t * u: mpf * ndarray formats the whole array into an error first
+            out = x.copy()
+            out.flat[i] = x.flat[i] + u.flat[i] * t
+            return out
+
         def phi(t: Any) -> np.ndarray:
-            # u * t, not t * u: mpf * ndarray makes mpmath format the whole array into an error message
-            # before it defers to numpy.
-            moved = [x if u is None else x + u * t for x, u in zip(base, steps, strict=True)]
-            out = np.asarray(self._call(moved))
+            out = np.asarray(self._call([moved(x, u, i, t) for x, u, i in zip(base, steps, single, strict=True)]))
             return out.ravel() if self.high_precision else np.asarray(out, dtype=float).ravel()
 
         return phi
@@ -89,3 +98,4 @@ class Evaluator:
         u = np.zeros(self.args[argument].shape)
         u.flat[flat_index] = 1.0
         return [u if a == argument else None for a in range(len(self.args))]
+
