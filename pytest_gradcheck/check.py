@@ -217,7 +217,9 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
     tol = verdict.resolve_tolerances(dtype, rtol=options.rtol, atol=options.atol, hp_formula=hp_formula)
     setup = Setup(f, args, names, evaluator, cotangent.ravel(), g64, g_hp, tol, rng)
     if options.verify_precision:
-        evaluator.verify_no_float64_buffer([rng.standard_normal(a.shape) for a in args])
+        direction = [rng.standard_normal(a.shape) for a in args]
+        evaluator.measure_noise(direction)
+        evaluator.verify_no_float64_buffer(direction)
     return setup, source
 
 

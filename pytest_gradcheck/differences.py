@@ -172,8 +172,9 @@ def hp_steps(ctx: Any, scale: Any) -> list[Any]:
     return [ctx.mpf(scale) * generic * first * ratio**k for k in range(RETRY_STEPS)]
 
 
-def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None) -> Attempt:
+def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None, floor: Any = 0) -> Attempt:
     bound = NOISE_ULPS * ctx.eps * st.magnitude if bound is None else bound
+    bound = np.maximum(bound, floor)  # a measured round-off level, when the caller has one
     value, change, weights = richardson([st.d_big, st.d_small])
     roundoff = bound * (abs(weights[0]) / st.h + abs(weights[1]) * 2 / st.h)
     # Asymptotic regime: the estimates agree to a quarter of the working digits (10 at 40 digits), or
@@ -236,20 +237,23 @@ def _quarter(ctx: Any) -> Any:
     return ctx.eps ** (ctx.mpf(1) / 4)
 
 
-def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None) -> Derivative:
+def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None,
+                  noise: Any = 0) -> Derivative:
     """J u at high precision: Richardson on central differences at h and h/2, plus kink detection.
 
     4 evaluations per step (5 with phi(0), which `phi0` supplies for free); smooth functions finish at the
     first step. A kink signature (the second difference not shrinking like h) or disagreeing estimates
     retry at smaller steps (`hp_steps`), 13 evaluations in all. Components whose kink signature is steady
     across the steps are "nondifferentiable" with `left`/`right` from the deepest steady step; others
-    still unresolved after `_hp_confirm` are "not_converged".
+    still unresolved after `_hp_confirm` are "not_converged". `noise`: a measured bound on one evaluation's
+    round-off (per component), used where it exceeds the NOISE_ULPS assumption relative to |phi|: a function
+    that cancels internally (log(cosh(x)) near 0) rounds far above its own size.
     """
     check_scale(scale)
     f0, evaluations = phi_at_zero(phi, ctx.mpf(0), phi0)
     attempts, steps, estimates = [], [], []
     for h in hp_steps(ctx, scale):
-        attempts.append(_hp_attempt(stencil(phi, f0, h), ctx, scale))
+        attempts.append(_hp_attempt(stencil(phi, f0, h), ctx, scale, floor=noise))
         evaluations += 4
         steps += [h, h / 2]
         estimates += [attempts[-1].stencil.d_big, attempts[-1].stencil.d_small]

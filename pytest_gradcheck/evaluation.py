@@ -17,6 +17,12 @@ import numpy as np
 
 from pytest_gradcheck import consistency, differences, float64_differences, precision
 
+# The round-off probe evaluates f once more at 20 more digits: its result is 1e20 times more accurate, so the
+# difference is the working evaluation's own error.
+EXTRA_DIGITS = 20
+# Round-off differs from point to point near x; ten times the measured level covers that spread.
+NOISE_SAFETY = 10
+
 
 class Evaluator:
     """f at the point `args`, perturbed along directions; counts every evaluation of f."""
@@ -26,6 +32,7 @@ class Evaluator:
         self.f, self.args, self.ctx = f, tuple(args), ctx
         self.value64 = np.asarray(value64, dtype=float).ravel()  # f(x) in float64, already computed by the caller
         self.value_hp: np.ndarray | None = None
+        self.noise: Any = 0  # measured round-off of one high-precision evaluation, per output (measure_noise)
         self.evaluations = 0
         self.notes: list[str] = []
         self.float64_noise = 0.0  # fallback only: the largest estimated noise (std) of one evaluation of f
@@ -45,12 +52,26 @@ class Evaluator:
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
         return True, ""
 
+    def measure_noise(self, direction: Sequence[np.ndarray | None]) -> None:
+        """Round-off of one evaluation near x, measured: f at the first step along u, at the working precision
+        and at EXTRA_DIGITS more. Every later derivative bounds its round-off by at least NOISE_SAFETY times it."""
+        if not self.high_precision:
+            return
+        step = differences.hp_steps(self.ctx, self.scale)[0]
+        working = self.phi(direction)(step)
+        fine = precision.context(self.ctx.dps + EXTRA_DIGITS)
+        moved = [precision.to_hp(x, fine) if u is None else precision.to_hp(x, fine) + precision.to_hp(u, fine)
+                 * fine.mpf(step) for x, u in zip(self.args, direction, strict=True)]
+        reference = np.asarray(self._call(moved)).ravel()
+        error = [abs(fine.mpf(a) - fine.mpf(b)) for a, b in zip(working, reference, strict=True)]
+        self.noise = np.array([self.ctx.mpf(NOISE_SAFETY * e) for e in error], dtype=object)
+
     def verify_no_float64_buffer(self, direction: Sequence[np.ndarray | None]) -> None:
         """Compare tiny-step and float64-visible-step derivatives; fall back to float64 if they disagree."""
         if not self.high_precision:
             return
         phi = self.phi(direction)
-        tiny = differences.hp_derivative(phi, self.ctx, scale=self.scale, phi0=self.value_hp)
+        tiny = differences.hp_derivative(phi, self.ctx, scale=self.scale, phi0=self.value_hp, noise=self.noise)
         if tiny.status != "ok":
             return
         check = consistency.hp_consistency(phi, self.ctx, scale=self.scale, reference=tiny)
@@ -88,7 +109,7 @@ class Evaluator:
         """J u with its error estimate: central differences at high precision or, in the fallback, float64."""
         phi = self.phi(direction)
         if self.high_precision:
-            return differences.hp_derivative(phi, self.ctx, scale=self.scale, phi0=self.value_hp)
+            return differences.hp_derivative(phi, self.ctx, scale=self.scale, phi0=self.value_hp, noise=self.noise)
         result = float64_differences.float64_derivative(phi, scale=self.scale, phi0=self.value64)
         self.float64_noise = max(self.float64_noise, float(np.max(result.noise, initial=0.0)))
         return result

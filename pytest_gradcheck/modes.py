@@ -98,6 +98,12 @@ def run_full(setup: Any, projections: int) -> Outcome:
         references.append(reference)
         errors.append(error)
     outcome.reference, outcome.reference_error = tuple(references), tuple(errors)
+    for a, error in enumerate(errors):
+        largest = _scale_of(setup.tested[a])
+        if error.size and 0 < largest < float(np.max(error)):
+            outcome.notes.append(f"argument {a} ({setup.names[a]!r}): its gradient (largest element {largest:.1e}) "
+                                 f"is below the reference's error ({float(np.max(error)):.1e}) at "
+                                 f"{setup.evaluator.ctx.dps} digits: errors this small cannot be seen; raise digits=")
     return outcome
 
 

@@ -88,3 +88,14 @@ def test_float64_buffer_inside_high_precision_code_is_not_trusted():
 
     result = check_grad(f, np.array([0.5, -1.25, 2.0]), grad=lambda x: 2 * x)
     assert not result.high_precision and "float64" in result.precision_note
+
+
+def test_derivative_swallowed_by_rounding_inside_f_gets_an_honest_error_not_a_false_failure():
+    """Hypothesis found it: log(cosh(x)) at x ~ 1e-294 rounds cosh to 1, so the differences see 0; the
+    measured round-off (the same evaluation at 20 more digits) widens the error estimate to cover it."""
+    x = np.array([[0.0, 0.0, 0.0], [0.0, 1.1302973e-294, 1.1302973e-294]])
+    result = check_grad(lambda x: np.sum(np.log(np.cosh(x))), x, grad=np.tanh, per_op="off")
+    assert result.status == "pass"
+    assert np.all(result.reference_error[0] >= np.abs(np.tanh(x)))  # the error estimate covers the truth
+    assert np.all(result.reference_error[0] < 1e-20)  # and is still tiny
+    assert any("below the reference's error" in note and "raise digits=" in note for note in result.notes)
