@@ -109,3 +109,17 @@ def test_fast_mode_states_its_miss_probability():
     result = check_grad(f, _point(shapes, 9), grad=grad, mode="fast", projections=3)
     assert result.projections == 3
     assert result.miss_probability == pytest.approx(0.6827**3, rel=1e-3)
+
+
+def test_fast_mode_evaluations_do_not_grow_with_input_size_and_full_mode_spends_four_per_element():
+    def f(x):
+        return np.sum(np.tanh(x) * x)
+
+    def grad(x):
+        return np.tanh(x) + x * (1 - np.tanh(x) ** 2)
+
+    small, large = np.linspace(-1, 1, 10), np.linspace(-1, 1, 300)
+    fast = [check_grad(f, x, grad=grad, mode="fast", per_op="off").evaluations for x in (small, large)]
+    assert fast[0] == fast[1]
+    full = [check_grad(f, x, grad=grad, mode="full", per_op="off").evaluations for x in (small, small[:6])]
+    assert full[0] - full[1] == 4 * 4  # a directional derivative costs 4 high-precision evaluations
