@@ -250,8 +250,7 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
         return []
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
-        scale = float(np.max(np.abs(precision.to_float64(g_hp)))) if g_hp.size else 0.0
         out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
-                               rtol=setup.tol.rtol_float64, tol=setup.tol, scale=scale, argument=a,
+                               rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(g_hp), argument=a,
                                name=setup.names[a], worst=setup.worst)
     return out

@@ -60,8 +60,9 @@ class Evaluator:
         step = differences.hp_steps(self.ctx, self.scale)[0]
         working = self.phi(direction)(step)
         fine = precision.context(self.ctx.dps + EXTRA_DIGITS)
-        moved = [precision.to_hp(x, fine) if u is None else precision.to_hp(x, fine) + precision.to_hp(u, fine)
-                 * fine.mpf(step) for x, u in zip(self.args, direction, strict=True)]
+        base = [precision.to_hp(x, fine) for x in self.args]
+        moved = [x if u is None else x + precision.to_hp(u, fine) * fine.mpf(step)
+                 for x, u in zip(base, direction, strict=True)]
         reference = np.asarray(self._call(moved)).ravel()
         error = [abs(fine.mpf(a) - fine.mpf(b)) for a, b in zip(working, reference, strict=True)]
         self.noise = np.array([self.ctx.mpf(NOISE_SAFETY * e) for e in error], dtype=object)

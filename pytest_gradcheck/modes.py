@@ -46,10 +46,6 @@ def _trace(setup: Any, label: str, d: Any) -> dict[str, Any]:
             "error": setup.project_error(d.error), "status": d.status, "high_precision": d.mode == "hp"}
 
 
-def _scale_of(values: Any) -> float:
-    return float(np.max(np.abs(precision.to_float64(np.asarray(values))))) if np.size(values) else 0.0
-
-
 def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, Any]:
     """Reference derivative of v^T f with respect to one element; records kinks and non-convergence."""
     d = setup.evaluator.derivative(setup.evaluator.unit(a, i))
@@ -58,7 +54,7 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
     outcome.traces.append(_trace(setup, f"argument {a} ({setup.names[a]!r}), {where}", d))
     if d.status == "nondifferentiable":
         value = setup.tested[a].flat[i]
-        outcome.kinks.append(_kink(setup, a, where, d, value, _scale_of(setup.tested[a])))
+        outcome.kinks.append(_kink(setup, a, where, d, value, verdict.scale_of(setup.tested[a])))
     elif d.status != "ok":
         outcome.converged = False
         outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge")
@@ -93,13 +89,13 @@ def run_full(setup: Any, projections: int) -> Outcome:
             skip.flat[i] = status != "ok"
         tested = setup.tested[a]
         found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
-                                scale=_scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
+                                scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
         outcome.formula += [m for m in found if not skip[m.index]]
         references.append(reference)
         errors.append(error)
     outcome.reference, outcome.reference_error = tuple(references), tuple(errors)
     for a, error in enumerate(errors):
-        largest = _scale_of(setup.tested[a])
+        largest = verdict.scale_of(setup.tested[a])
         if error.size and 0 < largest < float(np.max(error)):
             outcome.notes.append(f"argument {a} ({setup.names[a]!r}): its gradient (largest element {largest:.1e}) "
                                  f"is below the reference's error ({float(np.max(error)):.1e}) at "
@@ -198,8 +194,8 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
     index = tuple(int(k) for k in np.unravel_index(i, tested.shape))
     found = verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                             np.asarray([tested.flat[i]], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
-                            scale=_scale_of(tested), argument=a, name=setup.names[a], labels=[f"element {index}"],
-                            worst=setup.worst)
+                            scale=verdict.scale_of(tested), argument=a, name=setup.names[a],
+                            labels=[f"element {index}"], worst=setup.worst)
     return [dataclasses.replace(m, index=index) for m in found]
 
 
@@ -229,7 +225,7 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
     vv = precision.to_hp(v, ctx) if hp else v
     reference = (vv * d.value / w).reshape(x.shape)
     error = (np.abs(v) * np.asarray(d.error, dtype=float) / np.abs(u.ravel())).reshape(x.shape)
-    tested, scale = setup.tested[a], _scale_of(reference)
+    tested, scale = setup.tested[a], verdict.scale_of(reference)
     statuses = np.asarray(d.component_status).reshape(x.shape)
     for index in (tuple(int(k) for k in found) for found in np.argwhere(statuses != "ok")):
         where = f"element {tuple(int(k) for k in index)}"

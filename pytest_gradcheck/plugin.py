@@ -17,11 +17,11 @@ from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckSession, ReportO
 
 SESSION = pytest.StashKey[GradcheckSession]()
 RECORDS = pytest.StashKey[list]()
-REPORT_OPTIONS = {  # name: (help, parser)
-    "report": ("write the gradient-check report (JSON, versioned schema) to PATH (default: none)", str),
-    "baseline": ("compare with a stored report at PATH; regressions fail the run (default: none)", str),
-    "markdown": ("write a Markdown summary of the checks to PATH, for a CI job page (default: none)", str),
-    "regression_factor": ("an error that grows by more than this factor is a regression (default: 10)", float),
+REPORT_OPTIONS = {  # name: (help, metavar)
+    "report": ("write the gradient-check report (JSON, versioned schema) to PATH (default: none)", "PATH"),
+    "baseline": ("compare with a stored report at PATH; regressions fail the run (default: none)", "PATH"),
+    "markdown": ("write a Markdown summary of the checks to PATH, for a CI job page (default: none)", "PATH"),
+    "regression_factor": ("an error that grows by more than this factor is a regression (default: 10)", "X"),
 }
 
 
@@ -31,10 +31,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         group.addoption(setting.option, dest=setting.ini, default=None, metavar=setting.name.upper(),
                         help=setting.help)
         parser.addini(setting.ini, setting.help, default=None)
-    for name, (text, _) in REPORT_OPTIONS.items():
+    for name, (text, metavar) in REPORT_OPTIONS.items():
         option = "--gradcheck-" + name.replace("_", "-")
-        group.addoption(option, dest="gradcheck_" + name, default=None, metavar="PATH" if _ is str else "X",
-                        help=text)
+        group.addoption(option, dest="gradcheck_" + name, default=None, metavar=metavar, help=text)
         parser.addini("gradcheck_" + name, text, default=None)
 
 
@@ -119,7 +118,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     state = config.stash[SESSION]
-    if state.records() or state.comparison is not None:
+    if state.collected or state.comparison is not None:
         terminalreporter.section("gradient checks")
         state.terminal_summary(terminalreporter.write_line, verbose=config.getoption("verbose") > 0)
 

@@ -40,7 +40,7 @@ class GradcheckSession:
 
     def validate(self) -> None:
         """Fail fast on bad settings, factor or baseline (raises ValueError with a clear message)."""
-        settings.resolve(self.ini, self.command_line, [], {})
+        self.resolved_settings()
         if self.outputs.factor is not None:
             from pytest_gradcheck import baseline
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck.precision import to_float64
 from pytest_gradcheck.result import Kink, Mismatch
 
 # A formula evaluated at high precision agrees with the reference to ~1e-20; a float64 constant used
@@ -56,6 +57,11 @@ def resolve_tolerances(dtype: np.dtype, *, rtol: float | None, atol: float | Non
         rtol_float64=float(rtol) if rtol is not None else float_rtol,
         atol=float(atol) if atol is not None else 0.0,
     )
+
+
+def scale_of(values: Any) -> float:
+    """The largest magnitude among `values` (float or high precision), the `scale` of an argument; 0 if empty."""
+    return float(np.max(np.abs(to_float64(np.asarray(values))))) if np.size(values) else 0.0
 
 
 def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
