@@ -48,7 +48,7 @@ def richardson_derivative(phi: Phi, ctx: Any, *, step: Any, scale: Any, levels: 
     estimates = [(fp - fm) / (2 * h) for (fp, fm), h in zip(values, hs, strict=True)]
     value, change, weights = richardson(estimates)
     magnitude = np.max(np.abs(np.stack([f for pair in values for f in pair])), axis=0)
-    bound = NOISE_ULPS * ctx.eps * magnitude
+    bound = magnitude * (NOISE_ULPS * ctx.eps)  # array first: mpf * ndarray formats the array
     error = change + bound * sum(abs(w) / h for w, h in zip(weights, hs, strict=True))
     ok = error <= MODERATE_REL * (np.abs(value) + magnitude / ctx.mpf(scale))
     status = np.where(ok, "ok", "not_converged")

@@ -15,6 +15,7 @@ fallback (measured noise, optimal step) is `float64_differences`; float64-buffer
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from operator import attrgetter
@@ -164,22 +165,30 @@ def hp_steps(ctx: Any, scale: Any) -> list[Any]:
     Retries go down to scale eps^(1/2), where round-off still leaves half the digits for one-sided
     derivatives: a kink signature that vanishes on the way was a kink near, but not at, the point.
     """
+    return list(_hp_steps(ctx, ctx.mpf(scale)))
+
+
+@functools.lru_cache(maxsize=256)
+def _hp_steps(ctx: Any, scale: Any) -> tuple[Any, ...]:
+    # cached per context and scale: the mpmath roots cost more than a small evaluation of f
     first, last = ctx.cbrt(NOISE_ULPS * ctx.eps), ctx.sqrt(ctx.eps)
     ratio = (last / first) ** (ctx.mpf(1) / (RETRY_STEPS - 1))
     # An irrational factor (0.707): a short binary step (first is 5 * 2^-44 at 40 digits) keeps the
     # rounding errors of x + t u and beyond linear in t, where they pass for a derivative, not for noise.
     generic = ctx.sqrt(2) / 2
-    return [ctx.mpf(scale) * generic * first * ratio**k for k in range(RETRY_STEPS)]
+    return tuple(scale * generic * first * ratio**k for k in range(RETRY_STEPS))
 
 
 def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None, floor: Any = 0) -> Attempt:
-    bound = NOISE_ULPS * ctx.eps * st.magnitude if bound is None else bound
+    # Arrays go first: mpf * ndarray makes mpmath format the whole array into an error message before numpy
+    # takes over (a third of the cost of this function).
+    bound = st.magnitude * (NOISE_ULPS * ctx.eps) if bound is None else bound
     bound = np.maximum(bound, floor)  # a measured round-off level, when the caller has one
     value, change, weights = richardson([st.d_big, st.d_small])
     roundoff = bound * (abs(weights[0]) / st.h + abs(weights[1]) * 2 / st.h)
     # Asymptotic regime: the estimates agree to a quarter of the working digits (10 at 40 digits), or
     # their disagreement is round-off.
-    converged = change <= _quarter(ctx) * (np.abs(value) + st.magnitude / scale) + roundoff
+    converged = change <= (np.abs(value) + st.magnitude / scale) * _quarter(ctx) + roundoff
     return Attempt(st, value, change + roundoff, np.abs(st.kink) > KINK_WEIGHT * bound, converged, bound)
 
 
@@ -202,7 +211,7 @@ def _hp_confirm(attempts: list[Attempt], ctx: Any, scale: Any) -> tuple[list[Att
     kinks = np.stack([a.stencil.kink for a in attempts])
     slopes = np.stack([a.stencil.kink / a.stencil.h for a in attempts])
     across = np.stack([a.stencil.d_big * a.stencil.h for a in attempts])  # (phi(h) - phi(-h)) / 2
-    ceiling = _quarter(ctx) * np.max(np.stack([a.stencil.magnitude for a in attempts]), axis=0)
+    ceiling = np.max(np.stack([a.stencil.magnitude for a in attempts]), axis=0) * _quarter(ctx)
     confirmed, fallback = np.zeros(kinks.shape[1], dtype=bool), np.full(kinks.shape[1], len(attempts) - 1)
     for m in range(2, len(attempts) + 1):
         kink = np.all([a.kinked for a in attempts[:m]], axis=0) & _steady(slopes[:m])
@@ -230,6 +239,7 @@ def _hp_confirm(attempts: list[Attempt], ctx: Any, scale: Any) -> tuple[list[Att
     return [*attempts, redo], confirmed, fallback
 
 
+@functools.cache
 def _quarter(ctx: Any) -> Any:
     """eps^(1/4), a quarter of the working digits (1e-10 at 40 digits): the line between round-off and
     signal for agreement between estimates, and for noise relative to |phi| (cancellation beyond

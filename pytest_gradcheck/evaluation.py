@@ -36,6 +36,9 @@ class Evaluator:
         self.evaluations = 0
         self.notes: list[str] = []
         self.float64_noise = 0.0  # fallback only: the largest estimated noise (std) of one evaluation of f
+        # The direction of the precision checks and its derivative: fast mode's first projection reuses them.
+        self.verified: tuple[Sequence[np.ndarray | None], differences.Derivative] | None = None
+        self._memo: tuple[Sequence[np.ndarray | None], dict[Any, np.ndarray]] | None = None
         self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
         self.high_precision, self.note = self._probe()
@@ -58,6 +61,7 @@ class Evaluator:
         if not self.high_precision:
             return
         step = differences.hp_steps(self.ctx, self.scale)[0]
+        self._memo = (direction, {})  # phi at this step is also the first point of the derivative along u
         working = self.phi(direction)(step)
         fine = precision.context(self.ctx.dps + EXTRA_DIGITS)
         base = [precision.to_hp(x, fine) for x in self.args]
@@ -80,6 +84,9 @@ class Evaluator:
             self.high_precision = False
             self.note = ("f returns high-precision numbers but passes through float64 on the way (its derivative "
                          f"at tiny steps disagrees with float64-visible steps: {check.reason})")
+        else:
+            self.verified = (direction, tiny)
+        self._memo = None
 
     def phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
         """t -> f(x + t u) flattened; u has one array per argument (None: that argument is held fixed)."""
@@ -100,14 +107,23 @@ class Evaluator:
             out.flat[i] = x.flat[i] + u.flat[i] * t
             return out
 
+        memo = self._memo[1] if self._memo is not None and _same(direction, self._memo[0]) else None
+
         def phi(t: Any) -> np.ndarray:
+            if memo is not None and t in memo:
+                return memo[t]
             out = np.asarray(self._call([moved(x, u, i, t) for x, u, i in zip(base, steps, single, strict=True)]))
-            return out.ravel() if self.high_precision else np.asarray(out, dtype=float).ravel()
+            out = out.ravel() if self.high_precision else np.asarray(out, dtype=float).ravel()
+            if memo is not None:
+                memo[t] = out
+            return out
 
         return phi
 
     def derivative(self, direction: Sequence[np.ndarray | None]) -> differences.Derivative:
         """J u with its error estimate: central differences at high precision or, in the fallback, float64."""
+        if self.verified is not None and self.high_precision and _same(direction, self.verified[0]):
+            return self.verified[1]
         phi = self.phi(direction)
         if self.high_precision:
             return differences.hp_derivative(phi, self.ctx, scale=self.scale, phi0=self.value_hp, noise=self.noise)
@@ -121,3 +137,8 @@ class Evaluator:
         u.flat[flat_index] = 1.0
         return [u if a == argument else None for a in range(len(self.args))]
 
+
+
+def _same(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> bool:
+    """The same direction: the very same arrays (directions are never modified after they are drawn)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))

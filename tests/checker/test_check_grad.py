@@ -123,3 +123,21 @@ def test_fast_mode_evaluations_do_not_grow_with_input_size_and_full_mode_spends_
     assert fast[0] == fast[1]
     full = [check_grad(f, x, grad=grad, mode="full", per_op="off").evaluations for x in (small, small[:6])]
     assert full[0] - full[1] == 4 * 4  # a directional derivative costs 4 high-precision evaluations
+
+
+def test_fast_mode_reuses_the_precision_checks_direction_as_its_first_projection():
+    def f(x):
+        return np.sum(np.tanh(x) * x)
+
+    def grad(x):
+        return np.tanh(x) + x * (1 - np.tanh(x) ** 2)
+
+    x = np.linspace(-1, 1, 10)
+    runs = {k: check_grad(f, x, grad=grad, mode="fast", per_op="off", projections=k) for k in (1, 2, 3)}
+    assert runs[3].evaluations - runs[2].evaluations == 4  # each further projection: one directional derivative
+    assert runs[2].evaluations - runs[1].evaluations == 4
+    # The first projection costs nothing: the float64-buffer check already measured J u along that direction.
+    # Its whole cost: f in float64 (1), the high-precision probe (1), the round-off probe at the first step at
+    # two precisions (2), the tiny-step derivative (4, one of them the round-off probe's point: 3) and the
+    # float64-visible Richardson table (8).
+    assert runs[1].evaluations == 1 + 1 + 2 + 3 + 8
