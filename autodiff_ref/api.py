@@ -66,7 +66,7 @@ class Recording:
         return self.tape.nodes
 
     def backward(self, cotangent: Any) -> tuple[np.ndarray, ...]:
-        """Gradient of <cotangent, f> with respect to each traced argument, as plain arrays."""
+        """Gradient of `<cotangent, f>` with respect to each traced argument, as plain arrays."""
         cotangent = np.asarray(cotangent)
         if cotangent.shape != self.value.shape:
             raise ValueError(f"cotangent has shape {cotangent.shape}, expected the output's shape {self.value.shape}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,8 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck import budget as budgets
+from pytest_gradcheck import hp_twins, precision, records, verdict
 from pytest_gradcheck import per_op as per_op_checks
-from pytest_gradcheck import precision, records, verdict
+from pytest_gradcheck import plots as drawing
+from pytest_gradcheck.budget import DEFAULT_MAX_SECONDS, Budget, BudgetExceeded
 from pytest_gradcheck.evaluation import Evaluator
 from pytest_gradcheck.inputs import (
     GradcheckUsageError,
@@ -32,6 +37,12 @@ DEFAULT_PROJECTIONS = 4
 # At least 20 digits: below that the reference is no better than float64's 16.
 MIN_DIGITS = 20
 ACCURACY_POLICIES = ("fail", "warn")
+# `auto` keeps the high-precision reference when the evaluations it plans are predicted (from the timed
+# high-precision probe) to take at most this share of the time left in the budget; else it uses float64.
+AUTO_BUDGET_SHARE = 0.5
+# A check's fixed cost in evaluations of f (float64 value, high-precision probe, round-off probe, float64-buffer
+# check; see test_fast_mode_reuses_the_precision_checks_direction_as_its_first_projection), and per direction.
+FIXED_EVALUATIONS, PER_DIRECTION = 16, 4
 
 
 @dataclass
@@ -48,6 +59,7 @@ class Setup:
     tol: verdict.Tolerances
     rng: np.random.Generator
     worst: dict[str, float] = field(default_factory=dict)  # largest relative error per diagnosis, pass or fail
+    progress: Any = None  # the running mode's Outcome, so that a check stopped by its budget keeps its findings
 
     @property
     def tested(self) -> tuple[np.ndarray, ...]:
@@ -84,6 +96,9 @@ class Options:
     float64_accuracy: str = "fail"
     per_op: str = "all"
     verify_precision: bool = True  # look for float64 buffers inside f (skipped for the engine's own primitives)
+    max_evaluations: int | None = None
+    max_seconds: float = DEFAULT_MAX_SECONDS
+    budget: Budget | None = None  # set by run_check; per-op checks share it (and so its deadline)
 
 
 def check_grad(
@@ -101,6 +116,9 @@ def check_grad(
     projections: int = DEFAULT_PROJECTIONS,
     float64_accuracy: str = "fail",
     per_op: str | bool = "all",
+    max_evaluations: int | None = None,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    plots: str | os.PathLike[str] | None = None,
 ) -> GradcheckResult:
     """Check the gradient of `f` at `args` against high-precision central differences.
 
@@ -109,14 +127,28 @@ def check_grad(
     verdict unless `raise_on_mismatch=False`; bad input raises `GradcheckUsageError` naming the argument.
     `per_op` ("all", "custom" for custom primitives only, or "off"; True/False mean "all"/"off") also
     checks every op of f's autodiff_ref trace on its own, to name the op whose backward rule is wrong.
+    Budget: at most `max_evaluations` evaluations of f (None: no limit; each per-op check has its own count)
+    and `max_seconds` of wall time for the whole call (math.inf: no limit); past either the check stops with
+    status "budget_exceeded" and lists in `result.checked` what it did check. In `auto` mode a function too
+    slow to evaluate at high precision within the budget is checked against a float64 reference instead.
+    A function or gradient that returns different values at the same point is "nondeterministic".
+    `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
+    in `result.plots`; needs matplotlib.
     """
     _validate_options(mode, digits, seed, projections, float64_accuracy)
+    problem = budgets.validate(max_evaluations, max_seconds)
+    if problem:
+        raise GradcheckUsageError(problem)
     try:
         scope = per_op_checks.resolve_per_op(per_op)
     except ValueError as error:
         raise GradcheckUsageError(str(error)) from None
-    options = Options(rtol, atol, mode, digits, seed, projections, float64_accuracy, scope)
+    options = Options(rtol, atol, mode, digits, seed, projections, float64_accuracy, scope,
+                      max_evaluations=max_evaluations, max_seconds=float(max_seconds))
+    picture_folder = drawing.directory_option(plots)
     result = run_check(f, args, grad, vjp, options)
+    if picture_folder is not None and result.status in drawing.DRAWN_STATUSES:
+        result.plots = drawing.write_plots(f, args, result, picture_folder)
     records.record_result(result)
     if raise_on_mismatch and not result.ok:
         raise GradcheckError(result)
@@ -125,19 +157,40 @@ def check_grad(
 
 def run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Options) -> GradcheckResult:
     """The check itself, with validated options; never raises on a failing verdict."""
+    with hp_twins.patched():  # non-dispatching functions (scipy.linalg's) reach their high-precision twins
+        return _run_check(f, args, grad, vjp, options)
+
+
+def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Options) -> GradcheckResult:
     from pytest_gradcheck import modes
 
     started = time.perf_counter()
-    setup, source = _prepare(f, args, grad, vjp, options)
+    if options.budget is None:
+        options = dataclasses.replace(options, budget=Budget(options.max_evaluations, options.max_seconds))
+    try:
+        setup, source = _prepare(f, args, grad, vjp, options)
+    except _Stopped as stop:
+        return _early_result(f, options, stop, started)
     chosen = options.mode
     if chosen == "auto":
         chosen = "full" if sum(a.size for a in setup.args) <= AUTO_FULL_LIMIT else "fast"
     runners = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor,
                "diagonal": modes.run_diagonal}
-    outcome = runners[chosen](setup, options.projections)
+    stopped = None
+    try:
+        if options.verify_precision:
+            direction = [setup.rng.standard_normal(a.shape) for a in setup.args]
+            setup.evaluator.measure_noise(direction)
+            setup.evaluator.verify_no_float64_buffer(direction)
+        outcome = runners[chosen](setup, options.projections)
+    except BudgetExceeded as error:
+        stopped = str(error)
+        outcome = setup.progress if setup.progress is not None else modes.Outcome()
     accuracy = _accuracy_mismatches(setup)
-    status = verdict.decide(outcome.formula, accuracy, outcome.kinks, outcome.converged)
+    status = verdict.decide(outcome.formula, accuracy, outcome.kinks, outcome.converged, stopped is not None)
     ev = setup.evaluator
+    if stopped is not None:
+        outcome.notes.append(_budget_note(stopped, ev.evaluations, time.perf_counter() - started, outcome))
     if not ev.high_precision:
         ev.notes.append(f"float64 reference: estimated noise of one evaluation of f {ev.float64_noise:.1e} "
                         f"(reference errors are bounded accordingly)")
@@ -147,11 +200,15 @@ def run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Op
         mismatches=verdict.rank(outcome.formula) + verdict.rank(accuracy), kinks=outcome.kinks,
         reference=outcome.reference, reference_error=outcome.reference_error, gradient=setup.g64,
         gradient_hp=setup.g_hp, high_precision=ev.high_precision, precision_note=ev.note,
-        digits=ev.ctx.dps, projections=outcome.projections, miss_probability=outcome.miss_probability,
+        digits=ev.ctx.dps, float64_constants=list(ev.constants), projections=outcome.projections,
+        miss_probability=outcome.miss_probability,
         taylor=outcome.taylor, evaluations=ev.evaluations, notes=[*ev.notes, *outcome.notes],
         accuracy_is_warning=options.float64_accuracy == "warn", traces=outcome.traces, worst=dict(setup.worst),
+        cotangent=setup.cotangent, checked=[t["label"] for t in outcome.traces] if stopped is not None else [],
     )
-    if options.per_op != "off":
+    if options.per_op != "off" and stopped is not None:
+        result.notes.append("per-op checks skipped: the budget was spent")
+    elif options.per_op != "off":
         rows, note = per_op_checks.check_ops(f, setup.args, scope=options.per_op, options=options)
         result.ops = rows
         result.notes += [note] if note else []
@@ -204,23 +261,88 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
     names = argument_names(f, len(args))
     value = validate_output(f(*args), "f(*args)")
     under_test, source = gradient_under_test(f, grad, vjp, scalar_output=value.size == 1)
+    # Tolerances as they would be used: a check that ends before it starts still reports them.
+    tolerance = verdict.resolve_tolerances(np.result_type(*args), rtol=options.rtol, atol=options.atol,
+                                           hp_formula=True).to_dict()
+    _same_twice("f", value, validate_output(f(*args), "f(*args)"), (source, names, tolerance))
     # A fixed default seed keeps checks reproducible.
     rng = np.random.default_rng(0 if options.seed is None else options.seed)
     cotangent = np.ones(value.shape) if value.size == 1 else rng.standard_normal(value.shape)
     g64 = validate_gradients(under_test(cotangent.astype(value.dtype), *args), args, names, source)
+    again = validate_gradients(under_test(cotangent.astype(value.dtype), *args), args, names, source)
+    for a, (first, second) in enumerate(zip(g64, again, strict=True)):
+        _same_twice(f"the gradient ({source}) for argument {a} ({names[a]!r})", first, second,
+                    (source, names, tolerance))
     ctx = precision.context(precision.DEFAULT_DIGITS if options.digits is None else options.digits)
-    evaluator = Evaluator(f, args, ctx, value)
-    evaluator.evaluations += 1  # the float64 evaluation above
-    g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source)
+    try:
+        evaluator = Evaluator(f, args, ctx, value, options.budget)
+    except BudgetExceeded as error:
+        raise _Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
+                       (source, names, tolerance)) from None
+    evaluator.evaluations += 2  # the two float64 evaluations above
+    affordable = options.mode != "auto" or _afford_high_precision(evaluator, args, options)
+    g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source) if affordable else None
     hp_formula = g_hp is not None
     dtype = np.result_type(*args)
     tol = verdict.resolve_tolerances(dtype, rtol=options.rtol, atol=options.atol, hp_formula=hp_formula)
     setup = Setup(f, args, names, evaluator, cotangent.ravel(), g64, g_hp, tol, rng)
-    if options.verify_precision:
-        direction = [rng.standard_normal(a.shape) for a in args]
-        evaluator.measure_noise(direction)
-        evaluator.verify_no_float64_buffer(direction)
     return setup, source
+
+
+class _Stopped(Exception):
+    def __init__(self, status: str, note: str, context: tuple[str, tuple[str, ...], dict[str, float]]) -> None:
+        super().__init__(note)
+        self.status, self.note = status, note
+        self.source, self.names, self.tolerance = context
+
+
+def _same_twice(what: str, first: np.ndarray, second: np.ndarray, context: Any) -> None:
+    """Two evaluations at the same point must agree bit for bit, or no difference quotient means anything."""
+    first, second = np.asarray(first), np.asarray(second)
+    if first.shape == second.shape and np.array_equal(first, second, equal_nan=True):
+        return
+    if first.shape != second.shape:
+        detail = f"shape {first.shape} then {second.shape}"
+    else:
+        differs = ~((first == second) | (np.isnan(first) & np.isnan(second)))
+        index = tuple(int(k) for k in np.argwhere(differs)[0])
+        detail = (f"{int(np.count_nonzero(differs))} of {first.size} elements differ, e.g. element {index}: "
+                  f"{first[index]!r} then {second[index]!r}")
+    raise _Stopped("nondeterministic", f"{what} returned different values in two calls at the same point "
+                   f"({detail}); seed any randomness inside it or hold state fixed", context)
+
+
+def _afford_high_precision(evaluator: Evaluator, args: tuple[np.ndarray, ...], options: Options) -> bool:
+    """auto: keep the high-precision reference if the planned evaluations fit the budget; else use float64."""
+    if not evaluator.high_precision or options.budget is None:
+        return True
+    size = sum(a.size for a in args)
+    directions = size if size <= AUTO_FULL_LIMIT else options.projections
+    planned = FIXED_EVALUATIONS + PER_DIRECTION * directions + 2  # + the gradient at high precision
+    predicted = evaluator.probe_seconds * planned
+    if predicted <= AUTO_BUDGET_SHARE * options.budget.remaining():
+        return True
+    evaluator.fall_back(
+        f"reference limited to float64 by the budget: one high-precision evaluation of f took "
+        f"{evaluator.probe_seconds:.2g} s, so the ~{planned} evaluations of this check would take ~{predicted:.0f} s "
+        f"of max_seconds={options.max_seconds:g}; raise max_seconds (or pass mode='fast'/'full') for a "
+        "high-precision reference")
+    return False
+
+
+def _budget_note(reason: str, evaluations: int, seconds: float, outcome: Any) -> str:
+    done = len(outcome.traces)
+    return (f"budget exceeded ({reason}) after {evaluations} evaluations in {seconds:.1f} s: {done} directional "
+            f"derivative(s) completed and compared (listed in `checked`); nothing beyond them was checked")
+
+
+def _early_result(f: Callable[..., Any], options: Options, stop: _Stopped, started: float) -> GradcheckResult:
+    """The result of a check that ended before it began: a nondeterministic f, or no budget left."""
+    result = GradcheckResult(status=stop.status, mode=options.mode, function=getattr(f, "__qualname__", repr(f)),
+                             gradient_source=stop.source, argument_names=stop.names, tolerance=stop.tolerance,
+                             high_precision=False, precision_note="no reference computed", notes=[stop.note])
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: Any, source: str) -> Any:

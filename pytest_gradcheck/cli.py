@@ -62,7 +62,7 @@ def _markdown(args: argparse.Namespace) -> int:
     comparison = None
     if args.baseline:
         comparison = baseline.compare(report.load_report(args.baseline), current, args.factor)
-    text = render.render_markdown(current, comparison, baseline_path=args.baseline)
+    text = render.render_markdown(current, comparison, baseline_path=args.baseline, markdown_path=args.output)
     if args.output:
         report.write_text(args.output, text)
     else:

@@ -9,13 +9,15 @@ derivatives of f along u (the whole vector J u, so that every cotangent shares t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import consistency, differences, float64_differences, precision
+from pytest_gradcheck import consistency, constants, differences, float64_differences, precision
+from pytest_gradcheck.budget import Budget
 
 # The round-off probe evaluates f once more at 20 more digits: its result is 1e20 times more accurate, so the
 # difference is the working evaluation's own error.
@@ -28,8 +30,11 @@ class Evaluator:
     """f at the point `args`, perturbed along directions; counts every evaluation of f."""
 
     def __init__(self, f: Callable[..., Any], args: Sequence[np.ndarray], ctx: mpmath.MPContext,
-                 value64: np.ndarray) -> None:
+                 value64: np.ndarray, budget: Budget | None = None) -> None:
         self.f, self.args, self.ctx = f, tuple(args), ctx
+        self.budget = Budget() if budget is None else budget
+        self.probe_seconds = 0.0  # wall time of the one high-precision evaluation in _probe
+        self.constants: list[str] = []  # float64 roundings of famous constants (np.pi) f mixes in
         self.value64 = np.asarray(value64, dtype=float).ravel()  # f(x) in float64, already computed by the caller
         self.value_hp: np.ndarray | None = None
         self.noise: Any = 0  # measured round-off of one high-precision evaluation, per output (measure_noise)
@@ -44,16 +49,27 @@ class Evaluator:
         self.high_precision, self.note = self._probe()
 
     def _call(self, args: Sequence[Any]) -> Any:
+        self.budget.charge(self.evaluations)
         self.evaluations += 1
         return self.f(*args)
 
     def _probe(self) -> tuple[bool, str]:
+        self.budget.charge(self.evaluations)
         self.evaluations += 1
-        value, reason = precision.evaluate_hp(self.f, self.args_hp, self.ctx)
+        started = time.perf_counter()
+        value, reason, found = precision.evaluate_hp_traced(self.f, self.args_hp, self.ctx)
+        self.probe_seconds = time.perf_counter() - started
+        if found:
+            self.constants = sorted(found)
+            self.notes.append(constants.describe(found))
         if reason is not None:
             return False, reason
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
         return True, ""
+
+    def fall_back(self, note: str) -> None:
+        """Use the float64 reference from now on (f runs at high precision, but the check cannot afford it)."""
+        self.high_precision, self.note, self.value_hp = False, note, None
 
     def measure_noise(self, direction: Sequence[np.ndarray | None]) -> None:
         """Round-off of one evaluation near x, measured: f at the first step along u, at the working precision

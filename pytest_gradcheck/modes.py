@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck import precision, verdict
+from pytest_gradcheck.budget import BudgetExceeded
 from pytest_gradcheck.result import Kink, Mismatch
 
 # Narrowing a failed projection down to elements: at most this many extra directional derivatives.
@@ -78,19 +79,22 @@ def kink_record(setup: Any, a: int | None, where: str, left: Any, right: Any, er
 
 def run_full(setup: Any, projections: int) -> Outcome:
     """Every element of every argument: the whole reference gradient with its error estimate."""
-    outcome = Outcome()
+    outcome = setup.progress = Outcome()
     references, errors = [], []
     for a, x in enumerate(setup.args):
         reference = np.empty(x.shape, dtype=object if setup.evaluator.high_precision else float)
         error = np.zeros(x.shape)
-        skip = np.zeros(x.shape, dtype=bool)
-        for i in range(x.size):
-            reference.flat[i], error.flat[i], status = _element(setup, a, i, outcome)
-            skip.flat[i] = status != "ok"
-        tested = setup.tested[a]
-        found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
-                                scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
-        outcome.formula += [m for m in found if not skip[m.index]]
+        skip = np.ones(x.shape, dtype=bool)
+        try:
+            for i in range(x.size):
+                reference.flat[i], error.flat[i], status = _element(setup, a, i, outcome)
+                skip.flat[i] = status != "ok"
+        except BudgetExceeded:  # compare the elements done; the rest stand in as the values under test
+            done = np.arange(x.size) < i
+            reference.flat[~done] = setup.tested[a].flat[~done]
+            outcome.formula += _compare_elements(setup, a, reference, error, skip)
+            raise
+        outcome.formula += _compare_elements(setup, a, reference, error, skip)
         references.append(reference)
         errors.append(error)
     outcome.reference, outcome.reference_error = tuple(references), tuple(errors)
@@ -101,6 +105,12 @@ def run_full(setup: Any, projections: int) -> Outcome:
                                  f"is below the reference's error ({float(np.max(error)):.1e}) at "
                                  f"{setup.evaluator.ctx.dps} digits: errors this small cannot be seen; raise digits=")
     return outcome
+
+
+def _compare_elements(setup: Any, a: int, reference: np.ndarray, error: np.ndarray, skip: np.ndarray) -> list:
+    found = verdict.compare("formula", reference, error, setup.tested[a], rtol=setup.formula_rtol, tol=setup.tol,
+                            scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
+    return [m for m in found if not skip[m.index]]
 
 
 def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[np.ndarray | None]:
@@ -152,8 +162,8 @@ def miss_probability(projections: int, multiple: float = 1.0) -> float:
 
 def run_fast(setup: Any, projections: int) -> Outcome:
     """Random projections v^T J u against <vjp(v), u>; a failure is narrowed to arguments and elements."""
-    outcome = Outcome(projections=projections, miss_probability=miss_probability(projections))
-    failed = []
+    outcome = setup.progress = Outcome(projections=projections, miss_probability=miss_probability(projections))
+    failed = outcome.formula  # filled as projections fail, so that a check stopped by its budget keeps them
     for k in range(projections):
         # The precision checks already measured one random direction's derivative: it is the first projection.
         reuse = setup.evaluator.verified if k == 0 else None
@@ -162,15 +172,15 @@ def run_fast(setup: Any, projections: int) -> Outcome:
     tenfold = miss_probability(projections, 10)
     outcome.notes.append(f"an error 10x the tolerance goes unseen with probability {tenfold:.1g}")
     if failed:
-        outcome.formula = failed + _narrow(setup, outcome)
+        _narrow(setup, outcome)
     return outcome
 
 
-def _narrow(setup: Any, outcome: Outcome, only: int | None = None) -> list[Mismatch]:
+def _narrow(setup: Any, outcome: Outcome, only: int | None = None) -> None:
     """Bisect over arguments, then element groups, within NARROWING_BUDGET directional derivatives."""
     budget = NARROWING_BUDGET
     groups = [(a, np.arange(x.size)) for a, x in enumerate(setup.args) if x.size and only in (None, a)]
-    confirmed: list[Mismatch] = []
+    confirmed = outcome.formula  # element mismatches join the outcome as soon as they are found
     while groups and budget > 0:
         a, flat = groups.pop(0)
         if len(flat) <= NARROWING_LEAF:
@@ -186,7 +196,6 @@ def _narrow(setup: Any, outcome: Outcome, only: int | None = None) -> list[Misma
     if groups:
         outcome.notes.append(f"narrowing stopped after {NARROWING_BUDGET} directional derivatives; "
                              f"{len(groups)} element groups were not examined")
-    return confirmed
 
 
 def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mismatch]:
@@ -205,14 +214,16 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
 def run_diagonal(setup: Any, projections: int) -> Outcome:
     """Elementwise functions: the Jacobian with respect to a same-shape argument is diagonal, so one
     directional derivative along a nowhere-zero u gives every element (J_ii = (J u)_i / u_i)."""
-    outcome = Outcome(projections=projections)
+    outcome = setup.progress = Outcome(projections=projections)
     size = setup.cotangent.size
     for a, x in enumerate(setup.args):
         if x.size != size or x.size == 0:  # broadcast argument: not diagonal, use projections on it
             failed = [m for k in range(projections)
                       for m in _projection(setup, _direction(setup, (a, np.arange(x.size))), f"argument {a} "
                                            f"({setup.names[a]!r}), projection {k}", outcome)]
-            outcome.formula += failed + (_narrow(setup, outcome, only=a) if failed else [])
+            outcome.formula += failed
+            if failed:
+                _narrow(setup, outcome, only=a)
             continue
         outcome.formula += _diagonal(setup, a, outcome)
     return outcome
@@ -256,7 +267,7 @@ def run_taylor(setup: Any, projections: int) -> Outcome:
     zero = setup.evaluator.ctx.mpf(0) if setup.evaluator.high_precision else 0.0
     steps = TAYLOR_STEPS_HP if setup.evaluator.high_precision else TAYLOR_STEPS_FLOAT64
     result = taylor.taylor_test(psi(zero), psi, directional, steps)
-    outcome = Outcome(taylor=result)
+    outcome = setup.progress = Outcome(taylor=result)
     if result.order is not None and result.order < TAYLOR_ORDER_THRESHOLD:
         # Reported as a mismatch of the remainder's observed order against the order 2 of a right gradient.
         order = float(result.order)

@@ -33,7 +33,25 @@ class BackwardRuleError(Exception):
 
 @dataclass(frozen=True)
 class OpRow:
-    """One op of the traced graph and its verdict."""
+    """One op of the traced graph and its verdict (a row of `GradcheckResult.ops`).
+
+    Attributes:
+        index: the op's position on the tape.
+        name: the op's name (`matmul`, `tanh`, or a custom primitive's function name).
+        location: `file:line` of the code that called the op, relative to the working directory when inside it.
+        input_shapes: the shapes of the op's traced inputs.
+        custom: whether the op is a custom primitive (not one of autodiff_ref's own).
+        status: a check status, or `skipped` when the op could not be checked (see `note`).
+        ok: False when the op's backward rule fails its check.
+        formula_error: the largest relative error of the op's VJP against the reference derivative.
+        float64_error: the largest relative error of the float64 VJP against the same VJP at high precision.
+        tolerance: the formula rtol used.
+        high_precision: whether the op's reference was computed at high precision.
+        mismatches: the op's worst elements outside tolerance.
+        kinks: non-differentiable points of the op at its recorded inputs.
+        note: why the op was skipped, or what else its check found.
+        first_failing: whether this is the first failing op on the tape (marked `>` in messages).
+    """
 
     index: int
     name: str

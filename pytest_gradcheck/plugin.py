@@ -45,8 +45,8 @@ def _value(config: pytest.Config, key: str) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gradcheck(**settings): a gradient-check test; its settings (rtol, atol, "
-                            "digits, mode, seed, per_op, float64_accuracy, projections) are the gradcheck fixture's "
-                            "defaults")
+                            "digits, mode, seed, per_op, float64_accuracy, projections, plots) are the gradcheck "
+                            "fixture's defaults")
     factor = _value(config, "gradcheck_regression_factor")
     try:
         outputs = ReportOptions(*(_value(config, "gradcheck_" + n) or None for n in ("report", "baseline", "markdown")),

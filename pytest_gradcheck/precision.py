@@ -28,16 +28,19 @@ object loop at all: :func:`evaluate_hp` reports such failures so the checker can
 from __future__ import annotations
 
 import linecache
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from types import FrameType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import mpmath
 import numpy as np
-from mpmath.libmp import ComplexResult
+from mpmath.libmp import ComplexResult, from_float
+
+from pytest_gradcheck import constants, hp_registry, hp_twins, hparray
 
 __all__ = [
     "DEFAULT_DIGITS",
@@ -59,7 +62,7 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)  # below it mpmat
 
 Precision = Literal["high", "mixed", "float64", "other"]
 
-_LIBRARY_ROOTS = ("numpy", "mpmath", __name__)  # frames skipped when naming where user code failed
+_LIBRARY_ROOTS = ("numpy", "scipy", "mpmath", "pytest_gradcheck")  # frames skipped when naming the user's line
 _local = threading.local()
 
 
@@ -109,12 +112,36 @@ def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., A
     return method
 
 
+def _install_convert(ctx: mpmath.MPContext) -> None:
+    """ctx.convert, which mpf operators call on their other operand, with two changes: an array operand is
+    refused at once (mpmath would format the whole array into an error message before numpy takes over),
+    and floats that round famous constants (np.pi) are noted while `ctx.hp_constants` is a set."""
+    base = ctx.convert
+    make, famous = ctx.make_mpf, constants.FLOAT64_CONSTANTS
+
+    def convert(x: Any, strings: bool = True) -> Any:
+        if isinstance(x, float):
+            watch = ctx.hp_constants
+            if watch is not None and x in famous:
+                watch.add(famous[x])
+            return make(from_float(x))
+        if isinstance(x, np.ndarray) and x.ndim:
+            raise TypeError("an array operand: numpy's turn")
+        return base(x, strings)
+
+    ctx.hp_constants = None
+    ctx.convert = convert
+
+
 def _build_context(digits: int) -> mpmath.MPContext:
     ctx = mpmath.MPContext()
     ctx.trap_complex = True  # raise rather than silently produce mpc (an attribute in mpmath 1.3 and 1.4)
     ctx.dps = digits
     for name, fn in _ufunc_methods(ctx).items():
         setattr(ctx.mpf, name, _as_method(ctx, fn))  # ctx.mpf is this context's own class
+    _install_convert(ctx)
+    hparray.install_scalar_protocol(ctx)
+    hp_twins.load()
     return ctx
 
 
@@ -156,7 +183,9 @@ def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.
         index = tuple(int(i) for i in bad[0])
         raise ValueError(f"to_hp expects finite values, got {arr[index]} at index {index}")
     flat = arr.astype(np.float64).ravel().tolist()  # float32 -> float64 is exact
-    return np.fromiter(map(ctx.mpf, flat), dtype=object, count=len(flat)).reshape(arr.shape)
+    out = np.fromiter(map(ctx.mpf, flat), dtype=object, count=len(flat)).reshape(arr.shape).view(hparray.HPArray)
+    out.hp_context = ctx
+    return out
 
 
 def _is_real_constant(element: object) -> bool:
@@ -237,14 +266,17 @@ def _is_library(frame: FrameType) -> bool:
 
 
 def _describe_failure(exc: Exception) -> str:
-    """'<library function> raised <Type>: <message> at <file>:<line> (`<source>`)', naming the user's line."""
-    frames = list(traceback.walk_tb(exc.__traceback__))[1:]  # the first frame is evaluate_hp itself
+    """'<library function>, which raised <Type>: <message> at <file>:<line> (`<source>`)': the numpy or scipy
+    function the user's code called (or the ufunc without a high-precision loop), and the user's line."""
+    frames = list(traceback.walk_tb(exc.__traceback__))[1:]  # the first frame is evaluate_hp_traced itself
     user = [i for i, (frame, _) in enumerate(frames) if not _is_library(frame)]
     callee = user[-1] + 1 if user else 0
     text = f"{type(exc).__name__}: {exc}"
-    if callee < len(frames):
-        frame = frames[callee][0]
-        text = f"{frame.f_globals.get('__name__')}.{frame.f_code.co_qualname} raised {text}"
+    named = getattr(exc, "hp_function", None)
+    called = [frame for frame, _ in frames[callee:] if frame.f_globals.get("__name__", "").startswith(("numpy",
+                                                                                                        "scipy"))]
+    if named or called:
+        text = f"{named or _public_name(called[0])}, which raised {text}"
     if user:
         frame, line = frames[user[-1]]
         source = linecache.getline(frame.f_code.co_filename, line).strip()
@@ -258,13 +290,78 @@ def evaluate_hp(
     """Call ``f(*args)`` on hp arguments: ``(value, None)`` if the result is hp, else ``(None, reason)``.
 
     The reason names the exception, the library function that raised it and the user's line, or the
-    precision of the output and its first offending element.
+    precision of the output, its first offending element and the call that turned it to float64.
     """
+    evaluation = evaluate_hp_traced(f, args, ctx)
+    return evaluation.value, evaluation.reason
+
+
+class HPEvaluation(NamedTuple):
+    """One traced high-precision evaluation: the value (None on failure), why it failed, and the float64
+    constants (np.pi) the evaluation mixed in."""
+
+    value: Any
+    reason: str | None
+    constants: frozenset[str]
+
+
+def evaluate_hp_traced(f: Callable[..., Any], args: Sequence[Any], ctx: mpmath.MPContext) -> HPEvaluation:
+    """evaluate_hp, also noting float64 constants mixed into the computation and naming float64 leaks."""
+    previous, found = ctx.hp_constants, set()
+    ctx.hp_constants = found
     try:
-        value = f(*args)
-    except Exception as exc:
-        return None, _describe_failure(exc)
+        with hp_twins.patched(), hparray.recording_leaks() as leaked:
+            try:
+                value = f(*args)
+            except Exception as exc:
+                text = _describe_failure(exc)
+                link = " by " if ", which raised " in text else ": "
+                return HPEvaluation(None, f"reference limited to float64{link}{text}", frozenset(found))
+    finally:
+        ctx.hp_constants = previous
     precision = precision_of(value, ctx)
     if precision in ("high", "mixed"):
-        return value, None
-    return None, f"returned {precision} output ({_first_foreign(value, ctx)}), expected {ctx.dps}-digit mpf"
+        return HPEvaluation(value, None, frozenset(found))
+    source = leaked[0] if leaked else _float64_source(f, args)
+    by = f"reference limited to float64 by {source}: " if source else ""
+    return HPEvaluation(None, f"{by}returned {precision} output ({_first_foreign(value, ctx)}), expected "
+                              f"{ctx.dps}-digit mpf", frozenset(found))
+
+
+def _public_name(frame: FrameType) -> str:
+    module = frame.f_globals.get("__name__", "")
+    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    return f"{public}.{frame.f_code.co_name}"
+
+
+def _float64_source(f: Callable[..., Any], args: Sequence[Any]) -> str | None:
+    """Run f once more under a profiler: the first numpy/scipy function called from user code with a
+    high-precision argument that returned float64."""
+    roots = ("numpy", "scipy")
+    with_hp: set[int] = set()
+    found: list[str] = []
+
+    def library(frame: FrameType | None) -> bool:
+        module = frame.f_globals.get("__name__", "") if frame is not None else ""
+        return any(module == r or module.startswith(r + ".") for r in roots)
+
+    def profiler(frame: FrameType, event: str, arg: Any) -> None:
+        if found or not library(frame) or library(frame.f_back) or _is_library(frame.f_back or frame):
+            return
+        if event == "call" and any(hp_registry.is_hp_value(v) for v in frame.f_locals.values()):
+            with_hp.add(id(frame))
+        elif event == "return" and id(frame) in with_hp:
+            with_hp.discard(id(frame))
+            if isinstance(arg, float | np.floating) or (isinstance(arg, np.ndarray) and arg.dtype.kind == "f"):
+                found.append(_public_name(frame))
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        with hp_twins.patched():
+            f(*args)
+    except Exception:
+        pass
+    finally:
+        sys.setprofile(previous)
+    return found[0] if found else None

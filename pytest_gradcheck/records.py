@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 # Worst first: the status a folded record keeps.
-SEVERITY = ("formula_error", "float64_accuracy", "inconclusive", "nondifferentiable", "pass")
+SEVERITY = ("formula_error", "float64_accuracy", "nondeterministic", "budget_exceeded", "inconclusive",
+            "nondifferentiable", "pass")
 MAX_OPS_IN_RECORD = 200  # op rows kept per record: enough for real models, bounded for huge tapes
 
 _active: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("pytest_gradcheck_recorder",
@@ -66,6 +67,7 @@ def to_record(result: Any, test: str) -> dict[str, Any]:
         "worst_op": _worst_op(result), "evaluations": result.evaluations, "seconds": result.seconds,
         "mode": result.mode, "high_precision": result.high_precision, "digits": result.digits,
         "gradient_source": result.gradient_source, "summary": result.summary(), "ops": _op_rows(result),
+        **({"plots": list(result.plots)} if result.plots else {}),  # optional: only when pictures were drawn
     }
 
 
@@ -91,5 +93,8 @@ def fold(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             evaluations=old["evaluations"] + rec["evaluations"], seconds=old["seconds"] + rec["seconds"],
             high_precision=old["high_precision"] and rec["high_precision"],
         )
+        plots = list(dict.fromkeys([*old.get("plots", ()), *rec.get("plots", ())]))  # each picture once, in order
+        if plots:
+            new["plots"] = plots
         merged[rec["id"]] = new
     return [merged[key] for key in sorted(merged)]

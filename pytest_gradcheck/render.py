@@ -7,6 +7,8 @@ GitHub-flavoured Markdown for a CI job page.
 from __future__ import annotations
 
 import math
+import os
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -170,8 +172,42 @@ def _comparison_sections(comparison: Any, baseline_path: str | None) -> list[str
     return lines
 
 
-def render_markdown(report: dict[str, Any], comparison: Any = None, *, baseline_path: str | None = None) -> str:
-    """A Markdown summary of a report (and of its comparison with a baseline, when given)."""
+PICTURE_NAMES = {".sweep.png": "error against step", ".ops.png": "per-op errors"}  # plots.write_plots' files
+
+
+def picture_link(path: str, markdown_path: str | os.PathLike[str] | None) -> str:
+    """A link target for a picture: relative to the Markdown file's folder when one is given (both paths as
+    seen from the working directory), else the path as recorded; URL-quoted, with '/' separators."""
+    target = path
+    if markdown_path is not None:
+        try:
+            target = os.path.relpath(os.path.abspath(path), os.path.dirname(os.path.abspath(markdown_path)))
+        except ValueError:  # another drive (Windows): keep the recorded path
+            target = path
+    return urllib.parse.quote(target.replace(os.sep, "/"))
+
+
+def _picture_lines(checks: list[dict[str, Any]], markdown_path: str | os.PathLike[str] | None) -> list[str]:
+    """A list of the checks with pictures (--gradcheck-plots), each with links to its files."""
+    drawn = [rec for rec in checks if rec.get("plots")]
+    if not drawn:
+        return []
+    lines = ["", f"### Pictures ({_plural(len(drawn), 'check')})", ""]
+    for rec in drawn[:MARKDOWN_ROWS]:
+        names = [next((n for end, n in PICTURE_NAMES.items() if p.endswith(end)), os.path.basename(p))
+                 for p in rec["plots"]]
+        links = ", ".join(f"[{name}]({picture_link(p, markdown_path)})" for name, p in zip(names, rec["plots"],
+                                                                                          strict=True))
+        lines.append(f"- {_code(rec['id'])} ({rec['status']}): {links}")
+    if len(drawn) > MARKDOWN_ROWS:
+        lines.append(f"- ... and {len(drawn) - MARKDOWN_ROWS} more (see the JSON report)")
+    return lines
+
+
+def render_markdown(report: dict[str, Any], comparison: Any = None, *, baseline_path: str | None = None,
+                    markdown_path: str | os.PathLike[str] | None = None) -> str:
+    """A Markdown summary of a report (and of its comparison with a baseline, when given). Pictures are linked
+    relative to the folder of `markdown_path`, the file the summary is written to, when given."""
     checks = report["checks"]
     failing = sum(not rec["ok"] for rec in checks)
     headline = f"## Gradient checks: {len(checks) - failing} ok, {failing} failing"
@@ -180,6 +216,7 @@ def render_markdown(report: dict[str, Any], comparison: Any = None, *, baseline_
     env = report["environment"]
     lines = [headline, "", count_line(checks) + ".", ""]
     lines += _check_rows(checks) if checks else ["No gradient checks ran."]
+    lines += _picture_lines(checks, markdown_path)
     if comparison is not None:
         lines += ["", *_comparison_sections(comparison, baseline_path)]
     lines += ["", f"<sub>pytest-gradcheck {report['pytest_gradcheck_version']}, Python {env['python']}, numpy "

@@ -87,7 +87,12 @@ def _json_ready(value: Any) -> Any:
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write `text` atomically: a temporary file in the same folder, fsync, then a rename over `path`.
+    """Write `text` as UTF-8 atomically (see `write_bytes`)."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` atomically: a temporary file in the same folder, fsync, then a rename over `path`.
 
     Readers see the old file or the new one, never a part; on any failure the temporary file is removed.
     """
@@ -96,8 +101,8 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
     mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else NEW_FILE_MODE
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, mode)
@@ -236,6 +241,9 @@ def _check_record(value: Any, where: str) -> dict[str, Any]:
     rec = _fields(value, _CHECK, where)
     rec["tolerance"] = _fields(rec["tolerance"], _TOLERANCE, f"{where}.tolerance")
     rec["ops"] = [_fields(op, _OP, f"{where}.ops[{i}]") for i, op in enumerate(rec["ops"])]
+    if "plots" in rec:  # optional: paths of the pictures drawn for the check
+        paths = _array(rec["plots"], f"{where}.plots")
+        rec["plots"] = [_string(path, f"{where}.plots[{i}]") for i, path in enumerate(paths)]
     return rec
 
 

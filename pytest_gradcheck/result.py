@@ -8,15 +8,31 @@ from typing import Any
 import mpmath
 import numpy as np
 
-STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "inconclusive")
-FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive"})
+STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "inconclusive", "nondeterministic",
+            "budget_exceeded")
+FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive", "nondeterministic", "budget_exceeded"})
 SHOWN_MISMATCHES = 5  # a failure message lists the worst few, never whole matrices
 HP_DIGITS_SHOWN = 25  # high-precision values in reports: the reference is good to ~25 digits
 
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One compared quantity outside its tolerance (an element in full mode, a projection in fast mode)."""
+    """One compared quantity outside its tolerance (an element in full mode, a projection in fast mode).
+
+    Attributes:
+        kind: `formula` (the gradient against the reference derivative) or `float64_accuracy` (the float64
+            gradient against the same gradient at high precision).
+        argument: the argument's position, or None for a projection over all arguments.
+        name: the argument's name (or the projection's label).
+        where: `element (2, 1)`, `projection 3`, ...
+        index: the element's index in its argument, or None.
+        reference: what the value should be: the reference derivative, or the high-precision gradient.
+        reference_error: the reference's error estimate.
+        value: the value under test.
+        abs_error: |value - reference|.
+        rel_error: abs_error relative to |reference|.
+        tolerance: the absolute tolerance this comparison allowed.
+    """
 
     kind: str  # "formula" (gradient vs reference derivative) or "float64_accuracy" (float64 vs high precision)
     argument: int | None  # None: a projection over all arguments
@@ -51,7 +67,16 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class Kink:
-    """A non-differentiable point seen along one direction, with the one-sided derivatives there."""
+    """A non-differentiable point seen along one direction, with the one-sided derivatives there.
+
+    Attributes:
+        argument: the argument's position, or None for a projection over all arguments.
+        where: the element or projection, as in `Mismatch.where`.
+        left: the left derivative.
+        right: the right derivative.
+        value: the gradient under test there.
+        valid_choice: whether `value` lies between `left` and `right` (a valid one-sided choice).
+    """
 
     argument: int | None
     where: str
@@ -73,7 +98,35 @@ class Kink:
 
 @dataclass
 class GradcheckResult:
-    """Everything a check found and how; `ok` is False exactly when the status is a failing one."""
+    """Everything a check found and how; `ok` is False exactly when the status is a failing one.
+
+    Attributes:
+        status: `pass`, `formula_error`, `float64_accuracy`, `nondifferentiable`, `inconclusive`,
+            `nondeterministic` or `budget_exceeded` (docs/checker.md#statuses).
+        mode: the mode that ran (`auto` resolves to `full` or `fast`).
+        function: the checked function's name (`<lambda>` for a lambda).
+        gradient_source: where the gradient under test came from: `grad`, `vjp` or `autodiff_ref`.
+        argument_names: f's positional parameter names, as messages use them.
+        tolerance: the tolerances used: `rtol_formula`, `rtol_float64`, `atol`, `relative_floor`, `safety`.
+        mismatches: every compared quantity outside its tolerance, worst first (`Mismatch`).
+        kinks: the non-differentiable points seen, with one-sided derivatives (`Kink`).
+        reference: the reference derivative per argument, in full mode (None in the other modes).
+        reference_error: its error estimate, per argument and element.
+        gradient: the float64 gradient under test, one array per argument.
+        gradient_hp: the same gradient evaluated at high precision, or None when its code cannot run there.
+        high_precision: whether the reference was computed at high precision (else float64, see precision_note).
+        precision_note: why the reference fell back to float64 ("" when it did not).
+        digits: the working precision of the reference, in decimal digits.
+        projections: random projections compared (fast mode).
+        miss_probability: fast mode: the chance that an error the size of the tolerance went unseen.
+        taylor: taylor mode: steps, remainders and observed orders.
+        evaluations: evaluations of f spent.
+        seconds: wall time of the check.
+        notes: what else the check found or assumed, one sentence each.
+        ops: the per-op table (`pytest_gradcheck.per_op.OpRow`), in tape order.
+        checked: budget_exceeded: the directional derivatives completed and compared before the budget ran out.
+        plots: the pictures drawn for this check (check_grad's `plots=`).
+    """
 
     status: str
     mode: str
@@ -100,6 +153,20 @@ class GradcheckResult:
     traces: list[dict[str, Any]] = field(default_factory=list)  # per derivative: steps tried, estimate at each
     worst: dict[str, float] = field(default_factory=dict)  # largest relative error per diagnosis, pass or fail
     ops: list[Any] = field(default_factory=list)  # per-op rows (pytest_gradcheck.per_op.OpRow), tape order
+    checked: list[str] = field(default_factory=list)  # budget_exceeded: the directional derivatives completed
+    float64_constants: list[str] = field(default_factory=list)  # famous constants f mixes in as float64 (np.pi)
+
+    @property
+    def achieved_digits(self) -> float | None:
+        """Digits to which f was evaluated as meant: the working precision, or about 16 when f mixes float64
+        constants in (np.pi); None for a float64 reference (its error estimates say how good it is)."""
+        from pytest_gradcheck.constants import achieved_digits
+
+        if not self.high_precision:
+            return None
+        return min(achieved_digits(), float(self.digits)) if self.float64_constants else float(self.digits)
+    cotangent: np.ndarray | None = None  # the flattened cotangent v: the check compares v^T J with vjp(v)
+    plots: list[str] = field(default_factory=list)  # pictures drawn for this check (check_grad's plots=)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +185,8 @@ class GradcheckResult:
             "float64_accuracy": "the gradient formula is right but its float64 evaluation loses accuracy",
             "nondifferentiable": "the function is not differentiable at this point",
             "inconclusive": "the check could not reach a verdict",
+            "nondeterministic": "f or its gradient returns different values at the same point: nothing to compare",
+            "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
         }[self.status]
         if self.high_precision:
             precision = f"{self.digits}-digit reference"
@@ -146,6 +215,7 @@ class GradcheckResult:
             lines.append(f"  per-op check: {len(failing)} of {len(self.ops)} ops fail ('>' the first, '*' a custom "
                          "op; errors are relative, largest over the op's elements):")
             lines.extend(render_rows(self.ops, failing_only=True))
+        lines.extend(f"  picture: {path}" for path in self.plots)
         if not self.ok:
             lines.append("  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)")
         return "\n".join(lines)
@@ -169,6 +239,9 @@ class GradcheckResult:
                 [mpmath.nstr(e, HP_DIGITS_SHOWN) for e in np.asarray(g).flat] for g in self.gradient_hp],
             "evaluations": self.evaluations, "seconds": self.seconds, "notes": list(self.notes),
             "traces": list(self.traces), "worst": dict(self.worst), "ops": [r.to_dict() for r in self.ops],
+            "checked": list(self.checked), "float64_constants": list(self.float64_constants),
+            "achieved_digits": self.achieved_digits,
+            "plots": list(self.plots),
         }
 
 

@@ -83,7 +83,8 @@ class GradcheckSession:
             report.write_report(self.outputs.report, current)
             self.written.append(self.outputs.report)
         if self.outputs.markdown:
-            text = render.render_markdown(current, self.comparison, baseline_path=self.outputs.baseline)
+            text = render.render_markdown(current, self.comparison, baseline_path=self.outputs.baseline,
+                                          markdown_path=self.outputs.markdown)
             report.write_text(self.outputs.markdown, text)
             self.written.append(self.outputs.markdown)
         return bool(self.comparison is not None and self.comparison.regressed)

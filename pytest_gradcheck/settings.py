@@ -7,9 +7,15 @@ pytest, no numpy, so the plugin can import this module at start-up.
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+MATPLOTLIB_MISSING = ("drawing pictures needs matplotlib, which is not installed; install it with "
+                      "pip install 'pytest-gradcheck[plot]'")
 
 
 def _choice(*allowed: str) -> Callable[[Any], str]:
@@ -47,6 +53,28 @@ def _per_op(value: Any) -> str | bool:
     return _choice("all", "custom", "off")(value)
 
 
+def _matplotlib_installed() -> bool:
+    """Whether matplotlib can be imported, found without importing it (plugin start-up stays light)."""
+    if "matplotlib" in sys.modules:
+        return sys.modules["matplotlib"] is not None  # None: imports of it are blocked
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _directory(value: Any) -> str:
+    """A folder for pictures: a path (str or os.PathLike) that is not an existing file; needs matplotlib."""
+    path = os.fspath(value) if isinstance(value, os.PathLike) else value
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError(f"expected a directory path (str or os.PathLike), got {value!r}")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"expected a directory, but {path!r} is an existing file")
+    if not _matplotlib_installed():
+        raise ValueError(MATPLOTLIB_MISSING)
+    return path
+
+
 @dataclass(frozen=True)
 class Setting:
     """A check_grad keyword that the plugin exposes as --gradcheck-NAME, ini key gradcheck_NAME, marker key."""
@@ -74,6 +102,10 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("per_op", _per_op, "per-op checking: all, custom (custom primitives only) or off (default: all)"),
     Setting("float64_accuracy", _choice("fail", "warn"), "lost float64 accuracy: fail or warn (default: fail)"),
     Setting("projections", _number(int), "random projections in fast mode (default: 4)"),
+    Setting("max_evaluations", _number(int), "most evaluations of f one check may spend (default: no limit)"),
+    Setting("max_seconds", _number(float), "most seconds one check may spend, 'inf' for no limit (default: 60)"),
+    Setting("plots", _directory, "draw pictures of failing and non-differentiable checks (error against step "
+            "size, per-op errors) as PNG files into this directory; needs matplotlib (default: none)"),
 )}
 
 

@@ -116,10 +116,14 @@ def rank(mismatches: list[Mismatch]) -> list[Mismatch]:
     return sorted(mismatches, key=lambda m: -m.ratio)
 
 
-def decide(formula: list[Mismatch], accuracy: list[Mismatch], kinks: list[Kink], converged: bool) -> str:
-    """The status: a wrong formula outranks a kink, which outranks lost float64 accuracy."""
+def decide(formula: list[Mismatch], accuracy: list[Mismatch], kinks: list[Kink], converged: bool,
+           stopped: bool = False) -> str:
+    """The status: a wrong formula outranks a check stopped by its budget, which outranks a kink, which
+    outranks lost float64 accuracy."""
     if formula:
         return "formula_error"
+    if stopped:
+        return "budget_exceeded"
     if kinks:
         return "nondifferentiable"
     if not converged:

@@ -115,3 +115,16 @@ def test_typo(gradcheck):
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*unknown gradcheck setting 'precision'; known settings: digits, mode*"])
+
+
+def test_budget_settings_from_the_command_line_and_ini_stop_a_check(pytester):
+    pytester.makeini("[pytest]\ngradcheck_max_seconds = inf\n")
+    pytester.makepyfile(CHECK + """
+def test_budget(gradcheck):
+    result = gradcheck(f, X, mode="full", raise_on_mismatch=False)
+    assert result.status == "budget_exceeded" and len(result.checked) < X.size
+""")
+    pytester.runpytest("--gradcheck-max-evaluations=20").assert_outcomes(passed=1)
+    refused = pytester.runpytest("--gradcheck-max-seconds=0")
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines(["*max_seconds: expected a positive number of seconds*"])

@@ -1,0 +1,225 @@
+"""The high-precision array: an object ndarray of one private context's numbers that routes numpy calls.
+
+`HPArray` is what `precision.to_hp` returns. Plain object arrays already carry most numpy code (operators
+and most ufuncs call methods of the elements); this subclass adds, through numpy's own protocols:
+
+- ``__array_ufunc__``: ufuncs without an object loop (``np.logaddexp``, ``scipy.special.erf``) run their
+  registered scalar twin per element (`hp_registry`); the rest run numpy's object loop.
+- ``__array_function__``: numpy functions with a registered twin (``np.linalg.det``, ``np.fft.fft``,
+  ``np.clip``) run it; the rest run numpy's own implementation on the high-precision array.
+- Results stay high precision: object results are wrapped back, and plain numbers that numpy put into them
+  (``np.maximum(x, 0.0)``, ``np.where``, ``np.zeros_like``) become exact numbers of the context, so a later
+  ``np.exp`` on them works.
+- ``astype`` to a float dtype is recorded (`leaks`): the checker names it when it falls back to float64.
+
+The context's scalars get an ``__array_ufunc__`` too (`install_scalar_protocol`), so ``np.logaddexp(s, 0.0)``
+with a high-precision scalar ``s`` (a sum, say) is routed like an array.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from pytest_gradcheck import hp_registry
+
+__all__ = ["HPArray", "as_hp_array", "install_scalar_protocol", "leaks", "recording_leaks"]
+
+_local = threading.local()
+
+
+@contextmanager
+def recording_leaks() -> Iterator[list[str]]:
+    """Collect, in this thread, the names of calls that turned high-precision arrays into float64."""
+    previous = getattr(_local, "leaks", None)
+    found: list[str] = []
+    _local.leaks = found
+    try:
+        yield found
+    finally:
+        _local.leaks = previous
+
+
+def leaks() -> list[str] | None:
+    return getattr(_local, "leaks", None)
+
+
+def _leak(name: str) -> None:
+    found = leaks()
+    if found is not None and name not in found:
+        found.append(name)
+
+
+def _objects(flat: list[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """An object array of exactly these elements (never nested, whatever they are)."""
+    return np.fromiter(flat, dtype=object, count=len(flat)).reshape(shape)
+
+
+def _is_number(e: Any) -> bool:
+    return isinstance(e, float | int | np.floating | np.integer) and not isinstance(e, bool | np.bool_)
+
+
+def _exact(ctx: Any, flat: list[Any]) -> list[Any]:
+    """Plain real numbers among the elements as exact numbers of ctx (floats and ints are exact in mpf)."""
+    mpf = ctx.mpf
+    return [mpf(float(e)) if isinstance(e, float | np.floating) else mpf(int(e)) if _is_number(e) else e
+            for e in flat]
+
+
+def _wrap(value: Any, ctx: Any) -> Any:
+    """A result as the caller should see it: object arrays as HPArray with plain numbers made exact."""
+    if isinstance(value, np.ndarray):
+        if value.dtype != object:
+            return value
+        flat = value.ravel().tolist()
+        if not set(map(type, flat)) <= {ctx.mpf, ctx.mpc}:
+            value = _objects(_exact(ctx, flat), value.shape)
+        out = value.view(HPArray)
+        out.hp_context = ctx
+        return out
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # namedtuples (slogdet, eigh, svd results)
+        return type(value)(*(_wrap(v, ctx) for v in value))
+    if isinstance(value, tuple | list):
+        return type(value)(_wrap(v, ctx) for v in value)
+    if _is_number(value) and not isinstance(value, np.ndarray):
+        return value
+    return value
+
+
+def as_hp_array(values: Any, ctx: Any) -> HPArray:
+    """An object array (or nested sequence) of ctx's numbers as an HPArray of that context."""
+    array = np.asarray(values, dtype=object)
+    return _wrap(array if array.ndim else array.reshape(()), ctx)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, HPArray):
+        return value.view(np.ndarray)
+    if isinstance(value, tuple | list) and any(isinstance(v, HPArray) for v in value):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _operand(value: Any, ctx: Any) -> np.ndarray:
+    """A ufunc operand as an object array of ctx's numbers (floats converted exactly)."""
+    array = np.asarray(value.view(np.ndarray) if isinstance(value, HPArray) else value)
+    if array.dtype == object:
+        return _objects(_exact(ctx, array.ravel().tolist()), array.shape)
+    if array.dtype.kind in "fiu":
+        flat = array.astype(np.float64).ravel().tolist() if array.dtype.kind == "f" else array.ravel().tolist()
+        return _objects([ctx.mpf(e) for e in flat], array.shape)
+    if array.dtype.kind == "c":
+        return _objects([ctx.mpc(complex(e)) for e in array.ravel().tolist()], array.shape)
+    if array.dtype.kind == "b":
+        return array
+    raise TypeError(f"cannot use a {array.dtype} operand at high precision")
+
+
+def _apply_twin(twin: Callable[..., Any], ufunc: np.ufunc, inputs: tuple[Any, ...], kwargs: dict[str, Any],
+                ctx: Any) -> Any:
+    """A ufunc's scalar twin applied with broadcasting; bool results give a bool array."""
+    unsupported = set(kwargs) - {"out", "where", "casting", "order", "dtype", "subok", "signature"}
+    if unsupported or kwargs.get("where", True) is not True:
+        raise TypeError(f"{ufunc.__name__} at high precision: keyword(s) {sorted(unsupported) or ['where']} "
+                        "are not supported")
+    operands = np.broadcast_arrays(*(_operand(x, ctx) for x in inputs))
+    shape = operands[0].shape if operands else ()
+    results = [twin(*elements) for elements in zip(*(o.ravel().tolist() for o in operands), strict=True)]
+    outputs = list(zip(*results, strict=True)) if ufunc.nout > 1 else [results]
+    wrapped = []
+    for values in outputs:
+        if values and all(isinstance(v, bool | np.bool_) for v in values):
+            wrapped.append(np.array(values, dtype=bool).reshape(shape))
+        else:
+            wrapped.append(_wrap(_objects(list(values), shape), ctx))
+    out = kwargs.get("out")
+    if out is not None:
+        for target, value in zip(out, wrapped, strict=True):
+            target[...] = value
+        wrapped = list(out)
+    if not shape and not any(isinstance(x, np.ndarray) and x.ndim for x in inputs):
+        wrapped = [w[()] if isinstance(w, np.ndarray) else w for w in wrapped]
+    return tuple(wrapped) if ufunc.nout > 1 else wrapped[0]
+
+
+class HPArray(np.ndarray):
+    """An object array of one private mpmath context's numbers; `hp_context` is that context."""
+
+    hp_context: Any = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.hp_context = getattr(obj, "hp_context", None)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        return dispatch_ufunc(ufunc, method, inputs, kwargs, self.hp_context)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if not all(issubclass(t, np.ndarray) for t in types):
+            return NotImplemented  # another array type (autodiff_ref's Tensor) takes the call
+        ctx = self.hp_context or hp_registry.context_of(*args, *kwargs.values())
+        twin = hp_registry.lookup_function(func)
+        if twin is not None:
+            return _wrap(twin(*args, **kwargs), ctx)
+        return _wrap(func._implementation(*args, **kwargs), ctx)
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+        target = np.dtype(dtype)
+        if target.kind != "O":
+            _leak(f"ndarray.astype({target})")
+        return _wrap(super().astype(dtype, *args, **kwargs), self.hp_context)
+
+    @property  # type: ignore[override]
+    def real(self) -> Any:
+        return _wrap(_objects([e.real for e in self.ravel().tolist()], self.shape), self.hp_context)
+
+    @property  # type: ignore[override]
+    def imag(self) -> Any:
+        return _wrap(_objects([e.imag for e in self.ravel().tolist()], self.shape), self.hp_context)
+
+    def __reduce__(self) -> Any:  # pickles as a plain object array: the context is private to a process
+        return self.view(np.ndarray).__reduce__()
+
+
+def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
+    """Route one ufunc call with a high-precision operand."""
+    ctx = ctx or hp_registry.context_of(*inputs)
+    twin = hp_registry.lookup_ufunc(ufunc) if method == "__call__" else None
+    if twin is not None:
+        return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
+    plain = tuple(_plain(x) for x in inputs)
+    out = kwargs.get("out")
+    if out is not None:
+        kwargs["out"] = tuple(_plain(o) for o in out)
+    try:
+        result = getattr(ufunc, method)(*plain, **kwargs)
+    except TypeError as error:  # no object loop, or an element without the method it needs
+        error.hp_function = hp_registry.name_of(ufunc)  # type: ignore[attr-defined]
+        raise
+    if out is not None:
+        return out[0] if len(out) == 1 else out
+    scalar_call = all(not isinstance(x, np.ndarray) for x in inputs)
+    if scalar_call and isinstance(result, np.ndarray) and result.ndim == 0:
+        result = result[()]
+    return _wrap(result, ctx)
+
+
+def install_scalar_protocol(ctx: Any) -> None:
+    """Give ctx's mpf an __array_ufunc__, so that ufuncs on its scalars are routed like arrays."""
+
+    def scalar_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if hp_registry.lookup_ufunc(ufunc) is None and method == "__call__" and "out" not in kwargs:
+            # numpy's object loop handles it; 0-d object arrays go through it
+            operands = tuple(np.asarray(x, dtype=object) if x is self or hasattr(x, "_mpf_") else _plain(x)
+                             for x in inputs)
+            result = ufunc(*operands, **kwargs)
+            if isinstance(result, np.ndarray) and result.ndim == 0 and not any(
+                    isinstance(x, np.ndarray) and x.ndim for x in inputs):
+                result = result[()]
+            return _wrap(result, ctx)
+        return dispatch_ufunc(ufunc, method, inputs, kwargs, ctx)
+
+    ctx.mpf.__array_ufunc__ = scalar_array_ufunc

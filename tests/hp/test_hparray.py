@@ -1,0 +1,187 @@
+"""The high-precision array routes numpy calls, keeps results exact, and names what leaves high precision."""
+
+import threading
+
+import mpmath
+import numpy as np
+import pytest
+
+from pytest_gradcheck import check_grad, hp_registry, hp_twins, precision
+from pytest_gradcheck.hparray import HPArray, recording_leaks
+
+
+@pytest.fixture
+def ctx():
+    return precision.context(40)
+
+
+def hp(values, ctx):
+    return precision.to_hp(np.asarray(values, dtype=float), ctx)
+
+
+def test_to_hp_gives_an_hp_array_and_results_stay_hp_arrays_of_the_same_context(ctx):
+    x = hp([0.5, -1.5, 2.0], ctx)
+    assert isinstance(x, HPArray) and x.hp_context is ctx
+    for out in (np.tanh(x), x * 2.0, 2.0 * x, x + np.ones(3), np.outer(x, x), np.concatenate([x, x]), x[1:],
+                np.where(x > 0, x, 0.0), np.maximum(x, 0.0), np.zeros_like(x)):
+        assert isinstance(out, HPArray) and out.hp_context is ctx
+        assert all(type(e) is ctx.mpf for e in out.ravel().tolist())
+
+
+def test_numbers_numpy_inserts_become_exact_context_numbers(ctx):
+    x = hp([0.5, -1.5], ctx)
+    out = np.exp(np.where(x > 0, x, 0.1))  # the float 0.1 inserted by np.where, then np.exp of it
+    assert out[1] == ctx.exp(ctx.mpf(0.1))  # exactly the float64 0.1, exponentiated at 40 digits
+
+
+def test_a_scalar_from_a_reduction_is_routed_too(ctx):
+    x = hp([0.5, -1.5, 2.0], ctx)
+    total = np.sum(x)
+    assert type(total) is ctx.mpf
+    assert np.exp(total) == ctx.exp(ctx.mpf(1.0))
+    product = total * np.array([1.0, 2.0])
+    assert isinstance(product, HPArray) and product[1] == 2
+
+
+def test_a_registered_ufunc_twin_runs_elementwise_with_broadcasting(ctx):
+    calls = []
+
+    def twin(a, b):
+        calls.append((a, b))
+        return a.context.hypot(a, b)
+
+    hp_registry.register_ufunc("numpy.nextafter", twin)  # any ufunc without an object loop will do
+    try:
+        out = np.nextafter(hp([[3.0], [5.0]], ctx), np.array([4.0, 12.0]))
+    finally:
+        hp_registry.unregister("numpy.nextafter")
+    assert out.shape == (2, 2) and isinstance(out, HPArray)
+    assert [float(v) for v in out.ravel()] == [5.0, float(mpmath.hypot(3, 12)), float(mpmath.hypot(5, 4)), 13.0]
+    assert len(calls) == 4 and all(type(a) is ctx.mpf and type(b) is ctx.mpf for a, b in calls)
+
+
+def test_a_registered_function_twin_receives_the_calls_own_arguments(ctx):
+    seen = {}
+
+    def twin(a, axis=None):
+        seen["args"] = (type(a), axis)
+        return np.asarray([a.flat[0]], dtype=object)
+
+    hp_registry.register_function("numpy.median", twin)
+    try:
+        out = np.median(hp([1.0, 2.0], ctx), axis=0)
+    finally:
+        hp_registry.unregister("numpy.median")
+    assert seen["args"] == (HPArray, 0) and isinstance(out, HPArray) and out[0] == 1
+
+
+def test_astype_to_float_is_recorded_as_the_leak(ctx):
+    x = hp([0.5, 2.0], ctx)
+    with recording_leaks() as leaks:
+        out = x.astype(np.float64)
+    assert out.dtype == np.float64 and leaks == ["ndarray.astype(float64)"]
+    value, reason = precision.evaluate_hp(lambda v: np.sum(v.astype(float) ** 2), [x], ctx)
+    assert value is None and reason.startswith("reference limited to float64 by ndarray.astype(float64)")
+
+
+def test_a_silent_float64_return_names_the_library_function(ctx):
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    unrouted = hp_registry.unregister("scipy.linalg.sqrtm")  # the generic path, not the twin
+    try:
+        m = hp([[4.0, 1.0], [1.0, 3.0]], ctx)
+        value, reason = precision.evaluate_hp(lambda a: np.sum(scipy_linalg.sqrtm(a)), [m], ctx)
+    finally:
+        if unrouted is not None:
+            hp_registry.register_patched("scipy.linalg.sqrtm", unrouted)
+    assert value is None
+    assert reason.startswith("reference limited to float64 by scipy.linalg.sqrtm")
+
+
+def test_float64_pi_inside_is_detected_and_limits_the_achieved_digits():
+    x = np.array([0.3, 0.7])
+    result = check_grad(lambda x: np.sum(np.sin(np.pi * x)), x, grad=lambda x: np.pi * np.cos(np.pi * x),
+                        per_op="off")
+    assert result.status == "pass" and result.float64_constants == ["pi"]
+    assert 15 < result.achieved_digits < 17 and any("float64 constant(s) pi" in n for n in result.notes)
+    exact = check_grad(lambda x: np.sum(np.sin(x * 3.0)), x, grad=lambda x: 3.0 * np.cos(3.0 * x), per_op="off")
+    assert exact.float64_constants == [] and exact.achieved_digits == 40
+
+
+def test_check_grad_with_clip_and_maximum_stays_high_precision():
+    x = np.array([-0.7, 0.2, 0.9])
+
+    def f(x):
+        return np.sum(np.exp(np.clip(x, -0.5, 0.5)) + np.tanh(np.maximum(x, 0.0)))
+
+    def grad(x):
+        inside = (x > -0.5) & (x < 0.5)
+        return np.where(inside, np.exp(x), 0.0) + np.where(x > 0, 1 - np.tanh(x) ** 2, 0.0)
+
+    result = check_grad(f, x, grad=grad, per_op="off")
+    assert result.status == "pass" and result.high_precision
+
+
+def test_patched_twins_are_installed_only_while_checks_run_and_restored():
+    scipy_special = pytest.importorskip("scipy.special")
+    marker = object()
+    hp_registry.register_patched("scipy.special.multigammaln", lambda *a, **k: marker)
+    original = scipy_special.multigammaln
+    try:
+        with hp_twins.patched():
+            inner = scipy_special.multigammaln
+            assert inner is not original and inner.__wrapped__ is original
+            assert inner(3.0, 2) == original(3.0, 2)  # float arguments: the original
+            ctx = precision.context(40)
+            assert inner(ctx.mpf(3), 2) is marker  # high precision: the twin
+        assert scipy_special.multigammaln is original
+    finally:
+        hp_registry.unregister("scipy.special.multigammaln")
+
+
+def test_patching_is_shared_by_threads_and_restored_by_the_last_one():
+    scipy_special = pytest.importorskip("scipy.special")
+    hp_registry.register_patched("scipy.special.multigammaln", lambda *a, **k: None)
+    original = scipy_special.multigammaln
+    inside, release = threading.Barrier(3), threading.Event()
+
+    def worker():
+        with hp_twins.patched():
+            inside.wait()
+            release.wait()
+
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for t in threads:
+            t.start()
+        inside.wait()
+        assert scipy_special.multigammaln is not original
+        release.set()
+        for t in threads:
+            t.join()
+        assert scipy_special.multigammaln is original
+    finally:
+        hp_registry.unregister("scipy.special.multigammaln")
+
+
+def test_hp_twin_decorator_routes_a_users_own_function(ctx):
+    @hp_registry.hp_twin(lambda a: a * 2)
+    def doubled_via_float64(a):
+        return np.asarray(a, dtype=float) * 2
+
+    assert doubled_via_float64(np.array([1.5])).dtype == np.float64
+    out = doubled_via_float64(hp([1.5], ctx))
+    assert precision.precision_of(out, ctx) == "high" and out[0] == 3
+    result = check_grad(lambda x: np.sum(doubled_via_float64(x) ** 2), np.array([0.5, 1.0]),
+                        grad=lambda x: 8 * x, per_op="off")
+    assert result.high_precision and result.status == "pass"
+
+
+@pytest.mark.parametrize("bad", ["numpy.exp", 3])
+def test_register_hp_refuses_what_is_not_a_function(bad):
+    with pytest.raises(TypeError, match="register_hp: function"):
+        hp_registry.register_hp(bad, lambda x: x)
+
+
+def test_register_hp_refuses_a_twin_that_is_not_callable():
+    with pytest.raises(TypeError, match="twin: expected a callable"):
+        hp_registry.register_hp(np.nextafter, "twin")

@@ -1,0 +1,29 @@
+"""A million elements in `auto` mode: the check completes within the default budget, with an honest reference."""
+
+import time
+
+import numpy as np
+
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.budget import DEFAULT_MAX_SECONDS
+
+
+def test_a_million_elements_in_auto_mode_complete_within_the_default_budget():
+    x = np.linspace(-1.0, 1.0, 10**6)
+
+    def f(x):
+        return np.sum(np.tanh(x) * x)
+
+    def grad(x):
+        t = np.tanh(x)
+        return t + x * (1 - t**2)
+
+    started = time.perf_counter()
+    result = check_grad(f, x, grad=grad, per_op="off")
+    assert time.perf_counter() - started < DEFAULT_MAX_SECONDS
+    assert result.status == "pass" and result.mode == "fast"
+    # The high-precision reference would not fit: the result says the reference is float64 and why.
+    assert not result.high_precision and "limited to float64 by the budget" in result.precision_note
+
+    wrong = check_grad(f, x, grad=lambda x: grad(x) * (1 + 1e-6), per_op="off", raise_on_mismatch=False)
+    assert wrong.status == "formula_error"
