@@ -90,13 +90,21 @@ def _op_lines(rec: dict[str, Any]) -> list[str]:
     return _table(["#", "op", "location", "status", "formula", "float64"], rows, {0, 4, 5}, indent="    ")
 
 
+def shown_error(rec: dict[str, Any]) -> tuple[float | None, float | None]:
+    """The error and tolerance a row shows: the float64-accuracy pair for a float64_accuracy verdict (the
+    diagnosis that failed), else the formula pair."""
+    if rec["status"] == "float64_accuracy":
+        return rec["float64_error"], rec["tolerance"].get("rtol_float64")
+    return rec["formula_error"], rec["tolerance"].get("rtol_formula")
+
+
 def render_summary(records: list[dict[str, Any]], write_line: WriteLine, *, verbose: bool = False) -> None:
     """The terminal section: a row per check (no table when there are none), then the count line; `verbose`
     adds each check's per-op rows under it."""
     header = ["test", "check", "status", "worst op", "error", "tolerance", "evals", "seconds"]
     rows = [[shorten(rec["test"], ID_WIDTH), shorten(rec["check"], CHECK_WIDTH), rec["status"],
-             shorten_op(rec["worst_op"] or "-", OP_WIDTH), number(rec["formula_error"]),
-             number(rec["tolerance"]["rtol_formula"], 1), str(rec["evaluations"]), f"{rec['seconds']:.2f}"]
+             shorten_op(rec["worst_op"] or "-", OP_WIDTH), number(shown_error(rec)[0]),
+             number(shown_error(rec)[1], 1), str(rec["evaluations"]), f"{rec['seconds']:.2f}"]
             for rec in records]
     lines = _table(header, rows, {4, 5, 6, 7})
     if records:
@@ -150,8 +158,8 @@ def _check_rows(checks: list[dict[str, Any]]) -> list[str]:
     """Failing checks first, so that a long table cut at MARKDOWN_ROWS never hides one."""
     ordered = sorted(checks, key=lambda rec: rec["ok"])
     rows = [[_code(rec["test"]), _code(rec["check"]), rec["status"] if rec["ok"] else f"**{rec['status']}**",
-             _code(rec["worst_op"]) if rec["worst_op"] else "-", number(rec["formula_error"]),
-             number(rec["tolerance"]["rtol_formula"], 1)] for rec in ordered[:MARKDOWN_ROWS]]
+             _code(rec["worst_op"]) if rec["worst_op"] else "-", number(shown_error(rec)[0]),
+             number(shown_error(rec)[1], 1)] for rec in ordered[:MARKDOWN_ROWS]]
     lines = _markdown_table(["test", "check", "status", "worst op", "error", "tolerance"], rows, {4, 5})
     if len(ordered) > MARKDOWN_ROWS:
         lines.append(f"\n... and {len(ordered) - MARKDOWN_ROWS} more passing checks (see the JSON report)")

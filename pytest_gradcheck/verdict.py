@@ -92,8 +92,9 @@ def compare(
     over max(|reference|, relative_floor * scale), the figure per-op tables report.
     """
     reference, value = np.asarray(reference), np.asarray(value)
-    diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
-    limit = np.broadcast_to(allowed(reference, ref_error, scale, rtol, tol), diff.shape)
+    with np.errstate(invalid="ignore", over="ignore"):  # nan and inf in a gradient are verdicts, not warnings
+        diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
+        limit = np.broadcast_to(allowed(reference, ref_error, scale, rtol, tol), diff.shape)
     if worst is not None and diff.size:
         size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
         with np.errstate(divide="ignore", invalid="ignore"):

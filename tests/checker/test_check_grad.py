@@ -141,3 +141,12 @@ def test_fast_mode_reuses_the_precision_checks_direction_as_its_first_projection
     # probe (1), the round-off probe at the first step at two precisions (2), the tiny-step derivative (4, one
     # of them the round-off probe's point: 3) and the float64-visible Richardson table (8).
     assert runs[1].evaluations == 2 + 1 + 2 + 3 + 8
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_gradient_is_a_formula_error_not_a_warning(bad):
+    # the suite runs with warnings as errors: a RuntimeWarning from the comparison would fail this test
+    result = check_grad(lambda x: np.sum(x**2), np.array([1.0, 2.0]), grad=lambda x: np.full_like(x, bad),
+                        per_op="off", raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    assert [m.index for m in result.mismatches if m.kind == "formula"] == [(0,), (1,)]

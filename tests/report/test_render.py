@@ -169,3 +169,21 @@ def test_markdown_table_is_capped_with_failing_checks_kept(named, monkeypatch):
 
 def test_markdown_of_no_checks():
     assert "No gradient checks ran." in render.render_markdown(report.build_report([], {}))
+
+
+def test_a_float64_accuracy_row_shows_the_float64_error_against_its_tolerance():
+    def cancelling_grad(x):  # the right formula; in float64 (x + 1e8) - 1e8 keeps only 8 digits of x
+        return 2 * ((x + 1e8) - 1e8)
+
+    with records.recording() as results:
+        check_grad(lambda x: np.sum(x**2), np.array([0.1, 0.3]), grad=cancelling_grad, per_op="off",
+                   raise_on_mismatch=False)
+    (rec,) = records.fold([records.to_record(results[0], "tests/test_b.py::test_accuracy")])
+    assert rec["status"] == "float64_accuracy"
+    error, tolerance = render.shown_error(rec)
+    assert (error, tolerance) == (rec["float64_error"], rec["tolerance"]["rtol_float64"]) and error > tolerance
+    row = next(line for line in lines_of(render.render_summary, [rec]) if "test_accuracy" in line)
+    assert render.number(error) in row and render.number(tolerance, 1) in row
+    markdown_row = next(line for line in render.render_markdown(report.build_report([rec], {})).splitlines()
+                        if "test_accuracy" in line)
+    assert render.number(error) in markdown_row and render.number(tolerance, 1) in markdown_row
