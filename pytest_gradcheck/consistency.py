@@ -15,7 +15,7 @@ from pytest_gradcheck.differences import NOISE_ULPS, Derivative, Phi, check_scal
 
 __all__ = ["Consistency", "hp_consistency", "richardson_derivative"]
 
-MODERATE_STEPS = (1e-3, 1e-5)  # hp_consistency: steps float64 resolves (1e-16 << 1e-5), largest first
+MODERATE_STEPS = (1e-3, 1e-5, 1e-7)  # hp_consistency: steps float64 resolves (1e-16 << 1e-7), largest first
 MODERATE_LEVELS = 4  # hp_consistency: D(H) .. D(H/8); truncation O(H^8) ~ 1e-24 at H = 1e-3
 MODERATE_REL = 1e-6  # the moderate table must resolve the derivative to a millionth to compare at all
 CONSISTENCY_SAFETY = 10.0  # discrepancy beyond 10x the two error estimates together: inconsistent
@@ -57,32 +57,50 @@ def richardson_derivative(phi: Phi, ctx: Any, *, step: Any, scale: Any, levels: 
 
 
 def hp_consistency(phi: Phi, ctx: Any, *, scale: Any, reference: Derivative) -> Consistency:
-    """Compare `reference` (hp_derivative at tiny steps) with a Richardson table at float64-visible steps.
+    """Compare `reference` (hp_derivative at tiny steps) with Richardson tables at float64-visible steps.
 
     A genuine high-precision function agrees to ~1e-20; one whose output is high precision but passes
-    through a float64 copy of x differs at O(1) relative. Only components "ok" in both are compared; the
-    table starts at 1e-3 scale and retries at 1e-5 scale if it did not converge. 8 or 16 evaluations.
+    through a float64 copy of x differs at O(1) relative. Only components "ok" in both are compared. Tables
+    start at 1e-3 scale and go down (MODERATE_STEPS) while they do not converge or disagree with the tiny
+    steps: a disagreement counts only when a second table at another step confirms the same derivative
+    (a function oscillating faster than the moderate steps resolve can make one table converge by chance).
+    8 evaluations for a consistent function, up to 24.
     """
     check_scale(scale)
     usable = reference.component_status == "ok"
+    suspect: tuple[Derivative, np.ndarray, float] | None = None
+    moderate, discrepancy = None, np.zeros(np.shape(reference.value))
     for rel in MODERATE_STEPS:
         moderate = richardson_derivative(phi, ctx, step=ctx.mpf(rel) * ctx.mpf(scale), scale=scale)
         compared = usable & (moderate.component_status == "ok")
         discrepancy = np.abs(reference.value - moderate.value)
         tolerance = CONSISTENCY_SAFETY * (reference.error + moderate.error)
-        bad = np.flatnonzero(compared & (discrepancy > tolerance))
-        if bad.size:
-            i = int(bad[0])
-            reason = (f"component {i}: derivative at tiny steps {_g(reference.value[i])}, at steps from "
-                      f"{rel:g} scale {_g(moderate.value[i])}; difference {_g(discrepancy[i])} > tolerance "
-                      f"{_g(tolerance[i])} ({CONSISTENCY_SAFETY:g}x the error estimates)")
-            return Consistency(False, True, "inconsistent", moderate, discrepancy, reason)
-        if usable.any() and not (usable & ~compared).any():
+        bad = compared & (discrepancy > tolerance)
+        if suspect is not None:
+            first, first_bad, first_rel = suspect
+            agree = np.abs(first.value - moderate.value) <= CONSISTENCY_SAFETY * (first.error + moderate.error)
+            confirmed = np.flatnonzero(first_bad & bad & agree)
+            if confirmed.size:
+                i = int(confirmed[0])
+                reason = (f"component {i}: derivative at tiny steps {_g(reference.value[i])}, at steps from "
+                          f"{first_rel:g} and {rel:g} scale {_g(first.value[i])} and {_g(moderate.value[i])}; "
+                          f"difference {_g(discrepancy[i])} > tolerance {_g(tolerance[i])} "
+                          f"({CONSISTENCY_SAFETY:g}x the error estimates)")
+                return Consistency(False, True, "inconsistent", moderate, discrepancy, reason)
+        elif bad.any():
+            suspect = (moderate, bad, rel)
+            continue
+        if not bad.any() and usable.any() and not (usable & ~compared).any():
             reason = (f"tiny-step and moderate-step ({rel:g} scale) derivatives agree: largest difference "
                       f"{_g(np.max(np.where(usable, discrepancy, 0)))}")
             return Consistency(True, True, "consistent", moderate, discrepancy, reason)
-    reason = ("no component to compare: the tiny-step derivative is not ok anywhere" if not usable.any() else
-              f"the moderate-step Richardson table did not converge at steps {MODERATE_STEPS} x scale")
+    if not usable.any():
+        reason = "no component to compare: the tiny-step derivative is not ok anywhere"
+    elif suspect is not None:
+        reason = ("a moderate-step derivative disagreed with the tiny steps, but no table at another step "
+                  "confirmed it (f varies faster than those steps resolve)")
+    else:
+        reason = f"the moderate-step Richardson table did not converge at steps {MODERATE_STEPS} x scale"
     return Consistency(False, False, "inconclusive", moderate, discrepancy, reason)
 
 

@@ -216,8 +216,10 @@ class GradcheckResult:
                          "op; errors are relative, largest over the op's elements):")
             lines.extend(render_rows(self.ops, failing_only=True))
         lines.extend(f"  picture: {path}" for path in self.plots)
-        if not self.ok:
+        if not self.ok and self.status in ("formula_error", "float64_accuracy"):
             lines.append("  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)")
+        elif self.status == "budget_exceeded":
+            lines.append("  to let the check finish, raise max_seconds=/max_evaluations= or pass mode='fast'")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

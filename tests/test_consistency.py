@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hp_support import hp, make_context, one
 
+from pytest_gradcheck import check_grad
 from pytest_gradcheck import consistency as con
 from pytest_gradcheck import differences as dif
 
@@ -58,3 +59,13 @@ def test_consistency_is_inconclusive_when_moderate_steps_do_not_converge(ctx):
 def test_consistency_is_inconclusive_without_a_differentiable_reference(ctx):
     c = con.hp_consistency(one(abs), ctx, scale=1.0, reference=dif.hp_derivative(one(abs), ctx, scale=1.0))
     assert not c.conclusive and "not ok anywhere" in c.reason
+
+
+def test_a_fast_oscillation_is_never_mistaken_for_a_float64_buffer(ctx):
+    # sin(1e9 x): at steps of 1e-5 a Richardson table can converge by chance to a wrong value; only a second
+    # table at another step that confirms it makes the disagreement a float64 buffer.
+    phi = one(lambda t: ctx.sin(1e9 * (t + ctx.mpf(0.3))))
+    c = con.hp_consistency(phi, ctx, scale=1.0, reference=dif.hp_derivative(phi, ctx, scale=1.0))
+    assert c.status != "inconsistent"
+    result = check_grad(lambda x: np.sum(np.sin(1e9 * x)), np.array([0.3]), per_op="off", raise_on_mismatch=False)
+    assert result.high_precision and result.status != "formula_error"

@@ -170,3 +170,13 @@ def test_a_gradient_that_changes_between_calls_is_nondeterministic_and_named():
     assert "the gradient (grad) for argument 0 ('x')" in result.notes[0]
     assert "element (4,)" in result.notes[0]
 
+
+
+def test_failure_messages_give_the_remedy_that_fits_the_status():
+    stopped = check_grad(f, X, grad=grad, mode="full", per_op="off", max_evaluations=30, raise_on_mismatch=False)
+    assert "raise max_seconds=/max_evaluations=" in stopped.message() and "rtol=/atol=" not in stopped.message()
+    noisy = check_grad(lambda x: np.sum(x**2) * (1 + 1e-3 * np.random.default_rng().random()), X,
+                       grad=lambda x: 2 * x, per_op="off", raise_on_mismatch=False)
+    assert noisy.status == "nondeterministic" and "rtol=/atol=" not in noisy.message()
+    wrong = check_grad(f, X, grad=grad_wrong_at(2), per_op="off", raise_on_mismatch=False)
+    assert "rtol=/atol=" in wrong.message()
