@@ -73,8 +73,8 @@ def _exact(ctx: Any, flat: list[Any]) -> list[Any]:
 def _wrap(value: Any, ctx: Any) -> Any:
     """A result as the caller should see it: object arrays as HPArray with plain numbers made exact."""
     if isinstance(value, np.ndarray):
-        if value.dtype != object:
-            return value
+        if value.dtype != object:  # float64 (or bool) results leave the high-precision type
+            return value.view(np.ndarray) if isinstance(value, HPArray) else value
         flat = value.ravel().tolist()
         if not set(map(type, flat)) <= {ctx.mpf, ctx.mpc}:
             value = _objects(_exact(ctx, flat), value.shape)
