@@ -16,6 +16,8 @@ _EXPORTS = {
     "GradcheckResult": "pytest_gradcheck.result",
     "Kink": "pytest_gradcheck.result",
     "Mismatch": "pytest_gradcheck.result",
+    "register_hp": "pytest_gradcheck.hp_registry",
+    "hp_twin": "pytest_gradcheck.hp_registry",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -1,5 +1,5 @@
-"""High-precision twins of numpy functions that object arrays get wrong: np.clip (float bounds) and
-np.gradient (returns float64)."""
+"""High-precision twins of numpy functions that object arrays get wrong: np.clip (float bounds),
+np.gradient (returns float64), np.angle and np.real_if_close (an object array looks real to numpy)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck import hp_registry
-from pytest_gradcheck.hparray import _operand
+from pytest_gradcheck.hparray import _objects, _operand
 
-__all__ = ["clip", "gradient"]
+__all__ = ["angle", "clip", "gradient", "real_if_close"]
 
 _NO = np._NoValue  # numpy's "argument not given"
 
@@ -110,5 +110,27 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     return results[0] if len(results) == 1 else tuple(results)
 
 
+def angle(z: Any, deg: bool = False) -> Any:
+    """np.angle: the argument of each element (0 or pi for reals), in radians or degrees."""
+    ctx = hp_registry.context_of(z)
+    values = _operand(z, ctx)
+    flat = [ctx.atan2(ctx.mpf(e.imag), ctx.mpf(e.real)) for e in values.ravel().tolist()]
+    out = _objects(flat, values.shape)
+    return out * (180 / ctx.pi) if deg else out
+
+
+def real_if_close(a: Any, tol: float = 100) -> Any:
+    """np.real_if_close: real parts when every imaginary part is within tol float64 epsilons of zero."""
+    ctx = hp_registry.context_of(a)
+    values = _operand(a, ctx)
+    flat = values.ravel().tolist()
+    limit = tol * np.finfo(np.float64).eps if tol > 1 else tol
+    if all(abs(ctx.mpc(e).imag) <= limit for e in flat):
+        return _objects([ctx.mpf(e.real) for e in flat], values.shape)
+    return values
+
+
+hp_registry.register_function("numpy.angle", angle)
+hp_registry.register_function("numpy.real_if_close", real_if_close)
 hp_registry.register_function("numpy.clip", clip)
 hp_registry.register_function("numpy.gradient", gradient)

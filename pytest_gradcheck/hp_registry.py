@@ -86,6 +86,9 @@ def name_of(function: Any) -> str:
         for dotted in UFUNCS:
             if _resolve(dotted) is function:
                 return dotted
+        special = sys.modules.get("scipy.special")
+        if special is not None and getattr(special, function.__name__, None) is function:
+            return f"scipy.special.{function.__name__}"
         return f"numpy.{function.__name__}"
     module = getattr(function, "__module__", None) or ""
     public = ".".join(part for part in module.split(".") if not part.startswith("_"))

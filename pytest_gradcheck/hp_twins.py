@@ -77,6 +77,7 @@ def patched() -> Iterator[None]:
     """Replace registered non-dispatching functions by type-dispatching wrappers for the duration (re-entrant,
     shared by threads: installed by the first to enter, restored by the last to leave)."""
     global _depth
+    load()  # the twins register on import: before the first check builds a context, too
     with _lock:
         if _depth == 0:
             for dotted, twin in hp_registry.PATCHED.items():

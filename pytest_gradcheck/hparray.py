@@ -99,6 +99,8 @@ def as_hp_array(values: Any, ctx: Any) -> HPArray:
 def _plain(value: Any) -> Any:
     if isinstance(value, HPArray):
         return value.view(np.ndarray)
+    if hasattr(value, "_mpf_") or hasattr(value, "_mpc_"):  # a 0-d array: no second trip through the scalar
+        return np.asarray(value, dtype=object)  # protocol (in-place ufuncs, reductions would recurse)
     if isinstance(value, tuple | list) and any(isinstance(v, HPArray) for v in value):
         return type(value)(_plain(v) for v in value)
     return value

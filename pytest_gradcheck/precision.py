@@ -133,12 +133,25 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
     ctx.convert = convert
 
 
+_COMPLEX_METHODS = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh")
+_MPMATH_NAMES = {"log": "ln"}
+
+
+def _complex_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: Any) -> Any:
+        return fn(self)
+
+    return method
+
+
 def _build_context(digits: int) -> mpmath.MPContext:
     ctx = mpmath.MPContext()
     ctx.trap_complex = True  # raise rather than silently produce mpc (an attribute in mpmath 1.3 and 1.4)
     ctx.dps = digits
     for name, fn in _ufunc_methods(ctx).items():
         setattr(ctx.mpf, name, _as_method(ctx, fn))  # ctx.mpf is this context's own class
+    for name in _COMPLEX_METHODS:  # complex intermediates (np.exp of an FFT) take numpy's object loop too
+        setattr(ctx.mpc, name, _complex_method(getattr(ctx, _MPMATH_NAMES.get(name, name))))
     _install_convert(ctx)
     hparray.install_scalar_protocol(ctx)
     hp_twins.load()
@@ -329,9 +342,20 @@ def evaluate_hp_traced(f: Callable[..., Any], args: Sequence[Any], ctx: mpmath.M
 
 
 def _public_name(frame: FrameType) -> str:
+    """The name under which users reach a library function: its module without private parts, shortened
+    while the shorter module still has the name ("numpy._core.function_base.linspace" -> "numpy.linspace"),
+    and for methods the object's name ("scipy.stats.norm.pdf" for norm_gen's pdf)."""
     module = frame.f_globals.get("__name__", "")
-    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    return f"{public}.{frame.f_code.co_name}"
+    name = frame.f_code.co_name
+    parts = [part for part in module.split(".") if not part.startswith("_")]
+    owner = frame.f_locals.get("self")
+    if owner is not None and hasattr(owner, "name") and isinstance(owner.name, str):  # scipy.stats distributions
+        return f"{'.'.join(parts)}.{owner.name}.{name}"
+    for cut in range(1, len(parts) + 1):
+        candidate = ".".join(parts[:cut])
+        if hasattr(sys.modules.get(candidate), name):
+            return f"{candidate}.{name}"
+    return f"{'.'.join(parts)}.{name}"
 
 
 def _float64_source(f: Callable[..., Any], args: Sequence[Any]) -> str | None:

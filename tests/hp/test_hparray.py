@@ -124,6 +124,7 @@ def test_check_grad_with_clip_and_maximum_stays_high_precision():
 def test_patched_twins_are_installed_only_while_checks_run_and_restored():
     scipy_special = pytest.importorskip("scipy.special")
     marker = object()
+    previous = hp_registry.unregister("scipy.special.multigammaln")
     hp_registry.register_patched("scipy.special.multigammaln", lambda *a, **k: marker)
     original = scipy_special.multigammaln
     try:
@@ -136,10 +137,13 @@ def test_patched_twins_are_installed_only_while_checks_run_and_restored():
         assert scipy_special.multigammaln is original
     finally:
         hp_registry.unregister("scipy.special.multigammaln")
+        if previous is not None:
+            hp_registry.register_patched("scipy.special.multigammaln", previous)
 
 
 def test_patching_is_shared_by_threads_and_restored_by_the_last_one():
     scipy_special = pytest.importorskip("scipy.special")
+    previous = hp_registry.unregister("scipy.special.multigammaln")
     hp_registry.register_patched("scipy.special.multigammaln", lambda *a, **k: None)
     original = scipy_special.multigammaln
     inside, release = threading.Barrier(3), threading.Event()
@@ -161,6 +165,8 @@ def test_patching_is_shared_by_threads_and_restored_by_the_last_one():
         assert scipy_special.multigammaln is original
     finally:
         hp_registry.unregister("scipy.special.multigammaln")
+        if previous is not None:
+            hp_registry.register_patched("scipy.special.multigammaln", previous)
 
 
 def test_hp_twin_decorator_routes_a_users_own_function(ctx):
@@ -185,3 +191,36 @@ def test_register_hp_refuses_what_is_not_a_function(bad):
 def test_register_hp_refuses_a_twin_that_is_not_callable():
     with pytest.raises(TypeError, match="twin: expected a callable"):
         hp_registry.register_hp(np.nextafter, "twin")
+
+
+def test_the_first_check_in_a_fresh_process_already_reaches_patched_twins():
+    import subprocess
+    import sys
+
+    code = ("import numpy as np, scipy.stats\nfrom pytest_gradcheck import check_grad\n"
+            "r = check_grad(lambda x: np.sum(scipy.stats.norm.logpdf(x)), np.array([0.3, -1.2]), grad=lambda x: -x)\n"
+            "print(r.status, r.high_precision)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["pass", "True"]
+
+
+def test_in_place_ufuncs_and_linspace_with_high_precision_scalars(ctx):
+    a = np.array([ctx.mpf(1), ctx.mpf(2)], dtype=object)
+    np.multiply(a, ctx.mpf(2), out=a)  # once recursed through the scalar protocol
+    assert list(a) == [2, 4]
+    x = hp([1.0, 2.0], ctx)
+    line = np.linspace(x[0], x[1], 3)
+    assert [type(v) for v in line] == [ctx.mpf] * 3 and line[1] == ctx.mpf(1.5)
+
+
+def test_complex_intermediates_angle_and_real_if_close(ctx):
+    z = np.fft.fft(hp([1.0, -2.0, 0.5], ctx))
+    assert np.allclose([complex(v) for v in np.exp(z)], np.exp(np.fft.fft([1.0, -2.0, 0.5])), rtol=1e-14)
+    assert np.allclose([float(v) for v in np.angle(z)], np.angle(np.fft.fft([1.0, -2.0, 0.5])), rtol=1e-14)
+    real = np.real_if_close(z * 0 + 1)
+    assert [type(v) for v in real] == [ctx.mpf] * 3
+
+
+def test_fallback_reasons_use_the_public_name(ctx):
+    value, reason = precision.evaluate_hp(lambda v: np.sum(np.frexp(v)[0]), [hp([0.5, 3.0], ctx)], ctx)
+    assert value is None and "by numpy.frexp" in reason
