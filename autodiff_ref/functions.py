@@ -11,8 +11,16 @@ from autodiff_ref.tensor import Primitive
 
 
 def _sigmoid(x: Any) -> Any:
-    """1 / (1 + exp(-x)) written as (1 + tanh(x/2)) / 2: no overflow for large |x|, runs at any precision."""
-    return (np.tanh(x / 2) + 1) / 2
+    """1 / (1 + exp(-x)) from t = exp(-|x|) <= 1, as 1 / (1 + t) for x >= 0 and t / (1 + t) below: no overflow and
+    no cancellation on either side ((1 + tanh(x/2)) / 2 kept only 8 digits of sigmoid(-20)); any precision."""
+    t = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + t), t / (1 + t))
+
+
+def _sigmoid_slope(x: Any) -> Any:
+    """sigmoid(x) * sigmoid(-x) = t / (1 + t)^2 with t = exp(-|x|): accurate where ans * (1 - ans) is not."""
+    t = np.exp(-np.abs(x))
+    return t / ((1 + t) * (1 + t))
 
 
 def _softplus(x: Any) -> Any:
@@ -31,7 +39,7 @@ def _relu(x: Any) -> Any:
     return np.where(x > 0, x, 0 * x)
 
 
-sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True).defvjp(lambda ans, x: lambda g: g * ans * (1 - ans))
+sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True).defvjp(lambda ans, x: lambda g: g * _sigmoid_slope(x))
 softplus = Primitive(_softplus, "softplus", elementwise=True).defvjp(lambda ans, x: lambda g: g * _sigmoid(x))
 logsumexp = Primitive(_logsumexp, "logsumexp").defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, np.shape(x), axis, keepdims)

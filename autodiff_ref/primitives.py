@@ -131,7 +131,16 @@ cos = defelementwise(np.cos, lambda ans, x: lambda g: -g * np.sin(x))
 tan = defelementwise(np.tan, lambda ans, x: lambda g: g * (1 + ans * ans))
 sinh = defelementwise(np.sinh, lambda ans, x: lambda g: g * np.cosh(x))
 cosh = defelementwise(np.cosh, lambda ans, x: lambda g: g * np.sinh(x))
-tanh = defelementwise(np.tanh, lambda ans, x: lambda g: g * (1 - ans * ans))
+
+
+def sech_squared(x: Any) -> Any:
+    """1 - tanh(x)^2 as 4t / (1 + t)^2 with t = exp(-2|x|) <= 1: accurate for every x (1 - ans * ans keeps only
+    the rounding of ans once |tanh x| nears 1: relative error 3e-9 at x = 9) and never overflows."""
+    t = np.exp(-2 * np.abs(x))
+    return 4 * t / ((1 + t) * (1 + t))
+
+
+tanh = defelementwise(np.tanh, lambda ans, x: lambda g: g * sech_squared(x))
 arctan = defelementwise(np.arctan, lambda ans, x: lambda g: g / (1 + x * x))
 
 

@@ -7,12 +7,18 @@ count, and ambiguous options raise errors that name the argument and what was ex
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+# ndarray subclasses whose semantics differ from a plain array: np.matrix (`*` is a matrix product, results stay
+# 2-D) and masked arrays (the mask would be silently ignored by the reference). Convert with np.asarray.
+REFUSED_ARRAY_TYPES = (np.matrix, np.ma.MaskedArray)
+# What f may return at the point: a numpy array or scalar, or a Python float (never a list, None, ...).
+OUTPUT_TYPES = (np.ndarray, np.generic, float)
 
 
 class GradcheckUsageError(ValueError):
@@ -42,7 +48,7 @@ def validate_args(args: Any, names_of: Callable[[int], tuple[str, ...]]) -> tupl
     checked = []
     for i, value in enumerate(args):
         where = f"args[{i}] ({names[i]!r})"
-        if not isinstance(value, np.ndarray):
+        if not isinstance(value, np.ndarray) or isinstance(value, REFUSED_ARRAY_TYPES):
             raise GradcheckUsageError(f"{where}: expected a float64 or float32 numpy array, got {type(value).__name__}")
         if np.iscomplexobj(value):
             raise GradcheckUsageError(f"{where}: complex inputs are not supported (yet); got dtype {value.dtype}")
@@ -58,6 +64,9 @@ def validate_args(args: Any, names_of: Callable[[int], tuple[str, ...]]) -> tupl
 
 def validate_output(value: Any, context: str) -> np.ndarray:
     """f's float64 output: a finite float array (or scalar)."""
+    if not isinstance(value, OUTPUT_TYPES):
+        raise GradcheckUsageError(f"{context}: f must return a float64/float32 scalar or numpy array, "
+                                  f"got {type(value).__name__}")
     out = np.asarray(value)
     if out.dtype not in SUPPORTED_DTYPES:
         raise GradcheckUsageError(f"{context}: f must return a float64/float32 scalar or array, got {out.dtype}")
@@ -77,12 +86,41 @@ def validate_gradients(grads: Any, args: Sequence[np.ndarray], names: Sequence[s
         raise GradcheckUsageError(f"{source} returned {len(grads)} arrays, expected {len(args)} (one per argument)")
     out = []
     for i, (g, x) in enumerate(zip(grads, args, strict=True)):
+        if not (isinstance(g, np.ndarray | np.generic | numbers.Real) or _is_mp_real(g)):
+            raise GradcheckUsageError(f"{source} returned {type(g).__name__} for argument {i} ({names[i]!r}); "
+                                      "expected a numpy array")
         g = np.asarray(g)
         if g.shape != x.shape:
             raise GradcheckUsageError(f"{source} returned shape {g.shape} for argument {i} ({names[i]!r}), "
                                       f"expected {x.shape}")
+        problem = _not_real(g)
+        if problem:
+            raise GradcheckUsageError(f"{source} returned {problem} for argument {i} ({names[i]!r}); "
+                                      "expected real numbers (float arrays)")
         out.append(g)
     return tuple(out)
+
+
+def _not_real(g: np.ndarray) -> str:
+    """Why `g` cannot be a gradient (complex, boolean, text, ... or an object array holding such), or ''."""
+    if g.dtype.kind in "fiu":
+        return ""
+    if g.dtype.kind != "O":
+        return f"dtype {g.dtype}"
+    for element in g.flat:  # high-precision gradients: mpmath reals (or plain reals numpy put in)
+        if not (_is_mp_real(element) or isinstance(element, numbers.Real)):
+            return f"an object array holding {type(element).__name__} {_brief(element)}"
+    return ""
+
+
+def _is_mp_real(value: Any) -> bool:
+    """A real mpmath number of any context (recognised by its raw value tuple, as autodiff_ref does)."""
+    return isinstance(getattr(value, "_mpf_", None), tuple)
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:40] + "..."
 
 
 def gradient_under_test(
@@ -91,6 +129,9 @@ def gradient_under_test(
     """One function `(cotangent, *args) -> raw per-argument gradients` for grad=, vjp= or the built-in engine."""
     if grad is not None and vjp is not None:
         raise GradcheckUsageError("give either grad= or vjp=, not both")
+    for name, given in (("grad", grad), ("vjp", vjp)):
+        if given is not None and not callable(given):
+            raise GradcheckUsageError(f"{name}: expected a callable, got {type(given).__name__}")
     if grad is not None:
         if not scalar_output:
             raise GradcheckUsageError("grad= needs a scalar-valued f; for an array-valued f pass "

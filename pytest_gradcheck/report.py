@@ -123,12 +123,46 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON (non-finite numbers are written as strings)")
 
 
+def _read(path: str | os.PathLike[str]) -> bytes:
+    """The file's bytes, at most MAX_REPORT_BYTES of them: a device (/dev/zero) is refused, not read forever."""
+    info = os.stat(path)
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) or stat.S_ISSOCK(info.st_mode):
+        raise ReportError(f"{path}: not a report file but a device or socket")
+    if info.st_size > MAX_REPORT_BYTES:
+        raise ReportError(f"{path}: {info.st_size} bytes is too large for a report (limit {MAX_REPORT_BYTES})")
+    with open(path, "rb") as stream:  # a pipe's size is unknown: read one byte past the limit at most
+        data = stream.read(MAX_REPORT_BYTES + 1)
+    if len(data) > MAX_REPORT_BYTES:
+        raise ReportError(f"{path}: more than {MAX_REPORT_BYTES} bytes is too large for a report")
+    return data
+
+
+def _unencodable(data: Any) -> str | None:
+    """Where `data` holds a string that is not Unicode text (a lone surrogate from a JSON \\ud800 escape, which
+    no terminal or file can take), or None. Iterative: the nesting depth is bounded only by json's own limit."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if isinstance(key, int):
+                inner = f"{where}[{key}]"
+            else:  # a key that is not a plain name (or is itself the bad string) is shown escaped
+                inner = f"{where}.{key}" if key.isidentifier() and where else key if key.isidentifier() else \
+                    f"{where}[{key!r}]"
+            for text in (key, item):
+                if isinstance(text, str):
+                    try:
+                        text.encode("utf-8")
+                    except UnicodeEncodeError:
+                        return inner or "the top level"
+            stack.append((inner, item))
+    return None
+
+
 def _parse(path: str | os.PathLike[str]) -> Any:
     try:
-        size = os.stat(path).st_size
-        if size > MAX_REPORT_BYTES:
-            raise ReportError(f"{path}: {size} bytes is too large for a report (limit {MAX_REPORT_BYTES})")
-        text = Path(path).read_bytes().decode("utf-8")
+        text = _read(path).decode("utf-8")
     except FileNotFoundError:
         raise ReportError(f"{path}: no such report file; write one with pytest --gradcheck-report={path}") from None
     except OSError as error:
@@ -138,9 +172,9 @@ def _parse(path: str | os.PathLike[str]) -> Any:
     if not text.strip():
         raise ReportError(f"{path}: the report file is empty")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        if error.pos >= len(text.rstrip()):
+        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):  # cut inside a string
             raise ReportError(f"{path}: the report is truncated (the JSON ends early, at line {error.lineno}); "
                               "it was probably cut off while being written") from None
         raise ReportError(f"{path}: not a JSON report: {error}") from None
@@ -148,6 +182,11 @@ def _parse(path: str | os.PathLike[str]) -> Any:
         raise ReportError(f"{path}: not a usable report: its JSON is nested too deeply") from None
     except ValueError as error:  # a number with too many digits, NaN/Infinity literals
         raise ReportError(f"{path}: not a JSON report: {error}") from None
+    where = _unencodable(data)
+    if where is not None:
+        raise ReportError(f"{path}: not a usable report: a string at {where} is not Unicode text (an unpaired "
+                          "surrogate escape such as \\ud800)")
+    return data
 
 
 class _Invalid(Exception):

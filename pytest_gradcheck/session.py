@@ -37,6 +37,7 @@ class GradcheckSession:
     comparison: Any = None
     current_markers: Callable[[], list[Mapping[str, Any]]] = list  # the running test's marks, closest first
     written: list[str] = field(default_factory=list)
+    write_errors: list[str] = field(default_factory=list)  # outputs that could not be written, and why
 
     def validate(self) -> None:
         """Fail fast on bad settings, factor or baseline (raises ValueError with a clear message)."""
@@ -70,7 +71,8 @@ class GradcheckSession:
         return settings.resolve(self.ini, self.command_line, [], {})
 
     def finish(self) -> bool:
-        """Write the requested outputs and compare with the baseline; True when the run regressed."""
+        """Write the requested outputs and compare with the baseline; True when the run should fail: it regressed,
+        or an output could not be written (the reason is kept in `write_errors`, never raised as a traceback)."""
         if self.is_worker or not (self.outputs.report or self.outputs.markdown or self.baseline is not None):
             return False
         from pytest_gradcheck import baseline, render, report
@@ -80,14 +82,20 @@ class GradcheckSession:
             factor = self.outputs.factor or baseline.DEFAULT_REGRESSION_FACTOR
             self.comparison = baseline.compare(self.baseline, current, factor)
         if self.outputs.report:
-            report.write_report(self.outputs.report, current)
-            self.written.append(self.outputs.report)
+            self._write(self.outputs.report, lambda path: report.write_report(path, current))
         if self.outputs.markdown:
             text = render.render_markdown(current, self.comparison, baseline_path=self.outputs.baseline,
                                           markdown_path=self.outputs.markdown)
-            report.write_text(self.outputs.markdown, text)
-            self.written.append(self.outputs.markdown)
-        return bool(self.comparison is not None and self.comparison.regressed)
+            self._write(self.outputs.markdown, lambda path: report.write_text(path, text))
+        return bool(self.comparison is not None and self.comparison.regressed) or bool(self.write_errors)
+
+    def _write(self, path: str, write: Callable[[str], None]) -> None:
+        try:
+            write(path)
+        except OSError as error:  # a folder in the way, no permission, a full disk: the old file stays as it was
+            self.write_errors.append(f"gradcheck: could not write {path}: {error.strerror or error}")
+        else:
+            self.written.append(path)
 
     def terminal_summary(self, write_line: Callable[[str], None], *, verbose: bool) -> None:
         from pytest_gradcheck import render
@@ -97,5 +105,7 @@ class GradcheckSession:
             render.render_summary(recs, write_line, verbose=verbose)
         if self.comparison is not None:
             render.render_comparison(self.comparison, write_line, baseline_path=self.outputs.baseline)
+        for line in self.write_errors:
+            write_line(line)
         for path in self.written:
             write_line(f"gradcheck: wrote {path}")
