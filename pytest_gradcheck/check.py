@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable
@@ -136,6 +137,12 @@ def check_grad(
     in `result.plots`; needs matplotlib.
     """
     _validate_options(mode, digits, seed, projections, float64_accuracy)
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)
+                                  or not math.isfinite(value) or value < 0):
+            raise GradcheckUsageError(f"{name}: expected a finite number >= 0 or None, got {value!r}")
+    if not isinstance(raise_on_mismatch, bool):
+        raise GradcheckUsageError(f"raise_on_mismatch: expected True or False, got {raise_on_mismatch!r}")
     problem = budgets.validate(max_evaluations, max_seconds)
     if problem:
         raise GradcheckUsageError(problem)
@@ -299,12 +306,15 @@ class _Stopped(Exception):
 def _same_twice(what: str, first: np.ndarray, second: np.ndarray, context: Any) -> None:
     """Two evaluations at the same point must agree bit for bit, or no difference quotient means anything."""
     first, second = np.asarray(first), np.asarray(second)
-    if first.shape == second.shape and np.array_equal(first, second, equal_nan=True):
+    same = first.shape == second.shape and np.array_equal(first, second, equal_nan=first.dtype.kind in "fc")
+    if same or (first.shape == second.shape and first.dtype == object
+                and all(a == b or (a != a and b != b) for a, b in zip(first.flat, second.flat, strict=True))):
         return
     if first.shape != second.shape:
         detail = f"shape {first.shape} then {second.shape}"
     else:
-        differs = ~((first == second) | (np.isnan(first) & np.isnan(second)))
+        differs = np.array([not (a == b or (a != a and b != b)) for a, b in zip(first.flat, second.flat,
+                                                                                strict=True)]).reshape(first.shape)
         index = tuple(int(k) for k in np.argwhere(differs)[0])
         detail = (f"{int(np.count_nonzero(differs))} of {first.size} elements differ, e.g. element {index}: "
                   f"{first[index]!r} then {second[index]!r}")

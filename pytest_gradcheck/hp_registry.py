@@ -21,7 +21,6 @@ Three kinds of entries, all keyed by the function's public dotted name ("numpy.l
 from __future__ import annotations
 
 import functools
-import importlib
 import sys
 import threading
 from collections.abc import Callable
@@ -51,7 +50,14 @@ def _resolve(dotted: str) -> Any | None:
     if module is None:
         if not module_name.startswith("numpy"):
             return None
-        module = importlib.import_module(module_name)  # numpy submodules (numpy.linalg, numpy.fft) are cheap
+        # numpy submodules (numpy.fft) by attribute from numpy itself: numpy imports them on first access, and an
+        # attribute survives where sys.modules may not (pytester's in-process runs restore sys.modules, and
+        # importing numpy.fft a second time fails: its C extension loads once per process)
+        module = np
+        for part in module_name.split(".")[1:]:
+            module = getattr(module, part, None)
+            if module is None:
+                return None
     return getattr(module, attribute, None)
 
 

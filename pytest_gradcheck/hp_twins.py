@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import threading
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,10 +51,11 @@ def _owner(dotted: str) -> tuple[Any, str] | None:
             continue
         owner = module
         for part in parts[cut:-1]:
-            owner = getattr(owner, part, None)
+            owner = vars(owner).get(part)  # no getattr: scipy's lazy submodules would import themselves
             if owner is None:
                 return None
-        return (owner, parts[-1]) if hasattr(owner, parts[-1]) else None
+        present = parts[-1] in vars(owner) if isinstance(owner, types.ModuleType) else hasattr(owner, parts[-1])
+        return (owner, parts[-1]) if present else None
     return None
 
 

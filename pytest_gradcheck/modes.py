@@ -92,22 +92,31 @@ def run_full(setup: Any, projections: int) -> Outcome:
         except BudgetExceeded:  # compare the elements done; the rest stand in as the values under test
             done = np.arange(x.size) < i
             reference.flat[~done] = setup.tested[a].flat[~done]
-            outcome.formula += _compare_elements(setup, a, reference, error, skip)
+            outcome.formula += _compare_elements(setup, a, reference, error, skip, outcome)
             raise
-        outcome.formula += _compare_elements(setup, a, reference, error, skip)
+        outcome.formula += _compare_elements(setup, a, reference, error, skip, outcome)
         references.append(reference)
         errors.append(error)
     outcome.reference, outcome.reference_error = tuple(references), tuple(errors)
     for a, error in enumerate(errors):
         largest = verdict.scale_of(setup.tested[a])
-        if error.size and 0 < largest < float(np.max(error)):
+        if error.size and 0 < largest < float(np.max(error)) and outcome.converged:
             outcome.notes.append(f"argument {a} ({setup.names[a]!r}): its gradient (largest element {largest:.1e}) "
                                  f"is below the reference's error ({float(np.max(error)):.1e}) at "
                                  f"{setup.evaluator.ctx.dps} digits: errors this small cannot be seen; raise digits=")
     return outcome
 
 
-def _compare_elements(setup: Any, a: int, reference: np.ndarray, error: np.ndarray, skip: np.ndarray) -> list:
+def _compare_elements(setup: Any, a: int, reference: np.ndarray, error: np.ndarray, skip: np.ndarray,
+                      outcome: Outcome | None = None) -> list:
+    uncertain = verdict.unresolved(reference, error, verdict.scale_of(reference), setup.tol) & ~skip
+    if outcome is not None and uncertain.any():
+        outcome.converged = False
+        where = tuple(int(k) for k in np.argwhere(uncertain)[0])
+        outcome.notes.append(f"argument {a} ({setup.names[a]!r}): the reference is too uncertain to judge "
+                             f"{int(np.count_nonzero(uncertain))} element(s), e.g. element {where} (error estimate "
+                             f"{float(error[where]):.1e}): is f noisy or nondeterministic?")
+        skip = skip | uncertain
     found = verdict.compare("formula", reference, error, setup.tested[a], rtol=setup.formula_rtol, tol=setup.tol,
                             scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
     return [m for m in found if not skip[m.index]]
@@ -145,6 +154,11 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
         return []
     reference = setup.project(d.value)
     tol = dataclasses.replace(setup.tol, relative_floor=1.0)  # scale is the terms' magnitude: judge against it
+    if verdict.unresolved([reference], [setup.project_error(d.error)], scale, tol)[0]:
+        outcome.converged = False
+        outcome.notes.append(f"{label}: the reference is too uncertain to judge (error estimate "
+                             f"{setup.project_error(d.error):.1e}): is f noisy or nondeterministic?")
+        return []
     return verdict.compare("formula", np.asarray([reference], dtype=object), [setup.project_error(d.error)],
                            np.asarray([value], dtype=object), rtol=setup.formula_rtol, tol=tol, scale=scale,
                            argument=None, name="all arguments", labels=[label],

@@ -72,6 +72,18 @@ def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tole
     )
 
 
+# A reference whose error estimate exceeds this share of its own size does not know the derivative to one
+# digit (noise that began after the nondeterminism probes, cancellation): no verdict, never a pass.
+UNRESOLVED_SHARE = 0.1
+
+
+def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances) -> np.ndarray:
+    """Where the reference is too uncertain to judge: error > UNRESOLVED_SHARE * max(|r|, floor * scale)."""
+    size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+    error = np.broadcast_to(np.asarray(ref_error, dtype=float), size.shape)
+    return (size > 0) & ~(error <= UNRESOLVED_SHARE * size)
+
+
 def compare(
     kind: str,
     reference: Any,

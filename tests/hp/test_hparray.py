@@ -224,3 +224,27 @@ def test_complex_intermediates_angle_and_real_if_close(ctx):
 def test_fallback_reasons_use_the_public_name(ctx):
     value, reason = precision.evaluate_hp(lambda v: np.sum(np.frexp(v)[0]), [hp([0.5, 3.0], ctx)], ctx)
     assert value is None and "by numpy.frexp" in reason
+
+
+def test_numpy_fft_first_imported_inside_a_pytester_run_keeps_working_after_it(tmp_path):
+    # pytester's in-process runs restore sys.modules; numpy.fft's C extension cannot be imported twice, so the
+    # twins must reach numpy submodules through numpy's attributes, not through a second import.
+    import subprocess
+    import sys
+
+    check = ("import numpy as np\nfrom pytest_gradcheck import check_grad\n"
+             "def loss(x):\n    return np.sum(np.abs(np.fft.rfft(x)) ** 2)\n"
+             "def grad(x):\n    h = np.fft.rfft(x)\n"
+             "    return 2 * x.size * np.real(np.fft.ifft(np.concatenate([h, np.zeros(x.size - h.size)])))\n")
+    (tmp_path / "conftest.py").write_text("import numpy\npytest_plugins = ['pytester']\n")
+    inner = check + "def test_x():\n    check_grad(loss, np.arange(4.0), grad=grad)\n"
+    (tmp_path / "test_a_inner.py").write_text(
+        "def test_inner(pytester):\n"
+        f"    pytester.makepyfile({inner!r})\n"
+        "    pytester.runpytest_inprocess('-p', 'no:cacheprovider').assert_outcomes(passed=1)\n")
+    (tmp_path / "test_b_outer.py").write_text(
+        check + "def test_outer():\n    r = check_grad(loss, np.arange(4.0), grad=grad)\n"
+        "    assert r.high_precision and r.status == 'pass'\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                           str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert "2 passed" in done.stdout, done.stdout[-3000:]

@@ -218,9 +218,6 @@ print("new scipy modules:", new[:5], "filters changed:", list(warnings.filters) 
 """
 
 
-@pytest.mark.xfail(strict=True, reason="hp_twins._owner walks 'scipy.stats.norm.logpdf' with getattr, which "
-                   "triggers scipy's lazy submodule import: in a process that imported scipy, a check imports "
-                   "scipy.stats and scipy.sparse (~0.3 s), and they add global warning filters")
 def test_a_check_imports_no_module_and_adds_no_warning_filter():
     done = subprocess.run([sys.executable, "-c", FRESH_PROCESS_CHECK], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
