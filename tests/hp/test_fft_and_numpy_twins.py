@@ -113,3 +113,21 @@ def test_gradient_of_a_matrix_gives_one_array_per_axis(ctx):
     assert np.allclose(np.array([float(v) for v in cols.ravel()]).reshape(3, 4), expected_cols, rtol=1e-13)
     only = np.gradient(hp(m, ctx), axis=1)
     assert np.allclose(np.array([float(v) for v in only.ravel()]).reshape(3, 4), expected_cols, rtol=1e-13)
+
+
+def test_gradient_clip_and_angle_match_mpmath_computed_independently(ctx):
+    y, spacing = np.array([0.1, 0.4, 1.3, 2.0]), np.array([0.0, 0.5, 1.1, 2.0])
+    out = np.gradient(hp(y, ctx), hp(spacing, ctx))
+    Y, S = [REF.mpf(v) for v in y], [REF.mpf(v) for v in spacing]
+    d1, d2 = S[2] - S[1], S[3] - S[2]  # the interior formula at index 2 (second order, non-uniform)
+    d0 = S[1] - S[0]
+    interior = -d2 / (d1 * (d1 + d2)) * Y[1] + (d2 - d1) / (d1 * d2) * Y[2] + d1 / (d2 * (d1 + d2)) * Y[3]
+    expected = [(Y[1] - Y[0]) / d0, None, interior, (Y[3] - Y[2]) / d2]
+    for got, want in zip(out, expected, strict=True):
+        if want is not None:
+            assert abs(REF.mpf(got) - want) <= abs(want) * REF.mpf(10) ** -38
+    clipped = np.clip(hp([0.1, 0.7], ctx) * 3, 0.5, 2.0)
+    assert REF.mpf(clipped[0]) == REF.mpf(0.5) and REF.mpf(clipped[1]) == REF.mpf(2.0)
+    z = np.fft.fft(hp([1.0, -2.0, 0.5], ctx))
+    for got, value in zip(np.angle(z), dft_reference([1.0, -2.0, 0.5], -1), strict=True):
+        assert abs(REF.mpf(got) - REF.atan2(value.imag, value.real)) <= REF.mpf(10) ** -35
