@@ -213,6 +213,8 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
         accuracy_is_warning=options.float64_accuracy == "warn", traces=outcome.traces, worst=dict(setup.worst),
         cotangent=setup.cotangent, checked=[t["label"] for t in outcome.traces] if stopped is not None else [],
     )
+    if not any(a.size for a in setup.args):
+        result.notes.append("nothing to check: every argument is empty")
     if options.per_op != "off" and stopped is not None:
         result.notes.append("per-op checks skipped: the budget was spent")
     elif options.per_op != "off":

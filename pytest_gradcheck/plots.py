@@ -19,6 +19,7 @@ import hashlib
 import io
 import os
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,11 @@ def file_stem(check: str, test: str | None = None) -> str:
     return stem
 
 
+# matplotlib's text layout (mathtext) and warning filters are not thread-safe: checks drawing pictures from
+# several threads take turns.
+_drawing = threading.Lock()
+
+
 def write_plots(f: Callable[..., Any], args: Any, result: Any, directory: str | os.PathLike[str]) -> list[str]:
     """Draw both pictures of `result` (a check of f at args) into `directory` (created if missing); returns the
     paths written, `directory` joined with the file names. If the sweep cannot be computed (f misbehaves away
@@ -92,13 +98,15 @@ def write_plots(f: Callable[..., Any], args: Any, result: Any, directory: str | 
     arrays = (args,) if isinstance(args, np.ndarray) else tuple(args)
     pictures = {}
     try:
-        pictures["sweep"] = draw_sweep(step_sweep.compute_sweep(f, arrays, result), result)
+        with _drawing:  # the sweep's warning filters (catch_warnings) are process-wide too
+            pictures["sweep"] = draw_sweep(step_sweep.compute_sweep(f, arrays, result), result)
     except GradcheckUsageError:
         raise
     except Exception as error:  # the verdict stands; the picture is what is missing, and the note says so
         result.notes.append(f"plots: no error-against-step picture: computing it raised {type(error).__name__}: "
                             f"{error}")
-    pictures["ops"] = draw_ops(result)
+    with _drawing:
+        pictures["ops"] = draw_ops(result)
     stem = file_stem(result.function, current_test())
     paths = []
     for kind, png in pictures.items():

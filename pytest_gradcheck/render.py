@@ -30,8 +30,14 @@ def _elide_middle(text: str, width: int) -> str:
     return text[:head] + ELLIPSIS + text[len(text) - (keep - head):]
 
 
+def printable(text: str) -> str:
+    """Control characters (a terminal escape sequence in a hostile report) shown escaped, never sent raw."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def shorten(text: str, width: int) -> str:
     """`text` in at most `width` characters: a test id loses its directories, then the middle of its name."""
+    text = printable(text)
     if len(text) <= width:
         return text
     path, separator, rest = text.partition("::")
@@ -83,8 +89,8 @@ def count_line(records: Iterable[dict[str, Any]]) -> str:
 
 
 def _op_lines(rec: dict[str, Any]) -> list[str]:
-    rows = [[str(op["index"]), op["name"], op["location"], op["status"], number(op["formula_error"]),
-             number(op["float64_error"])] for op in rec["ops"]]
+    rows = [[str(op["index"]), printable(op["name"]), printable(op["location"]), op["status"],
+             number(op["formula_error"]), number(op["float64_error"])] for op in rec["ops"]]
     if not rows:
         return ["    (no per-op rows)"]
     return _table(["#", "op", "location", "status", "formula", "float64"], rows, {0, 4, 5}, indent="    ")
@@ -131,13 +137,13 @@ def render_comparison(comparison: Any, write_line: WriteLine, *, baseline_path: 
     """Regressions first (each with its reason), then improvements, new and removed checks, then the counts;
     a regressed comparison ends with the remedy."""
     for change in comparison.regressions:
-        write_line(f"REGRESSION {change.id}: {change.reason}")
+        write_line(printable(f"REGRESSION {change.id}: {change.reason}"))
     for change in comparison.improvements:
-        write_line(f"improved   {change.id}: {change.reason}")
+        write_line(printable(f"improved   {change.id}: {change.reason}"))
     for key in comparison.new:
-        write_line(f"new        {key}")
+        write_line(printable(f"new        {key}"))
     for key in comparison.removed:
-        write_line(f"removed    {key}")
+        write_line(printable(f"removed    {key}"))
     verdict = "regressed" if comparison.regressed else "no regressions"
     write_line(f"baseline comparison: {verdict}: {comparison_counts(comparison)}")
     if comparison.regressed:
@@ -146,7 +152,7 @@ def render_comparison(comparison: Any, write_line: WriteLine, *, baseline_path: 
 
 def _code(text: str) -> str:
     """A Markdown table cell shown verbatim (ids hold '<lambda>', '[...]', '|')."""
-    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+    return "`" + printable(text).replace("`", "'").replace("|", "\\|") + "`"
 
 
 def _markdown_table(header: list[str], rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:

@@ -150,3 +150,8 @@ def test_a_non_finite_gradient_is_a_formula_error_not_a_warning(bad):
                         per_op="off", raise_on_mismatch=False)
     assert result.status == "formula_error"
     assert [m.index for m in result.mismatches if m.kind == "formula"] == [(0,), (1,)]
+
+
+def test_empty_arguments_say_there_was_nothing_to_check():
+    result = check_grad(lambda x: np.sum(x), np.zeros(0), grad=lambda x: np.ones_like(x), per_op="off")
+    assert "nothing to check: every argument is empty" in result.notes

@@ -228,3 +228,18 @@ def test_a_sweep_that_cannot_be_computed_leaves_the_chart_and_a_note(tmp_path, m
     assert result.status == "formula_error" and [os.path.basename(p)[-8:] for p in result.plots] == [".ops.png"]
     assert "plots: no error-against-step picture: computing it raised ZeroDivisionError: f is singular" in (
         result.message())
+
+
+def test_checks_in_several_threads_draw_their_pictures_without_interfering(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i):
+        result = check_grad(lambda x: np.sum(np.sin(x)), np.array([0.1 * i, 0.3]), grad=lambda x: np.cos(x) * 1.01,
+                            plots=tmp_path / f"t{i}", raise_on_mismatch=False, per_op="off")
+        return result.plots, [n for n in result.notes if n.startswith("plots")]
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(one, range(8)))
+    for paths, notes in outcomes:
+        assert len(paths) == 2 and notes == []
+        assert all(Path(p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths)

@@ -187,3 +187,14 @@ def test_a_float64_accuracy_row_shows_the_float64_error_against_its_tolerance():
     markdown_row = next(line for line in render.render_markdown(report.build_report([rec], {})).splitlines()
                         if "test_accuracy" in line)
     assert render.number(error) in markdown_row and render.number(tolerance, 1) in markdown_row
+
+
+def test_control_characters_in_a_report_are_shown_escaped_never_sent_to_the_terminal(named):
+    rec = dict(next(iter(named.values())))
+    rec["test"] = "tests/test_x.py::test_\x1b[2Jcleared"
+    rec["check"] = "f\x07"
+    lines = lines_of(render.render_summary, [rec])
+    assert not any("\x1b" in line or "\x07" in line for line in lines)
+    assert any("\\x1b[2Jcleared" in line for line in lines)
+    markdown = render.render_markdown(report.build_report([rec], {}))
+    assert "\x1b" not in markdown and "\\x1b" in markdown
