@@ -77,11 +77,14 @@ def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tole
 UNRESOLVED_SHARE = 0.1
 
 
-def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances) -> np.ndarray:
-    """Where the reference is too uncertain to judge: error > UNRESOLVED_SHARE * max(|r|, floor * scale)."""
+def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, resolution: float) -> np.ndarray:
+    """Where the reference is too uncertain to judge: error > UNRESOLVED_SHARE * max(|r|, floor * scale), and
+    above `resolution` * max(1, |r|) (the square root of the working precision's epsilon: an error at the
+    round-off level of a derivative that is itself about 0 says the derivative is below what can be seen,
+    which the verdict's tolerance already allows for)."""
     size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
     error = np.broadcast_to(np.asarray(ref_error, dtype=float), size.shape)
-    return (size > 0) & ~(error <= UNRESOLVED_SHARE * size)
+    return (size > 0) & ~(error <= UNRESOLVED_SHARE * size) & ~(error <= resolution * np.maximum(1.0, size))
 
 
 def compare(
