@@ -136,16 +136,8 @@ def check_grad(
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
     in `result.plots`; needs matplotlib.
     """
-    _validate_options(mode, digits, seed, projections, float64_accuracy)
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)
-                                  or not math.isfinite(value) or value < 0):
-            raise GradcheckUsageError(f"{name}: expected a finite number >= 0 or None, got {value!r}")
-    if not isinstance(raise_on_mismatch, bool):
-        raise GradcheckUsageError(f"raise_on_mismatch: expected True or False, got {raise_on_mismatch!r}")
-    problem = budgets.validate(max_evaluations, max_seconds)
-    if problem:
-        raise GradcheckUsageError(problem)
+    _validate_options(mode, digits, seed, projections, float64_accuracy, rtol, atol, raise_on_mismatch,
+                      max_evaluations, max_seconds)
     try:
         scope = per_op_checks.resolve_per_op(per_op)
     except ValueError as error:
@@ -250,7 +242,8 @@ def _attribute_to_ops(result: GradcheckResult, rows: list[per_op_checks.OpRow]) 
         result.notes.append("your gradient disagrees with the reference; every op in the traced graph is correct")
 
 
-def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float64_accuracy: str) -> None:
+def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float64_accuracy: str, rtol: Any,
+                      atol: Any, raise_on_mismatch: Any, max_evaluations: Any, max_seconds: Any) -> None:
     if mode not in MODES:
         raise GradcheckUsageError(f"mode: expected one of {MODES}, got {mode!r}")
     if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or digits < MIN_DIGITS):
@@ -261,6 +254,15 @@ def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float
         raise GradcheckUsageError(f"projections: expected an int >= 1, got {projections!r}")
     if float64_accuracy not in ACCURACY_POLICIES:
         raise GradcheckUsageError(f"float64_accuracy: expected one of {ACCURACY_POLICIES}, got {float64_accuracy!r}")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)
+                                  or not math.isfinite(value) or value < 0):
+            raise GradcheckUsageError(f"{name}: expected a finite number >= 0 or None, got {value!r}")
+    if not isinstance(raise_on_mismatch, bool):
+        raise GradcheckUsageError(f"raise_on_mismatch: expected True or False, got {raise_on_mismatch!r}")
+    problem = budgets.validate(max_evaluations, max_seconds)
+    if problem:
+        raise GradcheckUsageError(problem)
 
 
 def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[Setup, str]:
@@ -308,15 +310,15 @@ class _Stopped(Exception):
 def _same_twice(what: str, first: np.ndarray, second: np.ndarray, context: Any) -> None:
     """Two evaluations at the same point must agree bit for bit, or no difference quotient means anything."""
     first, second = np.asarray(first), np.asarray(second)
-    same = first.shape == second.shape and np.array_equal(first, second, equal_nan=first.dtype.kind in "fc")
-    if same or (first.shape == second.shape and first.dtype == object
-                and all(a == b or (a != a and b != b) for a, b in zip(first.flat, second.flat, strict=True))):
-        return
     if first.shape != second.shape:
         detail = f"shape {first.shape} then {second.shape}"
     else:
-        differs = np.array([not (a == b or (a != a and b != b)) for a, b in zip(first.flat, second.flat,
-                                                                                strict=True)]).reshape(first.shape)
+        if first.dtype.kind in "fc" and np.array_equal(first, second, equal_nan=True):
+            return  # the common case, at numpy speed
+        differs = np.array([not (a == b or (a != a and b != b))  # nan equals nan here (object arrays too)
+                            for a, b in zip(first.flat, second.flat, strict=True)], dtype=bool).reshape(first.shape)
+        if not differs.any():
+            return
         index = tuple(int(k) for k in np.argwhere(differs)[0])
         detail = (f"{int(np.count_nonzero(differs))} of {first.size} elements differ, e.g. element {index}: "
                   f"{first[index]!r} then {second[index]!r}")

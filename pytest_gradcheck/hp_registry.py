@@ -23,14 +23,16 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import types
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "FUNCTIONS", "PATCHED", "UFUNCS", "context_of", "hp_twin", "is_hp_value", "lookup_function", "lookup_ufunc",
-    "name_of", "register_function", "register_hp", "register_patched", "register_ufunc", "unregister",
+    "FUNCTIONS", "PATCHED", "UFUNCS", "context_of", "hp_twin", "is_hp_value", "locate", "lookup_function",
+    "lookup_ufunc", "name_of", "public_module", "register_function", "register_hp", "register_patched",
+    "register_ufunc", "unregister",
 ]
 
 UFUNCS: dict[str, Callable[..., Any]] = {}  # "numpy.logaddexp" -> scalar twin (mpf, ...) -> mpf
@@ -43,22 +45,36 @@ _modules_seen: dict[str, tuple[int, int]] = {"ufunc": (0, -1), "function": (0, -
 _version = [0]  # bumped by every (un)registration
 
 
-def _resolve(dotted: str) -> Any | None:
-    """The object a dotted name refers to, if its module is already imported (never imports it)."""
-    module_name, _, attribute = dotted.rpartition(".")
-    module = sys.modules.get(module_name)
-    if module is None:
-        if not module_name.startswith("numpy"):
-            return None
-        # numpy submodules (numpy.fft) by attribute from numpy itself: numpy imports them on first access, and an
-        # attribute survives where sys.modules may not (pytester's in-process runs restore sys.modules, and
-        # importing numpy.fft a second time fails: its C extension loads once per process)
-        module = np
-        for part in module_name.split(".")[1:]:
-            module = getattr(module, part, None)
-            if module is None:
+def public_module(module: str) -> str:
+    """A module path without its private parts: "scipy.linalg._matfuncs_sqrtm" -> "scipy.linalg"."""
+    return ".".join(part for part in module.split(".") if not part.startswith("_"))
+
+
+def locate(dotted: str) -> tuple[Any, str] | None:
+    """(object, attribute) for a dotted name reachable from an already imported module, never importing
+    anything: "scipy.stats.norm.logpdf" -> (scipy.stats.norm, "logpdf"). Steps below the module go through
+    the objects' own namespaces, not getattr: scipy's lazy submodules would import themselves, and numpy's
+    submodules (numpy.fft) are found as numpy's attributes even where sys.modules lost them (pytester's
+    in-process runs restore sys.modules, and numpy.fft's C extension cannot be imported twice)."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        module = sys.modules.get(".".join(parts[:cut]))
+        if module is None:
+            continue
+        owner = module
+        for part in parts[cut:-1]:
+            owner = vars(owner).get(part)
+            if owner is None:
                 return None
-    return getattr(module, attribute, None)
+        present = parts[-1] in vars(owner) if isinstance(owner, types.ModuleType) else hasattr(owner, parts[-1])
+        return (owner, parts[-1]) if present else None
+    return None
+
+
+def _resolve(dotted: str) -> Any | None:
+    """The object a dotted name refers to, if it is reachable without importing anything."""
+    found = locate(dotted)
+    return None if found is None else getattr(*found)
 
 
 def _table(kind: str) -> dict[Any, Callable[..., Any]]:
@@ -96,8 +112,7 @@ def name_of(function: Any) -> str:
         if special is not None and getattr(special, function.__name__, None) is function:
             return f"scipy.special.{function.__name__}"
         return f"numpy.{function.__name__}"
-    module = getattr(function, "__module__", None) or ""
-    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
+    public = public_module(getattr(function, "__module__", None) or "")
     return f"{public}.{getattr(function, '__qualname__', getattr(function, '__name__', repr(function)))}".lstrip(".")
 
 
@@ -160,8 +175,7 @@ def _module_attribute(function: Any) -> str:
     name = getattr(function, "__name__", None)
     if not module or not name:
         raise TypeError(f"register_hp: function: {function!r} has no module-level name to install a twin under")
-    public = ".".join(part for part in module.split(".") if not part.startswith("_"))
-    for candidate in (public, module):
+    for candidate in (public_module(module), module):
         if getattr(sys.modules.get(candidate), name, None) is function:
             return f"{candidate}.{name}"
     return f"{module}.{name}"
@@ -223,8 +237,11 @@ def hp_twin(twin: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable
     def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
         def dispatching(*args: Any, **kwargs: Any) -> Any:
-            if any(is_hp_value(a) for a in (*args, *kwargs.values())):
-                return twin(*args, **kwargs)
+            values = (*args, *kwargs.values())
+            if any(is_hp_value(a) for a in values):
+                from pytest_gradcheck.hparray import _wrap  # hparray imports this module
+
+                return _wrap(twin(*args, **kwargs), context_of(*values))
             return function(*args, **kwargs)
 
         dispatching.hp_twin = twin  # type: ignore[attr-defined]

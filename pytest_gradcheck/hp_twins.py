@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import sys
 import threading
-import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,45 +31,8 @@ def load() -> None:
         return
     with _lock:
         for name in TWIN_MODULES:
-            try:
-                importlib.import_module(name)
-            except ModuleNotFoundError as error:
-                if error.name != name:
-                    raise
+            importlib.import_module(name)
         _loaded = True
-
-
-def _owner(dotted: str) -> tuple[Any, str] | None:
-    """(object, attribute) for a dotted name whose module is already imported: "scipy.stats.norm.logpdf" ->
-    (scipy.stats.norm, "logpdf"). None when the module is not imported (the user's code cannot be calling it)."""
-    parts = dotted.split(".")
-    for cut in range(len(parts) - 1, 0, -1):
-        module = sys.modules.get(".".join(parts[:cut]))
-        if module is None:
-            continue
-        owner = module
-        for part in parts[cut:-1]:
-            owner = vars(owner).get(part)  # no getattr: scipy's lazy submodules would import themselves
-            if owner is None:
-                return None
-        present = parts[-1] in vars(owner) if isinstance(owner, types.ModuleType) else hasattr(owner, parts[-1])
-        return (owner, parts[-1]) if present else None
-    return None
-
-
-def _dispatching(original: Callable[..., Any], twin: Callable[..., Any]) -> Callable[..., Any]:
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if any(hp_registry.is_hp_value(a) for a in (*args, *kwargs.values())):
-            ctx = hp_registry.context_of(*args, *kwargs.values())
-            from pytest_gradcheck.hparray import _wrap
-
-            return _wrap(twin(*args, **kwargs), ctx)
-        return original(*args, **kwargs)
-
-    call.__wrapped__ = original  # type: ignore[attr-defined]
-    call.__name__ = getattr(original, "__name__", "twin")
-    call.__doc__ = getattr(original, "__doc__", None)
-    return call
 
 
 @contextmanager
@@ -83,13 +44,13 @@ def patched() -> Iterator[None]:
     with _lock:
         if _depth == 0:
             for dotted, twin in hp_registry.PATCHED.items():
-                found = _owner(dotted)
+                found = hp_registry.locate(dotted)  # never imports: a module not imported is not being called
                 if found is None:
                     continue
                 owner, attribute = found
                 original = getattr(owner, attribute)
                 _saved.append((owner, attribute, original))
-                setattr(owner, attribute, _dispatching(original, twin))
+                setattr(owner, attribute, hp_registry.hp_twin(twin)(original))
         _depth += 1
     try:
         yield

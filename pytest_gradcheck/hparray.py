@@ -27,7 +27,7 @@ import numpy as np
 
 from pytest_gradcheck import hp_registry
 
-__all__ = ["HPArray", "as_hp_array", "install_scalar_protocol", "leaks", "recording_leaks"]
+__all__ = ["HPArray", "install_scalar_protocol", "recording_leaks"]
 
 _local = threading.local()
 
@@ -44,12 +44,8 @@ def recording_leaks() -> Iterator[list[str]]:
         _local.leaks = previous
 
 
-def leaks() -> list[str] | None:
-    return getattr(_local, "leaks", None)
-
-
 def _leak(name: str) -> None:
-    found = leaks()
+    found = getattr(_local, "leaks", None)
     if found is not None and name not in found:
         found.append(name)
 
@@ -85,15 +81,7 @@ def _wrap(value: Any, ctx: Any) -> Any:
         return type(value)(*(_wrap(v, ctx) for v in value))
     if isinstance(value, tuple | list):
         return type(value)(_wrap(v, ctx) for v in value)
-    if _is_number(value) and not isinstance(value, np.ndarray):
-        return value
     return value
-
-
-def as_hp_array(values: Any, ctx: Any) -> HPArray:
-    """An object array (or nested sequence) of ctx's numbers as an HPArray of that context."""
-    array = np.asarray(values, dtype=object)
-    return _wrap(array if array.ndim else array.reshape(()), ctx)
 
 
 def _plain(value: Any) -> Any:

@@ -146,9 +146,9 @@ def _cross_check(setup: Any, references: list[np.ndarray], errors: list[np.ndarr
 
 
 def _compare_elements(setup: Any, a: int, reference: np.ndarray, error: np.ndarray, skip: np.ndarray,
-                      outcome: Outcome | None = None) -> list:
+                      outcome: Outcome) -> list:
     uncertain = verdict.unresolved(reference, error, verdict.scale_of(reference), setup.tol, _resolution(setup)) & ~skip
-    if outcome is not None and uncertain.any():
+    if uncertain.any():
         outcome.converged = False
         where = tuple(int(k) for k in np.argwhere(uncertain)[0])
         outcome.notes.append(f"argument {a} ({setup.names[a]!r}): the reference is too uncertain to judge "

@@ -63,6 +63,7 @@ _SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)  # below it mpmat
 Precision = Literal["high", "mixed", "float64", "other"]
 
 _LIBRARY_ROOTS = ("numpy", "scipy", "mpmath", "pytest_gradcheck")  # frames skipped when naming the user's line
+_NAMED_ROOTS = ("numpy", "scipy")  # the libraries whose functions a fallback reason names
 _local = threading.local()
 
 
@@ -273,9 +274,9 @@ def _first_foreign(value: object, ctx: mpmath.MPContext) -> str:
     return "object array"
 
 
-def _is_library(frame: FrameType) -> bool:
+def _is_library(frame: FrameType, roots: tuple[str, ...] = _LIBRARY_ROOTS) -> bool:
     module = frame.f_globals.get("__name__", "")
-    return any(module == root or module.startswith(root + ".") for root in _LIBRARY_ROOTS)
+    return any(module == root or module.startswith(root + ".") for root in roots)
 
 
 def _describe_failure(exc: Exception) -> str:
@@ -286,8 +287,7 @@ def _describe_failure(exc: Exception) -> str:
     callee = user[-1] + 1 if user else 0
     text = f"{type(exc).__name__}: {exc}"
     named = getattr(exc, "hp_function", None)
-    called = [frame for frame, _ in frames[callee:] if frame.f_globals.get("__name__", "").startswith(("numpy",
-                                                                                                        "scipy"))]
+    called = [frame for frame, _ in frames[callee:] if _is_library(frame, _NAMED_ROOTS)]
     if named or called:
         text = f"{named or _public_name(called[0])}, which raised {text}"
     if user:
@@ -347,7 +347,7 @@ def _public_name(frame: FrameType) -> str:
     and for methods the object's name ("scipy.stats.norm.pdf" for norm_gen's pdf)."""
     module = frame.f_globals.get("__name__", "")
     name = frame.f_code.co_name
-    parts = [part for part in module.split(".") if not part.startswith("_")]
+    parts = hp_registry.public_module(module).split(".")
     owner = frame.f_locals.get("self")
     if owner is not None and hasattr(owner, "name") and isinstance(owner.name, str):  # scipy.stats distributions
         return f"{'.'.join(parts)}.{owner.name}.{name}"
@@ -361,16 +361,12 @@ def _public_name(frame: FrameType) -> str:
 def _float64_source(f: Callable[..., Any], args: Sequence[Any]) -> str | None:
     """Run f once more under a profiler: the first numpy/scipy function called from user code with a
     high-precision argument that returned float64."""
-    roots = ("numpy", "scipy")
     with_hp: set[int] = set()
     found: list[str] = []
 
-    def library(frame: FrameType | None) -> bool:
-        module = frame.f_globals.get("__name__", "") if frame is not None else ""
-        return any(module == r or module.startswith(r + ".") for r in roots)
-
     def profiler(frame: FrameType, event: str, arg: Any) -> None:
-        if found or not library(frame) or library(frame.f_back) or _is_library(frame.f_back or frame):
+        caller = frame.f_back  # only calls from the user's code into numpy/scipy
+        if found or caller is None or not _is_library(frame, _NAMED_ROOTS) or _is_library(caller):
             return
         if event == "call" and any(hp_registry.is_hp_value(v) for v in frame.f_locals.values()):
             with_hp.add(id(frame))

@@ -77,12 +77,17 @@ def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tole
 UNRESOLVED_SHARE = 0.1
 
 
+def _size(reference: Any, scale: float, tol: Tolerances) -> np.ndarray:
+    """What an error is relative to: max(|reference|, relative_floor * scale)."""
+    return np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+
+
 def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, resolution: float) -> np.ndarray:
     """Where the reference is too uncertain to judge: error > UNRESOLVED_SHARE * max(|r|, floor * scale), and
     above `resolution` * max(1, |r|) (the square root of the working precision's epsilon: an error at the
     round-off level of a derivative that is itself about 0 says the derivative is below what can be seen,
     which the verdict's tolerance already allows for)."""
-    size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+    size = _size(reference, scale, tol)
     error = np.broadcast_to(np.asarray(ref_error, dtype=float), size.shape)
     return (size > 0) & ~(error <= UNRESOLVED_SHARE * size) & ~(error <= resolution * np.maximum(1.0, size))
 
@@ -111,7 +116,7 @@ def compare(
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
         limit = np.broadcast_to(allowed(reference, ref_error, scale, rtol, tol), diff.shape)
     if worst is not None and diff.size:
-        size = np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+        size = _size(reference, scale, tol)
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
         worst[kind] = max(worst.get(kind, 0.0), float(np.max(np.nan_to_num(relative, nan=np.inf, posinf=np.inf))))
