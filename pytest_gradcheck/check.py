@@ -41,6 +41,12 @@ ACCURACY_POLICIES = ("fail", "warn")
 # `auto` keeps the high-precision reference when the evaluations it plans are predicted (from the timed
 # high-precision probe) to take at most this share of the time left in the budget; else it uses float64.
 AUTO_BUDGET_SHARE = 0.5
+# `auto` first screens with this many random projections at high precision and no precision checks (a float64
+# buffer or unmeasured round-off inside f can only make such a projection fail, never pass); anything but a
+# clean pass runs the thorough check (`full` up to AUTO_FULL_LIMIT elements, else `fast`), which decides.
+SCREEN_PROJECTIONS = 1
+SCREEN_FAILED_NOTE = ("auto: the screening projection did not agree closely enough to decide alone, so the {chosen} "
+                      "check with precision checks decided this verdict")
 # A check's fixed cost in evaluations of f (float64 value, high-precision probe, round-off probe, float64-buffer
 # check; see test_fast_mode_reuses_the_precision_checks_direction_as_its_first_projection), and per direction.
 FIXED_EVALUATIONS, PER_DIRECTION = 16, 4
@@ -99,6 +105,7 @@ class Options:
     verify_precision: bool = True  # look for float64 buffers inside f (skipped for the engine's own primitives)
     max_evaluations: int | None = None
     max_seconds: float = DEFAULT_MAX_SECONDS
+    screen_projections: int = SCREEN_PROJECTIONS
     budget: Budget | None = None  # set by run_check; per-op checks share it (and so its deadline)
 
 
@@ -171,22 +178,32 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
     except _Stopped as stop:
         return _early_result(f, options, stop, started)
     chosen = options.mode
+    screen = chosen == "auto" and setup.evaluator.high_precision and setup.g_hp is not None
     if chosen == "auto":
         chosen = "full" if sum(a.size for a in setup.args) <= AUTO_FULL_LIMIT else "fast"
     runners = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor,
                "diagonal": modes.run_diagonal}
-    stopped = None
+    stopped, escalated = None, False
     try:
-        if options.verify_precision:
-            direction = [setup.rng.standard_normal(a.shape) for a in setup.args]
-            setup.evaluator.measure_noise(direction)
-            setup.evaluator.verify_no_float64_buffer(direction)
-        outcome = runners[chosen](setup, options.projections)
+        outcome = modes.run_screen(setup, options.screen_projections) if screen else None
+        if outcome is not None:
+            chosen = "fast"
+        else:
+            if screen:  # the screening projection did not pass cleanly: the thorough check decides
+                setup.worst.clear()
+                escalated = True
+            if options.verify_precision:
+                direction = [setup.rng.standard_normal(a.shape) for a in setup.args]
+                setup.evaluator.measure_noise(direction)
+                setup.evaluator.verify_no_float64_buffer(direction)
+            outcome = runners[chosen](setup, options.projections)
     except BudgetExceeded as error:
         stopped = str(error)
         outcome = setup.progress if setup.progress is not None else modes.Outcome()
     accuracy = _accuracy_mismatches(setup)
     status = verdict.decide(outcome.formula, accuracy, outcome.kinks, outcome.converged, stopped is not None)
+    if escalated and status in ("pass", "float64_accuracy"):  # why a passing check cost more than usual
+        outcome.notes.append(SCREEN_FAILED_NOTE.format(chosen=chosen))
     ev = setup.evaluator
     if stopped is not None:
         outcome.notes.append(_budget_note(stopped, ev.evaluations, time.perf_counter() - started, outcome))

@@ -92,6 +92,11 @@ def _table(kind: str) -> dict[Any, Callable[..., Any]]:
     return _resolved[kind]
 
 
+def version() -> int:
+    """Bumped by every (un)registration: caches of located names compare it."""
+    return _version[0]
+
+
 def lookup_ufunc(ufunc: np.ufunc) -> Callable[..., Any] | None:
     """The scalar twin of a ufunc, or None."""
     return _table("ufunc").get(ufunc)

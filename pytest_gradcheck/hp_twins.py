@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,22 @@ def load() -> None:
         _loaded = True
 
 
+_located: tuple[Any, list[tuple[str, Any, str]]] = (None, [])
+_wrappers: dict[tuple[Any, Any], Any] = {}  # (twin, original function) -> their type-dispatching wrapper
+
+
+def _targets() -> list[tuple[str, Any, str]]:
+    """(name, owner, attribute) of the patched functions reachable now; located again only when a module was
+    imported or a twin (un)registered since (locating every name costs more than a small evaluation of f)."""
+    global _located
+    key = (len(sys.modules), hp_registry.version())
+    if _located[0] != key:
+        found = [(dotted, hp_registry.locate(dotted)) for dotted in hp_registry.PATCHED]
+        # never imports: a module not imported is not being called
+        _located = (key, [(dotted, *where) for dotted, where in found if where is not None])
+    return _located[1]
+
+
 @contextmanager
 def patched() -> Iterator[None]:
     """Replace registered non-dispatching functions by type-dispatching wrappers for the duration (re-entrant,
@@ -43,14 +60,13 @@ def patched() -> Iterator[None]:
     load()  # the twins register on import: before the first check builds a context, too
     with _lock:
         if _depth == 0:
-            for dotted, twin in hp_registry.PATCHED.items():
-                found = hp_registry.locate(dotted)  # never imports: a module not imported is not being called
-                if found is None:
-                    continue
-                owner, attribute = found
-                original = getattr(owner, attribute)
+            for dotted, owner, attribute in _targets():
+                original, twin = getattr(owner, attribute), hp_registry.PATCHED[dotted]
+                key = (twin, original)
+                if key not in _wrappers:
+                    _wrappers[key] = hp_registry.hp_twin(twin)(original)
                 _saved.append((owner, attribute, original))
-                setattr(owner, attribute, hp_registry.hp_twin(twin)(original))
+                setattr(owner, attribute, _wrappers[key])
         _depth += 1
     try:
         yield

@@ -44,6 +44,19 @@ def recording_leaks() -> Iterator[list[str]]:
         _local.leaks = previous
 
 
+@contextmanager
+def plain_arithmetic(on: bool = True) -> Iterator[None]:
+    """Within (this thread): ufuncs on high-precision values return plain object arrays, unrouted except for
+    twins. For the checker's own arithmetic on results (differences, error estimates), where the routing that
+    user code needs costs more than the arithmetic; `plain_arithmetic(False)` restores it around user code."""
+    previous = getattr(_local, "plain", False)
+    _local.plain = on
+    try:
+        yield
+    finally:
+        _local.plain = previous
+
+
 def _leak(name: str) -> None:
     found = getattr(_local, "leaks", None)
     if found is not None and name not in found:
@@ -92,6 +105,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple | list) and any(isinstance(v, HPArray) for v in value):
         return type(value)(_plain(v) for v in value)
     return value
+
+
+def _unwrap(value: Any) -> Any:
+    return value.view(np.ndarray) if isinstance(value, HPArray) else value
 
 
 def _operand(value: Any, ctx: Any) -> np.ndarray:
@@ -174,8 +191,21 @@ class HPArray(np.ndarray):
         return self.view(np.ndarray).__reduce__()
 
 
-def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
+def _plain_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
+    """A ufunc call under `plain_arithmetic`: twins still apply, results are not wrapped."""
+    if method == "__call__" and hp_registry.lookup_ufunc(ufunc) is not None:
+        result = dispatch_ufunc(ufunc, method, inputs, kwargs, ctx, routed=True)
+        return tuple(_unwrap(r) for r in result) if isinstance(result, tuple) else _unwrap(result)
+    if "out" in kwargs:
+        kwargs["out"] = tuple(_plain(o) for o in kwargs["out"])
+    return getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
+
+
+def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
+                   routed: bool = False) -> Any:
     """Route one ufunc call with a high-precision operand."""
+    if not routed and getattr(_local, "plain", False):
+        return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
     ctx = ctx or hp_registry.context_of(*inputs)
     twin = hp_registry.lookup_ufunc(ufunc) if method == "__call__" else None
     if twin is not None:
@@ -201,6 +231,8 @@ def install_scalar_protocol(ctx: Any) -> None:
     """Give ctx's mpf an __array_ufunc__, so that ufuncs on its scalars are routed like arrays."""
 
     def scalar_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if getattr(_local, "plain", False):
+            return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
         if hp_registry.lookup_ufunc(ufunc) is None and method == "__call__" and "out" not in kwargs:
             # numpy's object loop handles it; 0-d object arrays go through it
             operands = tuple(np.asarray(x, dtype=object) if x is self or hasattr(x, "_mpf_") else _plain(x)

@@ -113,19 +113,29 @@ def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., A
     return method
 
 
+# Floats remembered per context with their exact mpf (a few MB at most).
+CONVERTED_FLOATS = 1 << 14
+
+
 def _install_convert(ctx: mpmath.MPContext) -> None:
     """ctx.convert, which mpf operators call on their other operand, with two changes: an array operand is
     refused at once (mpmath would format the whole array into an error message before numpy takes over),
     and floats that round famous constants (np.pi) are noted while `ctx.hp_constants` is a set."""
     base = ctx.convert
     make, famous = ctx.make_mpf, constants.FLOAT64_CONSTANTS
+    known: dict[float, Any] = {}  # float -> its exact mpf: the same constants meet every evaluation of f
 
     def convert(x: Any, strings: bool = True) -> Any:
         if isinstance(x, float):
             watch = ctx.hp_constants
             if watch is not None and x in famous:
                 watch.add(famous[x])
-            return make(from_float(x))
+            exact = known.get(x)
+            if exact is None:
+                if len(known) >= CONVERTED_FLOATS:
+                    known.clear()
+                exact = known[x] = make(from_float(x))
+            return exact
         if isinstance(x, np.ndarray) and x.ndim:
             raise TypeError("an array operand: numpy's turn")
         return base(x, strings)

@@ -162,7 +162,8 @@ def _softmax_xent(z):
 JOBS = [  # (function, arguments, keywords): engine gradients (with per-op checks), grad=, fast mode, fallback
     (_tanh_layer, (np.linspace(-1, 1, 6).reshape(3, 2), np.linspace(0.2, 1.0, 6).reshape(2, 3)), {}),
     (_softmax_xent, (np.array([0.3, -1.2, 2.0, 0.1]),), {}),
-    (lambda x: np.sum(np.sin(x) * x), (np.linspace(-1, 1, 5),), {"grad": lambda x: np.cos(x) * x + np.sin(x)}),
+    (lambda x: np.sum(np.sin(x) * x), (np.linspace(-1, 1, 5),), {"grad": lambda x: np.cos(x) * x + np.sin(x),
+                                                                  "mode": "full"}),  # every element's reference
     (lambda x: np.sum(np.exp(x) * x), (np.linspace(-1, 1, 70),), {"mode": "fast", "seed": 3}),
     (lambda x: np.sum(np.abs(x) + x * x), (np.array([0.0, 0.4, -0.6]),), {}),
     (lambda x: np.sum(np.sin(x)), (X,), {"grad": np.sin}),
