@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import os
 import time
@@ -77,9 +78,18 @@ class Setup:
     def formula_rtol(self) -> float:
         return self.tol.rtol_formula if self.g_hp is not None else self.tol.rtol_float64
 
+    @functools.cached_property
+    def tested64(self) -> tuple[np.ndarray, ...]:
+        """The gradient under test rounded to float64 (for magnitudes, not for verdicts)."""
+        return tuple(precision.to_float64(g) for g in self.tested)
+
+    @functools.cached_property
+    def _cotangent_hp(self) -> np.ndarray:
+        return precision.to_hp(self.cotangent, self.evaluator.ctx).view(np.ndarray)
+
     def project(self, values: Any) -> Any:
         """v^T values, at the precision of `values`."""
-        v = self.cotangent if not _is_object(values) else precision.to_hp(self.cotangent, self.evaluator.ctx)
+        v = self._cotangent_hp if _is_object(values) else self.cotangent
         return np.dot(v, values)
 
     def project_error(self, errors: Any) -> float:

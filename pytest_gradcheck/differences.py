@@ -67,29 +67,50 @@ class Derivative(NamedTuple):
     component_status: np.ndarray
 
 
-class Stencil(NamedTuple):
-    """Differences from phi at 0, +-h, +-h/2: central, one-sided, and the kink measure."""
+class Stencil:
+    """Differences from phi at 0, +-h, +-h/2: central, one-sided, and the kink measure.
 
-    h: Any
-    d_big: np.ndarray  # (phi(h) - phi(-h)) / 2h
-    d_small: np.ndarray  # (phi(h/2) - phi(-h/2)) / h
-    left: np.ndarray  # one-sided Richardson 2 L(h/2) - L(h): O(h^2) truncation
-    right: np.ndarray
-    side_change: np.ndarray  # how much the one-sided differences moved from h to h/2: bounds their error
-    kink: np.ndarray  # h (2 s(h/2) - s(h)) for s the second difference over h: ~0 smooth, ~h*jump at a kink
-    magnitude: np.ndarray  # max |phi| over the stencil
+    `left`, `right` (one-sided Richardson 2 L(h/2) - L(h): O(h^2) truncation) and `side_change` (how much the
+    one-sided differences moved from h to h/2: bounds their error) are computed on first use: only a kink
+    needs them.
+    """
+
+    def __init__(self, h: Any, f0: np.ndarray, fp: np.ndarray, fm: np.ndarray, fp2: np.ndarray,
+                 fm2: np.ndarray) -> None:
+        self.h, self._values = h, (f0, fp, fm, fp2, fm2)
+        self.d_big = (fp - fm) / (2 * h)  # (phi(h) - phi(-h)) / 2h
+        self.d_small = (fp2 - fm2) / h  # (phi(h/2) - phi(-h/2)) / h
+        # h (2 s(h/2) - s(h)) for s the second difference over h: ~0 smooth, ~h*jump at a kink
+        self.kink = fp + fm - 4 * (fp2 + fm2) + 6 * f0
+        self.magnitude = np.maximum(np.maximum(np.abs(f0), np.abs(fp)), np.maximum(  # max |phi| over the stencil
+            np.maximum(np.abs(fm), np.abs(fp2)), np.abs(fm2)))
+
+    @functools.cached_property
+    def _one_sided(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f0, fp, fm, fp2, fm2 = self._values
+        h = self.h
+        r_big, r_small, l_big, l_small = (fp - f0) / h, (fp2 - f0) * 2 / h, (f0 - fm) / h, (f0 - fm2) * 2 / h
+        side_change = np.maximum(np.abs(r_big - r_small), np.abs(l_big - l_small))
+        return 2 * l_small - l_big, 2 * r_small - r_big, side_change
+
+    @property
+    def left(self) -> np.ndarray:
+        return self._one_sided[0]
+
+    @property
+    def right(self) -> np.ndarray:
+        return self._one_sided[1]
+
+    @property
+    def side_change(self) -> np.ndarray:
+        return self._one_sided[2]
 
 
 def stencil(phi: Phi, f0: np.ndarray, h: Any) -> Stencil:
     """Evaluate phi at +-h, +-h/2 (4 evaluations) and form the differences."""
     with plain_arithmetic(False):  # phi runs the user's code: routed
         fp, fm, fp2, fm2 = (np.asarray(phi(t)) for t in (h, -h, h / 2, -h / 2))
-    r_big, r_small, l_big, l_small = (fp - f0) / h, (fp2 - f0) * 2 / h, (f0 - fm) / h, (f0 - fm2) * 2 / h
-    side_change = np.maximum(np.abs(r_big - r_small), np.abs(l_big - l_small))
-    magnitude = np.max(np.abs(np.stack([f0, fp, fm, fp2, fm2])), axis=0)
-    kink = fp + fm - 4 * (fp2 + fm2) + 6 * f0
-    return Stencil(h, (fp - fm) / (2 * h), (fp2 - fm2) / h, 2 * l_small - l_big, 2 * r_small - r_big,
-                   side_change, kink, magnitude)
+    return Stencil(h, f0, fp, fm, fp2, fm2)
 
 
 class Attempt(NamedTuple):
@@ -141,12 +162,12 @@ def assemble(attempts: list[Attempt], broken: np.ndarray, fallback: Any, mode: s
     attempt `fallback` and are "nondifferentiable" where `broken` (a confirmed kink), else "not_converged"."""
     resolved = np.stack([a.converged & ~a.kinked for a in attempts])
     if len(attempts) == 1 and resolved.all():  # the common case: one step resolved every component
-        a = attempts[0]
+        a = attempts[0]  # (no kink anywhere: no one-sided derivatives)
         shape = np.shape(a.value)
-        value, error, left, right, bound, step, side_error = (np.array(np.broadcast_to(field, shape)) for field in (
-            a.value, a.error, a.stencil.left, a.stencil.right, a.bound, a.stencil.h, _side_error(a)))
-        return Derivative(value, error, "ok", tuple(steps), tuple(estimates), left, right, evaluations, mode,
-                          bound, side_error, step, np.full(shape, "ok"))
+        value, error, bound, step = (np.array(np.broadcast_to(field, shape)) for field in (
+            a.value, a.error, a.bound, a.stencil.h))
+        return Derivative(value, error, "ok", tuple(steps), tuple(estimates), None, None, evaluations, mode,
+                          bound, None, step, np.full(shape, "ok"))
     chosen = np.where(resolved.any(axis=0), resolved.argmax(axis=0), fallback)
     cols = np.arange(chosen.size)
 

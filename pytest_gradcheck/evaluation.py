@@ -16,7 +16,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import consistency, constants, differences, float64_differences, precision
+from pytest_gradcheck import consistency, constants, differences, float64_differences, hparray, precision
 from pytest_gradcheck.budget import Budget
 
 # The round-off probe evaluates f once more at 20 more digits: its result is 1e20 times more accurate, so the
@@ -114,9 +114,18 @@ class Evaluator:
         # A unit direction (full mode) moves one element: recompute just that one, not the whole x + t u.
         single = [None if u is None or np.count_nonzero(u) != 1 else int(np.flatnonzero(u)[0]) for u in direction]
 
+        scaled: dict[Any, np.ndarray] = {}  # |t| u per argument: phi(-t) reuses phi(t)'s (rounding is symmetric)
+
         def moved(x: np.ndarray, u: np.ndarray | None, i: int | None, t: Any) -> np.ndarray:
             if u is None:
                 return x
+            if i is None and self.high_precision:  # plain object arithmetic: every element is the context's
+                size = -t if t < 0 else t
+                key = (id(u), size)
+                if key not in scaled:
+                    scaled[key] = u.view(np.ndarray) * np.asarray(size, dtype=object)
+                step = scaled[key]
+                return hparray.hp_view(x.view(np.ndarray) - step if t < 0 else x.view(np.ndarray) + step, self.ctx)
             if i is None:
                 return x + u * t  # not t * u: mpf * ndarray formats the whole array into an error first
             out = x.copy()

@@ -79,13 +79,21 @@ def _exact(ctx: Any, flat: list[Any]) -> list[Any]:
             for e in flat]
 
 
+def _types(ctx: Any) -> frozenset[type]:
+    """The number types of ctx (mpf, mpc), remembered on the context."""
+    types = ctx.__dict__.get("hp_types")
+    if types is None:
+        types = ctx.hp_types = frozenset({ctx.mpf, ctx.mpc})
+    return types
+
+
 def _wrap(value: Any, ctx: Any) -> Any:
     """A result as the caller should see it: object arrays as HPArray with plain numbers made exact."""
     if isinstance(value, np.ndarray):
         if value.dtype != object:  # float64 (or bool) results leave the high-precision type
             return value.view(np.ndarray) if isinstance(value, HPArray) else value
         flat = value.ravel().tolist()
-        if not set(map(type, flat)) <= {ctx.mpf, ctx.mpc}:
+        if not set(map(type, flat)) <= _types(ctx):
             value = _objects(_exact(ctx, flat), value.shape)
         out = value.view(HPArray)
         out.hp_context = ctx
@@ -95,6 +103,13 @@ def _wrap(value: Any, ctx: Any) -> Any:
     if isinstance(value, tuple | list):
         return type(value)(_wrap(v, ctx) for v in value)
     return value
+
+
+def hp_view(plain: np.ndarray, ctx: Any) -> HPArray:
+    """An object array known to hold only ctx's numbers, as HPArray (no element scan)."""
+    out = plain.view(HPArray)
+    out.hp_context = ctx
+    return out
 
 
 def _plain(value: Any) -> Any:
@@ -203,15 +218,27 @@ def _plain_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: 
 
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
                    routed: bool = False) -> Any:
-    """Route one ufunc call with a high-precision operand."""
-    if not routed and getattr(_local, "plain", False):
+    """Route one ufunc call with a high-precision operand. (On every operation of f at high precision: kept
+    lean, the common case first.)"""
+    if not routed and _local.__dict__.get("plain"):
         return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
     ctx = ctx or hp_registry.context_of(*inputs)
-    twin = hp_registry.lookup_ufunc(ufunc) if method == "__call__" else None
-    if twin is not None:
-        return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
-    plain = tuple(_plain(x) for x in inputs)
-    out = kwargs.get("out")
+    if method == "__call__":
+        twin = hp_registry.lookup_ufunc(ufunc)
+        if twin is not None:
+            return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
+        if ufunc is _POWER and not kwargs and len(inputs) == 2 and type(inputs[1]) is int and inputs[1] == 2:
+            ufunc, inputs = _MULTIPLY, (inputs[0], inputs[0])  # x * x: the same correctly rounded square,
+            # without mpmath's generic power
+    plain, scalar_call = [], True
+    for x in inputs:
+        if type(x) is HPArray:
+            plain.append(x.view(np.ndarray))
+            scalar_call = False
+        else:
+            plain.append(_plain(x))
+            scalar_call = scalar_call and not isinstance(x, np.ndarray)
+    out = kwargs.get("out") if kwargs else None
     if out is not None:
         kwargs["out"] = tuple(_plain(o) for o in out)
     try:
@@ -221,10 +248,12 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         raise
     if out is not None:
         return out[0] if len(out) == 1 else out
-    scalar_call = all(not isinstance(x, np.ndarray) for x in inputs)
     if scalar_call and isinstance(result, np.ndarray) and result.ndim == 0:
         result = result[()]
     return _wrap(result, ctx)
+
+
+_POWER, _MULTIPLY = np.power, np.multiply
 
 
 def install_scalar_protocol(ctx: Any) -> None:

@@ -136,6 +136,13 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
                     known.clear()
                 exact = known[x] = make(from_float(x))
             return exact
+        if type(x) is int:  # 2 and 2.0 share a key: equal numbers, the same exact mpf
+            exact = known.get(x)
+            if exact is None:
+                if len(known) >= CONVERTED_FLOATS:
+                    known.clear()
+                exact = known[x] = base(x, strings)
+            return exact
         if isinstance(x, np.ndarray) and x.ndim:
             raise TypeError("an array operand: numpy's turn")
         return base(x, strings)

@@ -66,10 +66,7 @@ def scale_of(values: Any) -> float:
 
 def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
     """The tolerance of each compared quantity, as float64."""
-    magnitude = np.abs(np.asarray(reference, dtype=float))
-    return tol.atol + rtol * np.maximum(magnitude, tol.relative_floor * scale) + tol.safety * np.asarray(
-        ref_error, dtype=float
-    )
+    return tol.atol + rtol * _size(reference, scale, tol) + tol.safety * np.asarray(ref_error, dtype=float)
 
 
 # A reference whose error estimate exceeds this share of its own size does not know the derivative to one
@@ -112,15 +109,15 @@ def compare(
     over max(|reference|, relative_floor * scale), the figure per-op tables report.
     """
     reference, value = np.asarray(reference), np.asarray(value)
-    with np.errstate(invalid="ignore", over="ignore"):  # nan and inf in a gradient are verdicts, not warnings
+    ref_error = np.asarray(ref_error, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
-        limit = np.broadcast_to(allowed(reference, ref_error, scale, rtol, tol), diff.shape)
-    if worst is not None and diff.size:
-        size = _size(reference, scale, tol)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        size = _size(reference, scale, tol)  # as in allowed(), converted once
+        limit = np.broadcast_to(tol.atol + rtol * size + tol.safety * ref_error, diff.shape)
+        if worst is not None and diff.size:
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
-        worst[kind] = max(worst.get(kind, 0.0), float(np.max(np.nan_to_num(relative, nan=np.inf, posinf=np.inf))))
-    ref_error = np.broadcast_to(np.asarray(ref_error, dtype=float), diff.shape)
+            worst[kind] = max(worst.get(kind, 0.0), float(np.nan_to_num(np.max(relative), nan=np.inf)))
+    ref_error = np.broadcast_to(ref_error, diff.shape)
     out = []
     for found in np.argwhere(~(diff <= limit)):  # argwhere, unlike nonzero, also serves 0-d arrays
         index = tuple(int(k) for k in found)
