@@ -407,6 +407,11 @@ def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
     return np.array(flat, dtype=object).reshape(np.shape(values))
 
 
+def _largest(values: np.ndarray) -> float:
+    """verdict.scale_of for a float64 array."""
+    return float(np.max(np.abs(values))) if values.size else 0.0
+
+
 def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
     """Diagnosis 2: the float64 gradient against the same gradient at high precision (free: no f calls)."""
     if setup.g_hp is None:
@@ -414,6 +419,6 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
         out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
-                               rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(g_hp), argument=a,
-                               name=setup.names[a], worst=setup.worst)
+                               rtol=setup.tol.rtol_float64, tol=setup.tol, scale=_largest(setup.tested64[a]),
+                               argument=a, name=setup.names[a], worst=setup.worst)
     return out

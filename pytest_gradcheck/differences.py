@@ -130,6 +130,10 @@ def richardson(estimates: list[np.ndarray]) -> tuple[Any, Any, np.ndarray]:
     Returns the value, a conservative error estimate (its change along the last row plus the last
     diagonal of the table), and the weights w with value = sum w_k estimates_k (for round-off bounds).
     """
+    if len(estimates) == 2:  # one step and its half (the common case), the table below written out
+        big, small = estimates
+        value = small + (small - big) / 3
+        return value, np.abs(value - small) + np.abs(value - big), _TWO_WEIGHTS
     table: list[list[Any]] = [[e] for e in estimates]
     weights: list[list[np.ndarray]] = [[row] for row in np.eye(len(estimates))]
     for i in range(1, len(estimates)):
@@ -140,6 +144,9 @@ def richardson(estimates: list[np.ndarray]) -> tuple[Any, Any, np.ndarray]:
     if len(estimates) == 1:
         return value, 0 * value, weights[-1][-1]
     return value, np.abs(value - table[-1][-2]) + np.abs(value - table[-2][-1]), weights[-1][-1]
+
+
+_TWO_WEIGHTS = np.eye(2)[1] + (np.eye(2)[1] - np.eye(2)[0]) / 3  # richardson's weights for two estimates
 
 
 def check_scale(scale: Any) -> None:
@@ -213,10 +220,11 @@ def _hp_steps(ctx: Any, scale: Any) -> tuple[Any, ...]:
 def _hp_attempt(st: Stencil, ctx: Any, scale: Any, bound: np.ndarray | None = None, floor: Any = 0) -> Attempt:
     # Arrays go first: mpf * ndarray makes mpmath format the whole array into an error message before numpy
     # takes over (a third of the cost of this function).
-    bound = st.magnitude * (NOISE_ULPS * ctx.eps) if bound is None else bound
-    bound = np.maximum(bound, floor)  # a measured round-off level, when the caller has one
+    bound = st.magnitude * _noise_level(ctx) if bound is None else bound
+    if not (isinstance(floor, int) and floor == 0):
+        bound = np.maximum(bound, floor)  # a measured round-off level, when the caller has one
     value, change, weights = richardson([st.d_big, st.d_small])
-    roundoff = bound * (abs(weights[0]) / st.h + abs(weights[1]) * 2 / st.h)
+    roundoff = bound * ((abs(weights[0]) + abs(weights[1]) * 2) / st.h)
     # Asymptotic regime: the estimates agree to a quarter of the working digits (10 at 40 digits), or
     # their disagreement is round-off.
     converged = change <= (np.abs(value) + st.magnitude / scale) * _quarter(ctx) + roundoff
@@ -271,6 +279,12 @@ def _hp_confirm(attempts: list[Attempt], ctx: Any, scale: Any) -> tuple[list[Att
     redo = _hp_attempt(attempts[0].stencil, ctx, scale, measured)
     redo = redo._replace(converged=redo.converged & ~resolved & ~confirmed & (measured <= ceiling))
     return [*attempts, redo], confirmed, fallback
+
+
+@functools.cache
+def _noise_level(ctx: Any) -> Any:
+    """NOISE_ULPS eps: the assumed relative round-off of one evaluation."""
+    return NOISE_ULPS * ctx.eps
 
 
 @functools.cache

@@ -44,6 +44,7 @@ class Evaluator:
         # The direction of the precision checks and its derivative: fast mode's first projection reuses them.
         self.verified: tuple[Sequence[np.ndarray | None], differences.Derivative] | None = None
         self._memo: tuple[Sequence[np.ndarray | None], dict[Any, np.ndarray]] | None = None
+        self._direction_hp: tuple[list[np.ndarray | None], list[np.ndarray | None]] | None = None
         self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
         self.high_precision, self.note = self._probe()
@@ -104,10 +105,19 @@ class Evaluator:
             self.verified = (direction, tiny)
         self._memo = None
 
+    def direction_hp(self, direction: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
+        """The direction's arrays at high precision (the last direction converted is remembered: the
+        derivative along it and the gradient's projection on it share the conversion)."""
+        if self._direction_hp is not None and _same(direction, self._direction_hp[0]):
+            return self._direction_hp[1]
+        converted = [None if u is None else precision.to_hp(u, self.ctx) for u in direction]
+        self._direction_hp = (list(direction), converted)
+        return converted
+
     def phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
         """t -> f(x + t u) flattened; u has one array per argument (None: that argument is held fixed)."""
         if self.high_precision:
-            base, steps = self.args_hp, [None if u is None else precision.to_hp(u, self.ctx) for u in direction]
+            base, steps = self.args_hp, self.direction_hp(direction)
         else:
             base, steps = self.args, list(direction)
 

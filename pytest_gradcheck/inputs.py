@@ -6,8 +6,10 @@ count, and ambiguous options raise errors that name the argument and what was ex
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import numbers
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,15 +27,30 @@ class GradcheckUsageError(ValueError):
     """A call to check_grad that cannot be checked as given (bad input, wrong gradient shapes, ...)."""
 
 
+_positional: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
 def argument_names(f: Callable[..., Any], count: int) -> tuple[str, ...]:
     """Names of f's first `count` positional parameters, or arg0, arg1, ... where they cannot be read."""
     try:
-        params = [p for p in inspect.signature(f).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    except (TypeError, ValueError):
-        params = []
-    names = [p.name for p in params[:count]]
+        known = _positional.get(f)
+    except TypeError:  # not weakly referenceable (some builtins): read each time
+        known = None
+    if known is None:
+        known = _positional_names(f)
+        with contextlib.suppress(TypeError):
+            _positional[f] = known
+    names = list(known[:count])
     return tuple(names + [f"arg{i}" for i in range(len(names), count)])
+
+
+def _positional_names(f: Callable[..., Any]) -> tuple[str, ...]:
+    """inspect.signature is slower than a small check: read once per function."""
+    try:
+        return tuple(p.name for p in inspect.signature(f).parameters.values()
+                     if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
+    except (TypeError, ValueError):
+        return ()
 
 
 def validate_args(args: Any, names_of: Callable[[int], tuple[str, ...]]) -> tuple[np.ndarray, ...]:

@@ -172,8 +172,12 @@ def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[n
 
 def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     """<g, u> for the gradient under test, exactly at its precision, and the magnitude of its terms."""
-    terms = [g * precision.to_hp(w, setup.evaluator.ctx) if g.dtype == object else g * w
-             for g, w in zip(setup.tested, u, strict=True) if w is not None]
+    if any(g.dtype == object for g in setup.tested):
+        u_hp = setup.evaluator.direction_hp(u)
+        terms = [g * w_hp.view(np.ndarray) if g.dtype == object else g * w
+                 for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None]
+    else:
+        terms = [g * w for g, w in zip(setup.tested, u, strict=True) if w is not None]
     value = sum(np.sum(t) for t in terms)
     # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty
     return value, float(sum(np.sum(np.abs(g * w)) for g, w in zip(setup.tested64, u, strict=True) if w is not None))

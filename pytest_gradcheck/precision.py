@@ -209,12 +209,13 @@ def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.
     arr = np.asarray(array)
     if arr.dtype not in (np.float64, np.float32):
         raise TypeError(f"to_hp expects a float64 or float32 array or scalar, got {_describe(array)}")
-    bad = np.argwhere(~np.isfinite(arr))
-    if bad.size:
-        index = tuple(int(i) for i in bad[0])
+    if not np.isfinite(arr).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"to_hp expects finite values, got {arr[index]} at index {index}")
     flat = arr.astype(np.float64).ravel().tolist()  # float32 -> float64 is exact
-    out = np.fromiter(map(ctx.mpf, flat), dtype=object, count=len(flat)).reshape(arr.shape).view(hparray.HPArray)
+    make = ctx.make_mpf  # mpf(x) for a float, without mpf()'s dispatch on the argument's type
+    out = np.fromiter([make(from_float(e)) for e in flat], dtype=object, count=len(flat)).reshape(arr.shape)
+    out = out.view(hparray.HPArray)
     out.hp_context = ctx
     return out
 
@@ -240,11 +241,18 @@ def to_float64(array: Any) -> np.ndarray:
     if arr.dtype != object:
         raise TypeError(f"to_float64 expects real numbers (mpf, float, int), got {_describe(arr)}")
     flat = arr.ravel().tolist()
-    for i, element in enumerate(flat):
-        if not (hasattr(element, "_mpf_") or _is_real_constant(element)):
-            index = tuple(int(k) for k in np.unravel_index(i, arr.shape))
-            raise TypeError(f"to_float64 expects real numbers (mpf, float, int), got {element!r} at {index}")
-    return np.fromiter(map(_nearest_float, flat), dtype=np.float64, count=len(flat)).reshape(arr.shape)
+    kinds = set(map(type, flat))
+    if not all(hasattr(kind, "_mpf_") or kind in (float, int) for kind in kinds):
+        for i, element in enumerate(flat):
+            if not (hasattr(element, "_mpf_") or _is_real_constant(element)):
+                index = tuple(int(k) for k in np.unravel_index(i, arr.shape))
+                raise TypeError(f"to_float64 expects real numbers (mpf, float, int), got {element!r} at {index}")
+    out = np.fromiter(map(float, flat), dtype=np.float64, count=len(flat))  # correctly rounded where normal
+    with np.errstate(invalid="ignore"):
+        small = np.abs(out) < _SMALLEST_NORMAL  # subnormal or zero: float() may round twice there
+    for i in np.flatnonzero(small):
+        out[i] = _nearest_float(flat[i])
+    return out.reshape(arr.shape)
 
 
 def precision_of(value: object, ctx: mpmath.MPContext) -> Precision:
@@ -267,8 +275,11 @@ def precision_of(value: object, ctx: mpmath.MPContext) -> Precision:
         return "float64" if isinstance(value, float) else "other"
     if value.dtype != object:
         return "float64" if value.dtype == np.float64 else "other"
+    flat = value.ravel().tolist()
+    if set(map(type, flat)) <= {mpf}:  # the common case, at C speed
+        return "high"
     precision: Precision = "high"
-    for element in value.ravel().tolist():
+    for element in flat:
         if type(element) is mpf:
             continue
         if not _is_real_constant(element):

@@ -8,6 +8,7 @@ smaller than its neighbours is judged against the rounding its neighbours cause,
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -113,13 +114,17 @@ def compare(
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
         size = _size(reference, scale, tol)  # as in allowed(), converted once
-        limit = np.broadcast_to(tol.atol + rtol * size + tol.safety * ref_error, diff.shape)
+        limit = tol.atol + rtol * size + tol.safety * ref_error
         if worst is not None and diff.size:
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
-            worst[kind] = max(worst.get(kind, 0.0), float(np.nan_to_num(np.max(relative), nan=np.inf)))
-    ref_error = np.broadcast_to(ref_error, diff.shape)
+            largest = float(np.max(relative))
+            worst[kind] = max(worst.get(kind, 0.0), math.inf if math.isnan(largest) else largest)
+        outside = ~(diff <= limit)
+    if not outside.any():  # the common case: nothing to record
+        return []
+    limit, ref_error = np.broadcast_to(limit, diff.shape), np.broadcast_to(ref_error, diff.shape)
     out = []
-    for found in np.argwhere(~(diff <= limit)):  # argwhere, unlike nonzero, also serves 0-d arrays
+    for found in np.argwhere(outside):  # argwhere, unlike nonzero, also serves 0-d arrays
         index = tuple(int(k) for k in found)
         r = float(reference[index])
         where = labels[index[0]] if labels is not None else f"element {index}"
