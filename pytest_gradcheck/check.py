@@ -79,6 +79,11 @@ class Setup:
         return self.tol.rtol_formula if self.g_hp is not None else self.tol.rtol_float64
 
     @functools.cached_property
+    def projection_tol(self) -> verdict.Tolerances:
+        """The tolerances of a projection <g, u>: its scale is the terms' magnitude, judged against in full."""
+        return dataclasses.replace(self.tol, relative_floor=1.0)
+
+    @functools.cached_property
     def tested64(self) -> tuple[np.ndarray, ...]:
         """The gradient under test rounded to float64 (for magnitudes, not for verdicts)."""
         return tuple(precision.to_float64(g) for g in self.tested)
@@ -403,8 +408,8 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
 
 def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
     """Float values as exact high-precision numbers; unlike to_hp, non-finite values pass (they are verdicts)."""
-    flat = [ctx.mpf(float(e)) for e in np.asarray(values).flat]
-    return np.array(flat, dtype=object).reshape(np.shape(values))
+    values = np.asarray(values)
+    return precision.exact_objects(values.astype(np.float64).ravel().tolist(), ctx).reshape(values.shape)
 
 
 def _largest(values: np.ndarray) -> float:

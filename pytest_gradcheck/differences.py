@@ -26,7 +26,8 @@ import numpy as np
 from pytest_gradcheck.hparray import plain_arithmetic
 
 __all__ = [
-    "Derivative", "SubgradientPosition", "hp_derivative", "hp_steps", "richardson", "subgradient_position",
+    "Derivative", "SubgradientPosition", "hp_derivative", "hp_quick_derivative", "hp_steps", "richardson",
+    "subgradient_position",
 ]
 # Shared with `float64_differences` (the float64 fallback) and `consistency` (float64-buffer detection), not
 # part of __all__: Phi, Stencil, stencil, Attempt, check_scale, phi_at_zero, assemble, NOISE_ULPS, KINK_WEIGHT.
@@ -293,6 +294,36 @@ def _quarter(ctx: Any) -> Any:
     signal for agreement between estimates, and for noise relative to |phi| (cancellation beyond
     eps^(-3/4), 1e30 at 40 digits, is no longer round-off but a function the steps do not resolve)."""
     return ctx.eps ** (ctx.mpf(1) / 4)
+
+
+# hp_quick_derivative: its truncation estimate (the leading term, exact to O(h)) counts twice.
+QUICK_SAFETY = 2
+
+
+def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> Derivative:
+    """J u from 3 evaluations (phi at h, -h, h/2; phi(0) given): the central difference D(h) with an error
+    estimate, for a screen that only accepts an error far below the tolerance and hands anything else on.
+
+    K = phi(-h) - 3 phi(h) + 8 phi(h/2) - 6 phi(0) = -phi3 h^3 / 2 - phi4 h^4 / 16 + ... (phi3, phi4: the third
+    and fourth derivatives), so |K| / 3h is the leading term of D(h)'s truncation error, phi3 h^2 / 6. The error
+    is QUICK_SAFETY times that plus round-off (NOISE_ULPS ulps of max |phi| per evaluation: up to 1/h of it in
+    D(h), 6/h in the estimate). No kink test: at a kink K is O(h) and the error O(1), so a screen rejects it
+    and the thorough check names it. `status` is "ok"; callers judge the error.
+    """
+    check_scale(scale)
+    h = hp_steps(ctx, scale)[0]
+    with plain_arithmetic(False):  # phi runs the user's code: routed
+        fp, fm, fp2 = (np.asarray(phi(t)) for t in (h, -h, h / 2))
+    f0 = np.asarray(phi0)
+    with plain_arithmetic():
+        value = (fp - fm) / (2 * h)
+        third = fm - 3 * fp + 8 * fp2 - 6 * f0
+        magnitude = np.maximum(np.maximum(np.abs(f0), np.abs(fp)), np.maximum(np.abs(fm), np.abs(fp2)))
+        bound = magnitude * _noise_level(ctx)
+        error = (QUICK_SAFETY * np.abs(third) / 3 + 7 * bound) / h
+    shape = np.shape(value)
+    return Derivative(value, error, "ok", (h,), (value,), None, None, 3, "hp", bound, None, np.full(shape, h),
+                      np.full(shape, "ok"))
 
 
 def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None,

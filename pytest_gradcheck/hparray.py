@@ -186,6 +186,9 @@ class HPArray(np.ndarray):
         twin = hp_registry.lookup_function(func)
         if twin is not None:
             return _wrap(twin(*args, **kwargs), ctx)
+        if func in _ARITHMETIC and "out" not in kwargs:  # the same loops, without routing each inner ufunc
+            args = tuple(_unwrap(a) for a in args)
+            kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
         return _wrap(func._implementation(*args, **kwargs), ctx)
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
@@ -254,6 +257,9 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
 
 
 _POWER, _MULTIPLY = np.power, np.multiply
+# numpy functions that only add, multiply, divide and compare (object loops, no twin): they run on the plain
+# object array, their result is wrapped once
+_ARITHMETIC = frozenset({np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.cumsum, np.dot})
 
 
 def install_scalar_protocol(ctx: Any) -> None:

@@ -197,16 +197,12 @@ def _projected(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outc
         outcome.notes.append(f"{label}: central differences did not converge")
         return None
     reference, error = setup.project(d.value), setup.project_error(d.error)
-    if verdict.unresolved([reference], [error], scale, _projection_tolerances(setup), _resolution(setup))[0]:
+    if verdict.unresolved([reference], [error], scale, setup.projection_tol, _resolution(setup))[0]:
         outcome.converged = False
         outcome.notes.append(f"{label}: the reference is too uncertain to judge (error estimate "
                              f"{error:.1e}): is f noisy or nondeterministic?")
         return None
     return reference, error, value, scale
-
-
-def _projection_tolerances(setup: Any) -> verdict.Tolerances:
-    return dataclasses.replace(setup.tol, relative_floor=1.0)  # scale is the terms' magnitude: judge against it
 
 
 def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:
@@ -217,7 +213,7 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
     reference, error, value, scale = found
     return verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                            np.asarray([value], dtype=object), rtol=setup.formula_rtol,
-                           tol=_projection_tolerances(setup), scale=scale, argument=None, name="all arguments",
+                           tol=setup.projection_tol, scale=scale, argument=None, name="all arguments",
                            labels=[label], worst=setup.worst)
 
 
@@ -264,12 +260,13 @@ def run_screen(setup: Any, projections: int) -> Outcome | None:
     thorough check (which measures both) decides."""
     outcome = setup.progress = Outcome(projections=projections,
                                        miss_probability=miss_probability(projections, 1 / SCREEN_SHARE))
-    tol = _projection_tolerances(setup)
+    tol = setup.projection_tol
     for k in range(projections):
-        found = _projected(setup, _direction(setup), f"projection {k}", outcome)
-        if found is None:
-            break
-        reference, error, value, scale = found
+        u = _direction(setup)
+        d = setup.evaluator.quick_derivative(u)
+        outcome.traces.append(_trace(setup, f"projection {k}", d))
+        value, scale = _tested_along(setup, u)
+        reference, error = setup.project(d.value), setup.project_error(d.error)
         verdict.compare("formula", np.asarray([reference], dtype=object), [error], np.asarray([value], dtype=object),
                         rtol=setup.formula_rtol, tol=tol, scale=scale, argument=None, name="all arguments",
                         worst=setup.worst)  # the largest relative error, for reports and baselines

@@ -197,6 +197,13 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
+def exact_objects(floats: list[float], ctx: mpmath.MPContext) -> np.ndarray:
+    """A flat object array of ctx.mpf equal to Python floats (inf and nan included), without mpf()'s type
+    dispatch: ctx.make_mpf(from_float(x)) is ctx.mpf(x) for floats."""
+    make = ctx.make_mpf
+    return np.fromiter([make(from_float(e)) for e in floats], dtype=object, count=len(floats))
+
+
 def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.ndarray:
     """Exact copy of a finite float64 or float32 array (or scalar) as an object array of ``ctx.mpf``.
 
@@ -212,9 +219,7 @@ def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.
     if not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"to_hp expects finite values, got {arr[index]} at index {index}")
-    flat = arr.astype(np.float64).ravel().tolist()  # float32 -> float64 is exact
-    make = ctx.make_mpf  # mpf(x) for a float, without mpf()'s dispatch on the argument's type
-    out = np.fromiter([make(from_float(e)) for e in flat], dtype=object, count=len(flat)).reshape(arr.shape)
+    out = exact_objects(arr.astype(np.float64).ravel().tolist(), ctx).reshape(arr.shape)  # float32 -> 64: exact
     out = out.view(hparray.HPArray)
     out.hp_context = ctx
     return out

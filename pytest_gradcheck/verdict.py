@@ -9,7 +9,7 @@ smaller than its neighbours is judged against the rounding its neighbours cause,
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,7 +43,7 @@ class Tolerances:
     safety: float = SAFETY
 
     def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+        return dict(vars(self))  # flat floats: asdict's deep copy is not needed
 
 
 def resolve_tolerances(dtype: np.dtype, *, rtol: float | None, atol: float | None, hp_formula: bool) -> Tolerances:
