@@ -300,6 +300,13 @@ def _quarter(ctx: Any) -> Any:
 QUICK_SAFETY = 2
 
 
+@functools.lru_cache(maxsize=256)
+def _quick_steps(ctx: Any, scale: Any) -> tuple[Any, ...]:
+    """h, -h, h/2 and the factors 1/2h, QUICK_SAFETY/3h, 7/h, once per context and scale."""
+    h = hp_steps(ctx, scale)[0]
+    return h, -h, h / 2, 1 / (2 * h), QUICK_SAFETY / (3 * h), 7 / h
+
+
 def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> Derivative:
     """J u from 3 evaluations (phi at h, -h, h/2; phi(0) given): the central difference D(h) with an error
     estimate, for a screen that only accepts an error far below the tolerance and hands anything else on.
@@ -311,16 +318,15 @@ def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> 
     and the thorough check names it. `status` is "ok"; callers judge the error.
     """
     check_scale(scale)
-    h = hp_steps(ctx, scale)[0]
+    h, minus_h, half_h, to_slope, to_truncation, to_roundoff = _quick_steps(ctx, ctx.mpf(scale))
     with plain_arithmetic(False):  # phi runs the user's code: routed
-        fp, fm, fp2 = (np.asarray(phi(t)) for t in (h, -h, h / 2))
+        fp, fm, fp2 = (np.asarray(phi(t)) for t in (h, minus_h, half_h))
     f0 = np.asarray(phi0)
     with plain_arithmetic():
-        value = (fp - fm) / (2 * h)
-        third = fm - 3 * fp + 8 * fp2 - 6 * f0
-        magnitude = np.maximum(np.maximum(np.abs(f0), np.abs(fp)), np.maximum(np.abs(fm), np.abs(fp2)))
-        bound = magnitude * _noise_level(ctx)
-        error = (QUICK_SAFETY * np.abs(third) / 3 + 7 * bound) / h
+        value = (fp - fm) * to_slope
+        third = (fm - 6 * f0) + (8 * fp2 - 3 * fp)
+        bound = np.maximum(np.abs(fp), np.abs(fm)) * _noise_level(ctx)  # |phi(0)|, |phi(h/2)| lie between, to O(h)
+        error = np.abs(third) * to_truncation + bound * to_roundoff
     shape = np.shape(value)
     return Derivative(value, error, "ok", (h,), (value,), None, None, 3, "hp", bound, None, np.full(shape, h),
                       np.full(shape, "ok"))

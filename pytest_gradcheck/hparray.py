@@ -44,17 +44,24 @@ def recording_leaks() -> Iterator[list[str]]:
         _local.leaks = previous
 
 
-@contextmanager
-def plain_arithmetic(on: bool = True) -> Iterator[None]:
+class plain_arithmetic:
     """Within (this thread): ufuncs on high-precision values return plain object arrays, unrouted except for
     twins. For the checker's own arithmetic on results (differences, error estimates), where the routing that
-    user code needs costs more than the arithmetic; `plain_arithmetic(False)` restores it around user code."""
-    previous = getattr(_local, "plain", False)
-    _local.plain = on
-    try:
-        yield
-    finally:
-        _local.plain = previous
+    user code needs costs more than the arithmetic; `plain_arithmetic(False)` restores it around user code.
+    (A class, not a generator: it is entered several times per derivative.)"""
+
+    __slots__ = ("on", "previous")
+
+    def __init__(self, on: bool = True) -> None:
+        self.on = on
+
+    def __enter__(self) -> None:
+        state = _local.__dict__
+        self.previous = state.get("plain", False)
+        state["plain"] = self.on
+
+    def __exit__(self, *exc: object) -> None:
+        _local.__dict__["plain"] = self.previous
 
 
 def _leak(name: str) -> None:
@@ -235,9 +242,13 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
             # without mpmath's generic power
     plain, scalar_call = [], True
     for x in inputs:
-        if type(x) is HPArray:
+        kind = type(x)
+        if kind is HPArray:
             plain.append(x.view(np.ndarray))
             scalar_call = False
+        elif kind is float or kind is int or kind is np.float64:  # converted once, not per element (through
+            # mpmath's reflected operators)
+            plain.append(np.asarray(ctx.convert(x), dtype=object))
         else:
             plain.append(_plain(x))
             scalar_call = scalar_call and not isinstance(x, np.ndarray)

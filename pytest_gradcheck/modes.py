@@ -267,12 +267,12 @@ def run_screen(setup: Any, projections: int) -> Outcome | None:
         outcome.traces.append(_trace(setup, f"projection {k}", d))
         value, scale = _tested_along(setup, u)
         reference, error = setup.project(d.value), setup.project_error(d.error)
-        verdict.compare("formula", np.asarray([reference], dtype=object), [error], np.asarray([value], dtype=object),
-                        rtol=setup.formula_rtol, tol=tol, scale=scale, argument=None, name="all arguments",
-                        worst=setup.worst)  # the largest relative error, for reports and baselines
-        window = SCREEN_SHARE * float(verdict.allowed(reference, 0.0, scale, setup.formula_rtol,
-                                                      dataclasses.replace(tol, safety=0.0)))
-        if not float(abs(value - reference)) + tol.safety * error <= window:
+        size = max(abs(float(reference)), tol.relative_floor * scale)  # as verdict.compare measures it
+        discrepancy = float(abs(value - reference))
+        relative = discrepancy / size if size else (math.inf if discrepancy else 0.0)
+        setup.worst["formula"] = max(setup.worst.get("formula", 0.0), relative)  # for reports and baselines
+        window = SCREEN_SHARE * (tol.atol + setup.formula_rtol * size)
+        if not discrepancy + tol.safety * error <= window:
             break
     else:
         outcome.notes.append(

@@ -412,12 +412,13 @@ def test_evaluate_hp_reports_non_hp_outputs(f, match, ctx):
     assert re.search(match, reason)
 
 
-def test_hypot_and_arctan2_need_the_hp_operand_first(ctx):
-    """numpy calls the method on the first argument, so a float first argument has no ``hypot`` to call."""
+def test_hypot_and_arctan2_take_a_float_operand_on_either_side(ctx):
+    """numpy's object loop calls the method on the first argument; a Python float operand is converted to the
+    context's number first (exactly), so it has the method whichever side it is on."""
     x = to_hp(np.array([0.5]), ctx)
     assert type(np.hypot(x, 1.0)[0]) is ctx.mpf
-    with pytest.raises(AttributeError, match="'float' object has no attribute 'arctan2'"):
-        np.arctan2(1.0, x)
+    y = np.arctan2(1.0, x)[0]
+    assert type(y) is ctx.mpf and y == ctx.atan2(1, ctx.mpf(0.5))
 
 
 def test_float64_buffer_is_classified_high_but_lost_precision(ctx, ref, rng):
