@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck import budget as budgets
-from pytest_gradcheck import hp_twins, precision, records, verdict
+from pytest_gradcheck import hp_twins, hparray, precision, records, verdict
 from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import plots as drawing
 from pytest_gradcheck.budget import DEFAULT_MAX_SECONDS, Budget, BudgetExceeded
@@ -90,7 +90,7 @@ class Setup:
 
     @functools.cached_property
     def _cotangent_hp(self) -> np.ndarray:
-        return precision.to_hp(self.cotangent, self.evaluator.ctx).view(np.ndarray)
+        return self.evaluator.cotangent_hp(self.cotangent).ravel()
 
     def project(self, values: Any) -> Any:
         """v^T values, at the precision of `values`."""
@@ -165,7 +165,8 @@ def check_grad(
     except ValueError as error:
         raise GradcheckUsageError(str(error)) from None
     options = Options(rtol, atol, mode, digits, seed, projections, float64_accuracy, scope,
-                      max_evaluations=max_evaluations, max_seconds=float(max_seconds))
+                      max_evaluations=max_evaluations, max_seconds=float(max_seconds),
+                      budget=Budget(max_evaluations, float(max_seconds)))
     picture_folder = drawing.directory_option(plots)
     result = run_check(f, args, grad, vjp, options)
     if picture_folder is not None and result.status in drawing.DRAWN_STATUSES:
@@ -345,8 +346,8 @@ def _same_twice(what: str, first: np.ndarray, second: np.ndarray, context: Any) 
     if first.shape != second.shape:
         detail = f"shape {first.shape} then {second.shape}"
     else:
-        if first.dtype.kind in "fc" and np.array_equal(first, second, equal_nan=True):
-            return  # the common case, at numpy speed
+        if first.dtype.kind in "fc" and ((first == second).all() or np.array_equal(first, second, equal_nan=True)):
+            return  # the common case, at numpy speed (nan equals nan here)
         differs = np.array([not (a == b or (a != a and b != b))  # nan equals nan here (object arrays too)
                             for a, b in zip(first.flat, second.flat, strict=True)], dtype=bool).reshape(first.shape)
         if not differs.any():
@@ -394,7 +395,7 @@ def _early_result(f: Callable[..., Any], options: Options, stop: _Stopped, start
 def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: Any, source: str) -> Any:
     """The gradient under test evaluated at high precision, or None when its code cannot run there."""
     try:
-        raw = under_test(precision.to_hp(cotangent, ev.ctx), *ev.args_hp)
+        raw = under_test(hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx), *ev.args_hp)
         grads = validate_gradients(raw, ev.args, names, source)
     except Exception as error:
         ev.notes.append(f"{source} cannot run at high precision ({type(error).__name__}: {error}); "

@@ -322,14 +322,26 @@ def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> 
     with plain_arithmetic(False):  # phi runs the user's code: routed
         fp, fm, fp2 = (np.asarray(phi(t)) for t in (h, minus_h, half_h))
     f0 = np.asarray(phi0)
+    shape = np.broadcast_shapes(fp.shape, f0.shape)
+    single = fp.size == 1 and f0.size == 1  # a scalar f: the same formulas on numbers, without numpy's overhead
+    if single:
+        fp, fm, fp2, f0 = (a.reshape(()).item() for a in (fp, fm, fp2, f0))
     with plain_arithmetic():
         value = (fp - fm) * to_slope
         third = (fm - 6 * f0) + (8 * fp2 - 3 * fp)
-        bound = np.maximum(np.abs(fp), np.abs(fm)) * _noise_level(ctx)  # |phi(0)|, |phi(h/2)| lie between, to O(h)
-        error = np.abs(third) * to_truncation + bound * to_roundoff
-    shape = np.shape(value)
+        # |phi(0)| and |phi(h/2)| lie between |phi(h)| and |phi(-h)|, to O(h)
+        bound = (max if single else np.maximum)(abs(fp), abs(fm)) * _noise_level(ctx)
+        error = abs(third) * to_truncation + bound * to_roundoff
+    if single:
+        value, error, bound = (_objects_of(v, shape) for v in (value, error, bound))
     return Derivative(value, error, "ok", (h,), (value,), None, None, 3, "hp", bound, None, np.full(shape, h),
                       np.full(shape, "ok"))
+
+
+def _objects_of(number: Any, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    out[...] = number
+    return out
 
 
 def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None,

@@ -44,6 +44,7 @@ class Evaluator:
         # The direction of the precision checks and its derivative: fast mode's first projection reuses them.
         self.verified: tuple[Sequence[np.ndarray | None], differences.Derivative] | None = None
         self._memo: tuple[Sequence[np.ndarray | None], dict[Any, np.ndarray]] | None = None
+        self._cotangent_hp: tuple[np.ndarray, np.ndarray] | None = None
         self._direction_hp: tuple[list[np.ndarray | None], list[np.ndarray | None]] | None = None
         self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
@@ -104,6 +105,14 @@ class Evaluator:
         else:
             self.verified = (direction, tiny)
         self._memo = None
+
+    def cotangent_hp(self, cotangent: np.ndarray) -> np.ndarray:
+        """The check's cotangent at high precision (a plain object array), converted once (a flattened view of
+        the same cotangent gets the same numbers, flattened)."""
+        root = cotangent if cotangent.base is None else cotangent.base
+        if self._cotangent_hp is None or self._cotangent_hp[0] is not root:
+            self._cotangent_hp = (root, precision.to_hp(root, self.ctx).view(np.ndarray))
+        return self._cotangent_hp[1].reshape(cotangent.shape)
 
     def direction_hp(self, direction: Sequence[np.ndarray | None]) -> list[np.ndarray | None]:
         """The direction's arrays at high precision (the last direction converted is remembered: the
