@@ -249,6 +249,10 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         elif kind is float or kind is int or kind is np.float64:  # converted once, not per element (through
             # mpmath's reflected operators)
             plain.append(np.asarray(ctx.convert(x), dtype=object))
+        elif kind is np.ndarray and x.dtype == _FLOAT64 and 0 < x.size <= CONSTANT_OPERAND_SIZE \
+                and hasattr(ctx, "hp_float_array"):
+            plain.append(ctx.hp_float_array(x))  # a constant array of f, converted once per value
+            scalar_call = False
         else:
             plain.append(_plain(x))
             scalar_call = scalar_call and not isinstance(x, np.ndarray)
@@ -267,7 +271,9 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
     return _wrap(result, ctx)
 
 
-_POWER, _MULTIPLY = np.power, np.multiply
+_POWER, _MULTIPLY, _FLOAT64 = np.power, np.multiply, np.dtype(np.float64)
+# Float64 operands up to this size are converted once per value (ctx.hp_float_array, set up by precision).
+CONSTANT_OPERAND_SIZE = 1024
 # numpy functions that only add, multiply, divide and compare (object loops, no twin): they run on the plain
 # object array, their result is wrapped once
 _ARITHMETIC = frozenset({np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.cumsum, np.dot})

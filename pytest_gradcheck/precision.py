@@ -115,6 +115,8 @@ def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., A
 
 # Floats remembered per context with their exact mpf (a few MB at most).
 CONVERTED_FLOATS = 1 << 14
+# Float64 operand arrays remembered per context (each at most hparray.CONSTANT_OPERAND_SIZE elements).
+CONVERTED_ARRAYS = 256
 
 
 def _install_convert(ctx: mpmath.MPContext) -> None:
@@ -147,8 +149,28 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
             raise TypeError("an array operand: numpy's turn")
         return base(x, strings)
 
+    arrays: dict[tuple[Any, bytes], tuple[np.ndarray, frozenset[str]]] = {}
+
+    def float_array(x: np.ndarray) -> np.ndarray:
+        """A small float64 operand as a read-only object array of exact mpf, remembered by value: a constant
+        array of f (weights, data) meets every evaluation, and mpf * mpf skips mpmath's reflected operators."""
+        key = (x.shape, x.tobytes())
+        entry = arrays.get(key)
+        if entry is None:
+            flat = x.ravel().tolist()
+            objects = exact_objects(flat, ctx).reshape(x.shape)
+            objects.flags.writeable = False
+            if len(arrays) >= CONVERTED_ARRAYS:
+                arrays.clear()
+            entry = arrays[key] = (objects, frozenset(famous[v] for v in flat if v in famous))
+        watch = ctx.hp_constants
+        if watch is not None and entry[1]:
+            watch.update(entry[1])
+        return entry[0]
+
     ctx.hp_constants = None
     ctx.convert = convert
+    ctx.hp_float_array = float_array
 
 
 _COMPLEX_METHODS = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh")

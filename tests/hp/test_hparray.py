@@ -107,6 +107,17 @@ def test_float64_pi_inside_is_detected_and_limits_the_achieved_digits():
     assert exact.float64_constants == [] and exact.achieved_digits == 40
 
 
+def test_a_float64_constant_inside_an_array_operand_is_detected_in_every_check():
+    """Constant float64 arrays are converted once per value and remembered: the second check, which finds
+    the conversion done, still notes the float64 pi inside the array."""
+    weights = np.array([np.pi, 1.0])
+    x = np.array([0.3, 0.7])
+    results = [check_grad(lambda x: np.sum(weights * x**2), x, grad=lambda x: 2 * weights * x, per_op="off")
+               for _ in range(2)]
+    assert [r.float64_constants for r in results] == [["pi"], ["pi"]]
+    assert all(r.status == "pass" and 15 < r.achieved_digits < 17 for r in results)
+
+
 def test_check_grad_with_clip_and_maximum_stays_high_precision():
     x = np.array([-0.7, 0.2, 0.9])
 
