@@ -18,6 +18,7 @@ with a high-precision scalar ``s`` (a sum, say) is routed like an array.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -279,10 +280,33 @@ CONSTANT_OPERAND_SIZE = 1024
 _ARITHMETIC = frozenset({np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.cumsum, np.dot})
 
 
+# Ufuncs whose object loop is one Python operator: on scalars they are called directly.
+_SCALAR_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+                     np.true_divide: operator.truediv, np.power: operator.pow, np.negative: operator.neg,
+                     np.positive: operator.pos, np.absolute: operator.abs}
+
+
 def install_scalar_protocol(ctx: Any) -> None:
     """Give ctx's mpf an __array_ufunc__, so that ufuncs on its scalars are routed like arrays."""
 
+    mpf, convert = ctx.mpf, ctx.convert
+
+    def number(x: Any) -> Any:
+        kind = type(x)
+        if kind is mpf:
+            return x
+        if kind in (float, np.float64):
+            return convert(float(x))
+        if kind in (int, np.int64):
+            return convert(int(x))
+        return None
+
     def scalar_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        direct = _SCALAR_OPERATORS.get(ufunc) if method == "__call__" and not kwargs else None
+        if direct is not None:  # np.float64(1.5) - s and the like: what numpy's object loop would compute
+            numbers = [number(x) for x in inputs]
+            if None not in numbers:
+                return direct(*numbers)
         if getattr(_local, "plain", False):
             return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
         if hp_registry.lookup_ufunc(ufunc) is None and method == "__call__" and "out" not in kwargs:

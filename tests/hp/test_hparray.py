@@ -43,6 +43,18 @@ def test_a_scalar_from_a_reduction_is_routed_too(ctx):
     assert isinstance(product, HPArray) and product[1] == 2
 
 
+def test_numpy_scalars_with_a_high_precision_scalar_give_the_exact_context_result(ctx):
+    """np.float64(c) - s, 2 ** s, ...: one Python operator on exactly converted numbers, as numpy's object loop
+    would compute it, and still high precision (no float64 rounding of the result)."""
+    s = np.sum(hp([0.1, 0.2], ctx))
+    third = ctx.mpf(1) / 3
+    cases = [(np.float64(1.5) - s, ctx.mpf(1.5) - s), (np.int64(3) * s, 3 * s), (np.float64(2.0) ** s, 2 ** s),
+             (np.float64(0.7) / s, ctx.mpf(0.7) / s), (-s, ctx.mpf(0) - s), (np.add(s, third), s + third)]
+    for got, expected in cases:
+        assert type(got) is ctx.mpf and got == expected
+    assert type(np.float64(1.5) > s) in (bool, np.bool_)  # comparisons keep numpy's own path
+
+
 def test_a_registered_ufunc_twin_runs_elementwise_with_broadcasting(ctx):
     calls = []
 
