@@ -46,8 +46,8 @@ AUTO_BUDGET_SHARE = 0.5
 # buffer or unmeasured round-off inside f can only make such a projection fail, never pass); anything but a
 # clean pass runs the thorough check (`full` up to AUTO_FULL_LIMIT elements, else `fast`), which decides.
 SCREEN_PROJECTIONS = 1
-SCREEN_FAILED_NOTE = ("auto: the screening projection did not agree closely enough to decide alone, so the {chosen} "
-                      "check with precision checks decided this verdict")
+SCREEN_FAILED_NOTE = ("the screening projection did not agree closely enough to decide alone, so the {chosen} "
+                      "check decided this verdict")
 # A check's fixed cost in evaluations of f (float64 value, high-precision probe, round-off probe, float64-buffer
 # check; see test_fast_mode_reuses_the_precision_checks_direction_as_its_first_projection), and per direction.
 FIXED_EVALUATIONS, PER_DIRECTION = 16, 4
@@ -121,6 +121,7 @@ class Options:
     max_evaluations: int | None = None
     max_seconds: float = DEFAULT_MAX_SECONDS
     screen_projections: int = SCREEN_PROJECTIONS
+    screen: bool | None = None  # screen before the mode runs; None: in auto mode only (per-op checks: always)
     budget: Budget | None = None  # set by run_check; per-op checks share it (and so its deadline)
 
 
@@ -194,7 +195,8 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
     except _Stopped as stop:
         return _early_result(f, options, stop, started)
     chosen = options.mode
-    screen = chosen == "auto" and setup.evaluator.high_precision and setup.g_hp is not None
+    screen = (chosen == "auto" if options.screen is None else options.screen) and setup.evaluator.high_precision \
+        and setup.g_hp is not None
     if chosen == "auto":
         chosen = "full" if sum(a.size for a in setup.args) <= AUTO_FULL_LIMIT else "fast"
     runners = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor,

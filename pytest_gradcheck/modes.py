@@ -276,7 +276,7 @@ def run_screen(setup: Any, projections: int) -> Outcome | None:
             break
     else:
         outcome.notes.append(
-            f"auto: {projections} random projection(s) at high precision agreed within {SCREEN_SHARE:g} of the "
+            f"screen: {projections} random projection(s) at high precision agreed within {SCREEN_SHARE:g} of the "
             f"tolerance (an error the size of the tolerance gets through with probability "
             f"{outcome.miss_probability:.1g}; anything else runs the full or fast check)")
         return outcome

@@ -163,7 +163,7 @@ def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
     forward, vjp = _op_function(node, positions)
     op_options = dataclasses.replace(
         options, mode="diagonal" if node.primitive.elementwise else "fast", projections=OP_PROJECTIONS,
-        per_op="off", seed=(options.seed or 0) + node.index, verify_precision=custom)
+        per_op="off", seed=(options.seed or 0) + node.index, verify_precision=custom, screen=True)
     try:
         result = run_check(forward, values, None, vjp, op_options)
     except BackwardRuleError as error:

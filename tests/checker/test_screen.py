@@ -85,3 +85,33 @@ def test_large_inputs_escalate_to_fast_mode():
     x = np.linspace(-1.0, 1.0, 100)
     wrong = check_grad(f, x, grad=lambda x: grad(x) * (1 + 1e-9), per_op="off", raise_on_mismatch=False)
     assert wrong.status == "formula_error" and wrong.mode == "fast" and wrong.projections == 4
+
+
+def test_per_op_checks_screen_each_op_and_still_name_the_wrong_element(monkeypatch):
+    """Each op of the tape is screened first; an op whose backward rule is wrong goes to its thorough check
+    (diagonal for elementwise ops), which names the element."""
+    import autodiff_ref
+
+    @autodiff_ref.primitive(elementwise=True)
+    def cube(z):
+        return z**3
+
+    cube.defvjp(lambda ans, z: lambda g: g * 3 * z**2 * (1 + 1e-12 * (z > 0.5)))  # wrong where z > 0.5 only
+
+    screened = []
+    original = modes.run_screen
+
+    def counting(setup, projections):
+        outcome = original(setup, projections)
+        screened.append(outcome is not None)
+        return outcome
+
+    monkeypatch.setattr(modes, "run_screen", counting)
+    x = np.array([0.2, -0.3, 0.9])
+    result = check_grad(lambda x: np.sum(cube(x) * 2.0), x, raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    rows = {row.name: row for row in result.ops}
+    assert rows["cube"].status == "formula_error" and [m.index for m in rows["cube"].mismatches] == [(2,)]
+    assert rows["multiply"].status == "pass"
+    # the whole function, then every op: the wrong ones fail their screen, the right ones pass it
+    assert len(screened) == 1 + len(result.ops) and screened.count(True) == len(result.ops) - 1

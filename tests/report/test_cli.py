@@ -46,7 +46,7 @@ def test_show_prints_the_table(capsys, paths):
     code, out, err = run(capsys, "show", paths[0])
     assert code == 0 and err == ""
     assert out.splitlines()[0].startswith("test")
-    assert re.search(r"^tests/test_model.py::test_loss\s+loss\s+pass\s+\w+@test_cli.py:\d+\s", out, re.M), out
+    assert re.search(r"^tests/test_model.py::test_loss\s+loss\s+pass\s+\w+@(\S*/)?test_cli.py:\d+\s", out, re.M), out
     assert out.splitlines()[-1] == "1 check: 1 pass"
 
 
