@@ -1,10 +1,11 @@
 """Median wall time and evaluations per check on the benchmark corpus (14 functions x 3 seeds), per mode, and
 torch.autograd.gradcheck's default (full) check on the same cases when torch is installed.
 
-Command: `.venv/bin/python benchmarks/bench_check_speed.py [OUT.json]` (about 15 s). Each check is timed best of
-2, with `per_op="off"`; torch's check (float64, its defaults) is timed the same way in the same run, and each
-mode's time is also given as a ratio to it: the ratio of the medians, and the median of the per-case ratios.
-Compare two commits by running this in each, one after the other, on a quiet machine.
+Command: `.venv/bin/python benchmarks/bench_check_speed.py [OUT.json]` (about 30 s). Each check is timed best of
+REPEATS, with `per_op="off"`. torch's check (float64, its defaults) is timed the same way in the same run, case by
+case, just before each mode's check of the same case (a slow spell of the machine hits both), and each mode's
+time is given as a ratio to it: the ratio of the medians, and the median of the per-case ratios. Compare two
+commits by running this in each, one after the other, on a quiet machine.
 """
 
 import json
@@ -20,7 +21,7 @@ import corpus
 
 from pytest_gradcheck import check_grad
 
-REPEATS = 2
+REPEATS = 3
 
 
 def _best(run):
@@ -35,18 +36,17 @@ def _best(run):
 
 def main() -> None:
     cases = [corpus.make(name, seed) for name in corpus.NAMES for seed in range(3)]
-    torch_times = None
-    if checkers.installed("torch"):
-        torch_check = checkers.TORCH[0].run
+    torch_check = checkers.TORCH[0].run if checkers.installed("torch") else None
+    if torch_check is not None:
         torch_check(cases[0].f, cases[0].args, cases[0].grad)  # first-call set-up stays out of the timings
-        torch_times = [_best(lambda p=p: torch_check(p.f, p.args, p.grad))[0] for p in cases]
-        print("torch_full", {"median_s": statistics.median(torch_times)})
-    out = {"torch_full": {"median_s": statistics.median(torch_times)} if torch_times else None}
+    out = {}
     for mode in ("auto", "fast", "full"):
-        times, evals, statuses = [], [], []
+        times, evals, statuses, torch_times = [], [], [], []
         for p in cases:
-            best, result = _best(lambda p=p, mode=mode: check_grad(p.f, p.args, grad=p.grad, per_op="off", mode=mode,
-                                                        raise_on_mismatch=False))
+            if torch_check is not None:
+                torch_times.append(_best(lambda p=p: torch_check(p.f, p.args, p.grad))[0])
+            best, result = _best(lambda p=p, mode=mode: check_grad(p.f, p.args, grad=p.grad, per_op="off",
+                                                                   mode=mode, raise_on_mismatch=False))
             times.append(best)
             evals.append(result.evaluations)
             statuses.append(result.status)
@@ -54,9 +54,10 @@ def main() -> None:
                      "median_evals": statistics.median(evals), "total_evals": sum(evals),
                      "not_pass": sum(s != "pass" for s in statuses)}
         if torch_times:
+            out[mode]["torch_median_s"] = statistics.median(torch_times)
             out[mode]["median_vs_torch"] = statistics.median(times) / statistics.median(torch_times)
-            out[mode]["median_of_case_ratios"] = statistics.median(t / u for t, u in zip(times, torch_times,
-                                                                                         strict=True))
+            out[mode]["median_of_case_ratios"] = statistics.median(
+                t / u for t, u in zip(times, torch_times, strict=True))
         print(mode, out[mode])
     if len(sys.argv) > 1:
         Path(sys.argv[1]).write_text(json.dumps(out, indent=1))

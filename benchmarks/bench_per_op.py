@@ -34,7 +34,7 @@ def main() -> None:
     for n_in, n_hidden, n_out in SIZES:
         w1, w2, x, t = make_problem(0, batch=4, n_in=n_in, n_hidden=n_hidden, n_out=n_out)
         f = lambda w1, w2, x=x, t=t: loss(w1, w2, x, t)  # noqa: E731
-        for mode in ("full", "fast"):
+        for mode in ("auto", "full", "fast"):
             whole, whole_result = _timed(f, (w1, w2), mode, "off")
             both, both_result = _timed(f, (w1, w2), mode, "all")
             rows.append({"weights": w1.size + w2.size, "mode": mode, "ops": len(both_result.ops),

@@ -428,5 +428,5 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
         out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
                                rtol=setup.tol.rtol_float64, tol=setup.tol, scale=_largest(setup.tested64[a]),
-                               argument=a, name=setup.names[a], worst=setup.worst)
+                               argument=a, name=setup.names[a], worst=setup.worst, reference64=setup.tested64[a])
     return out

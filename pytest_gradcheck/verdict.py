@@ -103,8 +103,11 @@ def compare(
     name: str,
     labels: list[str] | None = None,
     worst: dict[str, float] | None = None,
+    reference64: np.ndarray | None = None,
 ) -> list[Mismatch]:
     """Mismatch records for every element of `value` outside its tolerance against `reference`.
+
+    `reference64`: the reference rounded to float64, when the caller has it (it is converted otherwise).
 
     `worst`, when given, keeps per kind the largest relative error seen, failing or not: |value - reference|
     over max(|reference|, relative_floor * scale), the figure per-op tables report.
@@ -113,7 +116,7 @@ def compare(
     ref_error = np.asarray(ref_error, dtype=float)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
-        size = _size(reference, scale, tol)  # as in allowed(), converted once
+        size = _size(reference if reference64 is None else reference64, scale, tol)  # as in allowed(), once
         limit = tol.atol + rtol * size + tol.safety * ref_error
         if worst is not None and diff.size:
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
