@@ -42,8 +42,9 @@ class Outcome:
 
 def _trace(setup: Any, label: str, d: Any) -> dict[str, Any]:
     """The steps tried and the projected estimate at each, for reports that plot error against step."""
+    value = float(setup.project(d.value))
     return {"label": label, "steps": [float(h) for h in d.steps],
-            "estimates": [float(setup.project(e)) for e in d.estimates], "value": float(setup.project(d.value)),
+            "estimates": [value if e is d.value else float(setup.project(e)) for e in d.estimates], "value": value,
             "error": setup.project_error(d.error), "status": d.status, "high_precision": d.mode == "hp"}
 
 
@@ -172,15 +173,13 @@ def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[n
 
 def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     """<g, u> for the gradient under test, exactly at its precision, and the magnitude of its terms."""
-    if any(g.dtype == object for g in setup.tested):
-        u_hp = setup.evaluator.direction_hp(u)
-        terms = [g * w_hp.view(np.ndarray) if g.dtype == object else g * w
-                 for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None]
-    else:
-        terms = [g * w for g, w in zip(setup.tested, u, strict=True) if w is not None]
-    value = sum(np.sum(t) for t in terms)
+    u_hp = setup.evaluator.direction_hp(u) if any(g.dtype == object for g in setup.tested) else u
+    # np.dot adds the products in the order np.sum(g * u) would, without the array of products
+    value = sum(np.dot(g.ravel(), (w_hp.view(np.ndarray) if g.dtype == object else w).ravel())
+                for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None)
     # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty
-    return value, float(sum(np.sum(np.abs(g * w)) for g, w in zip(setup.tested64, u, strict=True) if w is not None))
+    return value, float(sum(np.dot(np.abs(g.ravel()), np.abs(w.ravel()))
+                            for g, w in zip(setup.tested64, u, strict=True) if w is not None))
 
 
 def _projected(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> tuple | None:
