@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 # Checkers timed against size: (name, how their cost grows with the size n, as a power of n). Full modes take
-# one directional derivative per element, each an evaluation of f of size n: n^2. Fast modes take a fixed
-# number of derivatives: n.
-SCALED = (("check_grad_full", 2), ("check_grad_fast", 1), ("check_grad_fast_per_op", 1),
+# one directional derivative per element, each an evaluation of f of size n: n^2. Fast modes (and auto's screen)
+# take a fixed number of derivatives: n.
+SCALED = (("check_grad_full", 2), ("check_grad_fast", 1), ("check_grad_auto", 1), ("check_grad_fast_per_op", 1),
           ("torch_full", 2), ("torch_fast", 1), ("numdifftools", 2))
 STARTUP_SECONDS = 60  # a child's imports and warm-up (torch takes a few seconds), on top of the cap
 POLL_SECONDS = 1.0  # how often the parent looks whether a silent child has died
