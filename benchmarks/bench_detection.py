@@ -117,20 +117,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
     parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
                         help=f"write Markdown (default {DEFAULT_MARKDOWN})")
+    parser.add_argument("--render", metavar="JSON", help="no run: write the Markdown of a saved JSON result")
     options = parser.parse_args(argv)
+    if options.render:
+        payload = json.loads(Path(options.render).read_text())
+        config = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
+        text = detection_tables.render(payload["summary"], payload["scaling"], payload["per_op_ratios"],
+                                       header(payload["machine"], config, config == QUICK, payload["seconds"]))
+        print(text)
+        if options.markdown:
+            _write(options.markdown, text)
+        return
     config = QUICK if options.quick else FULL
     started = time.perf_counter()
     records, scaling_rows, summary, _ = measure(config)
     ratios = scaling.per_op_ratios(scaling_rows)
     info = machine()
-    text = detection_tables.render(summary, scaling_rows, ratios,
-                                   header(info, config, options.quick, time.perf_counter() - started))
+    seconds = time.perf_counter() - started
+    text = detection_tables.render(summary, scaling_rows, ratios, header(info, config, options.quick, seconds))
     print(text)
     if options.markdown:
         _write(options.markdown, text)
     if options.json:
         payload = {"benchmark": "detection", "machine": info, "config": asdict(config), "summary": summary,
-                   "scaling": scaling_rows, "per_op_ratios": ratios, "records": records}
+                   "scaling": scaling_rows, "per_op_ratios": ratios, "seconds": seconds, "records": records}
         _write(options.json, json.dumps(payload, indent=1))
 
 

@@ -24,9 +24,12 @@ def _floor(value: Any) -> str:
 
 
 def _seconds(value: float | None) -> str:
+    """A wall time with its unit: milliseconds below a second (a check takes about one), else seconds."""
     if value is None or value != value:  # None, or nan when nothing was timed
         return "—"
-    return f"{value:.3f}" if value < 10 else f"{value:.0f}"
+    if value < 1:
+        return f"{1000 * value:.2f} ms"
+    return f"{value:.2f} s" if value < 10 else f"{value:.0f} s"
 
 
 def summary_table(summary: dict[str, Any]) -> list[str]:
@@ -39,7 +42,7 @@ def summary_table(summary: dict[str, Any]) -> list[str]:
                      _seconds(cost["median_seconds"]), _seconds(cost["p90_seconds"]),
                      f"{cost['median_evaluations']:.0f}", "—" if ratio is None else f"{ratio:.1f}x"])
     floors = [f"floor {k}" for k in mutations.SCALED_KINDS]
-    return _table(["checker", "false positives", *floors, "median s", "p90 s", "median evals", "time vs torch"],
+    return _table(["checker", "false positives", *floors, "median time", "p90 time", "median evals", "time vs torch"],
                   rows)
 
 
@@ -76,7 +79,7 @@ def per_function_table(summary: dict[str, Any]) -> list[str]:
     rows = [[r["function"], str(r["elements"]),
              *(f"{_seconds(r[n]['median_seconds'])} / {r[n]['median_evaluations']:.0f}" for n in names)]
             for r in summary["per_function"]]
-    return _table(["function", "elements", *(f"{labels[n]} s / evals" for n in names)], rows)
+    return _table(["function", "elements", *(f"{labels[n]} time / evals" for n in names)], rows)
 
 
 def scaling_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> list[str]:
@@ -91,14 +94,14 @@ def scaling_table(rows: list[dict[str, Any]], labels: dict[str, str]) -> list[st
         if r["state"] != "done":
             return f"{r['state']}: {r['note']}"
         flag = "" if r["status"] == "pass" else f" ({r['status']})"
-        return f"{_seconds(r['seconds'])} s / {r['evaluations']}{flag}"
+        return f"{_seconds(r['seconds'])} / {r['evaluations']}{flag}"
 
     return _table(["checker", *(f"n={n}" for n in sizes)],
                   [[labels.get(name, name), *(cell(name, n) for n in sizes)] for name in checkers])
 
 
 def per_op_table(ratios: list[dict[str, Any]]) -> list[str]:
-    return _table(["n", "per-op pass s", "per-op / whole fast", "per-op / whole full"],
+    return _table(["n", "per-op pass", "per-op / whole fast", "per-op / whole full"],
                   [[str(r["size"]), _seconds(r["per_op_seconds"]), f"{r['vs_fast']:.2f}x",
                     "—" if r["vs_full"] is None else f"{r['vs_full']:.3f}x"] for r in ratios])
 
