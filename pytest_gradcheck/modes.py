@@ -182,34 +182,24 @@ def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
                             for g, w in zip(setup.tested64, u, strict=True) if w is not None))
 
 
-def _projected(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> tuple | None:
-    """v^T J u (reference, its error estimate) and <g, u> (value, the magnitude of its terms) along one
-    direction; None, with the kink or non-convergence recorded in `outcome`, when there is nothing to compare."""
+def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:
+    """Compare v^T J u with <g, u> for one direction; a kink or non-convergence is recorded instead."""
     d = setup.evaluator.derivative(u)
     outcome.traces.append(_trace(setup, label, d))
     value, scale = _tested_along(setup, u)
     if d.status == "nondifferentiable":
         outcome.kinks.append(_kink(setup, None, label, d, value, scale))
-        return None
+        return []
     if d.status != "ok":
         outcome.converged = False
         outcome.notes.append(f"{label}: central differences did not converge")
-        return None
+        return []
     reference, error = setup.project(d.value), setup.project_error(d.error)
     if verdict.unresolved([reference], [error], scale, setup.projection_tol, _resolution(setup))[0]:
         outcome.converged = False
         outcome.notes.append(f"{label}: the reference is too uncertain to judge (error estimate "
                              f"{error:.1e}): is f noisy or nondeterministic?")
-        return None
-    return reference, error, value, scale
-
-
-def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:
-    """Compare v^T J u with <g, u> for one direction; a kink or non-convergence is recorded instead."""
-    found = _projected(setup, u, label, outcome)
-    if found is None:
         return []
-    reference, error, value, scale = found
     return verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                            np.asarray([value], dtype=object), rtol=setup.formula_rtol,
                            tol=setup.projection_tol, scale=scale, argument=None, name="all arguments",
@@ -249,9 +239,10 @@ SCREEN_SHARE = 1e-3
 
 
 def run_screen(setup: Any, projections: int) -> Outcome | None:
-    """auto's first pass: random projections at high precision, without the precision checks. A clean pass
-    (agreement within SCREEN_SHARE of the tolerance; no kink, no unconverged derivative) is the verdict;
-    otherwise None, and the thorough check runs.
+    """auto's first pass (and each per-op check's): random projections at high precision from the 3-evaluation
+    derivative, without the precision checks. Agreement within SCREEN_SHARE of the tolerance, the derivative's
+    error estimate included, is the verdict; otherwise None, and the thorough check runs. A kink needs no test of
+    its own: it makes the estimate of order one, so it never passes.
 
     Skipping the checks cannot produce a false pass: a float64 buffer inside f makes the tiny-step
     differences wrong at O(1e-4) relative or more, and unmeasured round-off makes the reference's error
