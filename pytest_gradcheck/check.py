@@ -48,6 +48,8 @@ AUTO_BUDGET_SHARE = 0.5
 SCREEN_PROJECTIONS = 1
 SCREEN_FAILED_NOTE = ("the screening projection did not agree closely enough to decide alone, so the {chosen} "
                       "check decided this verdict")
+# The screen's cost in evaluations of f per projection (differences.hp_quick_derivative).
+SCREEN_EVALUATIONS = 3
 # A check's fixed cost in evaluations of f (float64 value, high-precision probe, round-off probe, float64-buffer
 # check; see test_fast_mode_reuses_the_precision_checks_direction_as_its_first_projection), and per direction.
 FIXED_EVALUATIONS, PER_DIRECTION = 16, 4
@@ -149,12 +151,16 @@ def check_grad(
     The gradient under test is `grad(*args)` (scalar f: one array per argument), or `vjp(cotangent, *args)`
     (array f), or autodiff_ref's reverse mode when neither is given. Raises `GradcheckError` on a failing
     verdict unless `raise_on_mismatch=False`; bad input raises `GradcheckUsageError` naming the argument.
+    `mode="auto"` screens first: one random projection at high precision whose agreement within 1e-3 of the
+    tolerance is the verdict (mode "fast", one projection); anything else runs "full" (up to 64 elements) or
+    "fast", which decide and name the elements.
     `per_op` ("all", "custom" for custom primitives only, or "off"; True/False mean "all"/"off") also
     checks every op of f's autodiff_ref trace on its own, to name the op whose backward rule is wrong.
     Budget: at most `max_evaluations` evaluations of f (None: no limit; each per-op check has its own count)
     and `max_seconds` of wall time for the whole call (math.inf: no limit); past either the check stops with
     status "budget_exceeded" and lists in `result.checked` what it did check. In `auto` mode a function too
-    slow to evaluate at high precision within the budget is checked against a float64 reference instead.
+    slow to evaluate at high precision within the budget (for the screen, then for the full or fast check when the
+    screen does not settle it) is checked against a float64 reference instead.
     A function or gradient that returns different values at the same point is "nondeterministic".
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
     in `result.plots`; needs matplotlib.
@@ -210,6 +216,9 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
             if screen:  # the screening projection did not pass cleanly: the thorough check decides
                 setup.worst.clear()
                 escalated = True
+            if options.mode == "auto" and not _afford_high_precision(setup.evaluator, setup.args, options,
+                                                                     thorough=True):
+                _judge_in_float64(setup, options)
             if options.verify_precision:
                 direction = [setup.rng.standard_normal(a.shape) for a in setup.args]
                 setup.evaluator.measure_noise(direction)
@@ -361,13 +370,19 @@ def _same_twice(what: str, first: np.ndarray, second: np.ndarray, context: Any) 
                    f"({detail}); seed any randomness inside it or hold state fixed", context)
 
 
-def _afford_high_precision(evaluator: Evaluator, args: tuple[np.ndarray, ...], options: Options) -> bool:
-    """auto: keep the high-precision reference if the planned evaluations fit the budget; else use float64."""
+def _afford_high_precision(evaluator: Evaluator, args: tuple[np.ndarray, ...], options: Options,
+                           thorough: bool = False) -> bool:
+    """auto: keep the high-precision reference if the planned evaluations fit the budget; else use float64.
+    Planned first for the screen (its projections and the gradient at high precision); when the screen does not
+    settle the check, again with `thorough` for the full or fast check, with the budget then left."""
     if not evaluator.high_precision or options.budget is None:
         return True
-    size = sum(a.size for a in args)
-    directions = size if size <= AUTO_FULL_LIMIT else options.projections
-    planned = FIXED_EVALUATIONS + PER_DIRECTION * directions + 2  # + the gradient at high precision
+    if thorough:
+        size = sum(a.size for a in args)
+        directions = size if size <= AUTO_FULL_LIMIT else options.projections
+        planned = FIXED_EVALUATIONS + PER_DIRECTION * directions
+    else:
+        planned = SCREEN_EVALUATIONS * options.screen_projections + 2  # + the gradient at high precision
     predicted = evaluator.probe_seconds * planned
     if predicted <= AUTO_BUDGET_SHARE * options.budget.remaining():
         return True
@@ -377,6 +392,16 @@ def _afford_high_precision(evaluator: Evaluator, args: tuple[np.ndarray, ...], o
         f"of max_seconds={options.max_seconds:g}; raise max_seconds (or pass mode='fast'/'full') for a "
         "high-precision reference")
     return False
+
+
+def _judge_in_float64(setup: Setup, options: Options) -> None:
+    """After a fall-back to the float64 reference: the formula is judged in float64 too (at high precision's
+    tolerance against a float64 reference every correct gradient would fail)."""
+    setup.g_hp = None
+    setup.tol = verdict.resolve_tolerances(np.result_type(*setup.args), rtol=options.rtol, atol=options.atol,
+                                           hp_formula=False)
+    for derived in ("projection_tol", "tested64"):  # cached from the high-precision gradient
+        setup.__dict__.pop(derived, None)
 
 
 def _budget_note(reason: str, evaluations: int, seconds: float, outcome: Any) -> str:

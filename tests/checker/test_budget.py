@@ -91,11 +91,18 @@ def test_auto_mode_falls_back_to_a_float64_reference_when_high_precision_would_n
             time.sleep(0.05)
         return f(x)
 
-    result = check_grad(slow_at_high_precision, X, grad=grad, per_op="off", max_seconds=1.0,
-                        raise_on_mismatch=False)
-    assert result.status == "pass"
+    # The screen (3 evaluations after the timed probe) fits in 1 s: a right gradient passes at high precision.
+    right = check_grad(slow_at_high_precision, X, grad=grad, per_op="off", max_seconds=1.0)
+    assert right.status == "pass" and right.high_precision and right.projections == 1
+    assert calls["hp"] == 4
+    # A wrong one fails the screen; the full check would not fit what is left, so it runs in float64.
+    calls["hp"] = 0
+    result = check_grad(slow_at_high_precision, X, grad=lambda x: grad(x) * (1 + 1e-6), per_op="off",
+                        max_seconds=1.0, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.mode == "full"
     assert not result.high_precision and "limited to float64 by the budget" in result.precision_note
-    assert calls["hp"] == 1  # the timed probe only
+    assert result.tolerance["rtol_formula"] == 1e-10  # judged at float64's tolerance, not high precision's
+    assert calls["hp"] == 4  # the probe and the screen; nothing after the fall-back
     # An explicit mode keeps the high-precision reference and stops at the budget instead.
     explicit = check_grad(slow_at_high_precision, X, grad=grad, mode="full", per_op="off", max_seconds=1.0,
                           raise_on_mismatch=False)
