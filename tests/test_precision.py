@@ -148,6 +148,22 @@ def test_domain_poles_give_infinities_like_numpy(ufunc, point, expected, ctx):
         assert ufunc(np.array([point]))[0] == expected
 
 
+def test_log1p_is_correctly_rounded_from_tiny_to_huge_arguments(ctx):
+    """log1p at 40 digits (the exact sum 1 + x, then one rounding of the logarithm; mpmath's own series below
+    2^-prec and above 2^prec): within an ulp of a 400-bit reference everywhere, and -inf at -1."""
+    ref = mpmath.MPContext()
+    ref.prec = 400
+    rng = np.random.default_rng(3)
+    xs = np.concatenate([rng.uniform(-0.999, 10.0, 300), 10.0 ** rng.uniform(-60, -1, 300),
+                         -(10.0 ** rng.uniform(-60, -1, 100)), [1e-200, -1e-200, 1e300, 5e-324, 0.0]])
+    out = np.log1p(to_hp(xs, ctx))
+    for got, v in zip(out, xs.tolist(), strict=True):
+        want = ref.log1p(ref.mpf(v))
+        assert type(got) is ctx.mpf
+        assert abs(ref.mpf(got) - want) <= abs(want) * ref.mpf(2) ** -ctx.prec, v  # between 1/2 and 1 ulp
+    assert np.log1p(np.array([ctx.mpf(-1)], dtype=object))[0] == ctx.ninf
+
+
 def test_fmod_by_zero_is_nan(ctx):
     assert ctx.isnan(np.fmod(to_hp(np.array([1.5]), ctx), to_hp(np.array([0.0]), ctx))[0])
 
