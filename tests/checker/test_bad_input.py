@@ -47,6 +47,7 @@ def test_grad_and_vjp_together_are_refused():
 @pytest.mark.parametrize(
     ("option", "value", "needle"),
     [("mode", "slow", "mode: expected one of"), ("digits", 10, "digits: expected an int >= 20"),
+     ("digits", 10**9, r"digits: expected an int >= 20 and <= 10000, got 1000000000"),
      ("seed", -1, "seed: expected"), ("projections", 0, "projections: expected"),
      ("float64_accuracy", "ignore", "float64_accuracy: expected"), ("rtol", -1.0, "rtol: expected")],
 )
