@@ -92,13 +92,9 @@ class Setup:
         """The gradient under test rounded to float64 (for magnitudes, not for verdicts)."""
         return tuple(precision.to_float64(g) for g in self.tested)
 
-    @functools.cached_property
-    def _cotangent_hp(self) -> np.ndarray:
-        return self.evaluator.cotangent_hp(self.cotangent).ravel()
-
     def project(self, values: Any) -> Any:
         """v^T values, at the precision of `values`."""
-        v = self._cotangent_hp if _is_object(values) else self.cotangent
+        v = self.evaluator.cotangent_hp(self.cotangent) if _is_object(values) else self.cotangent
         return np.dot(v, values)
 
     def project_error(self, errors: Any) -> float:
@@ -124,7 +120,6 @@ class Options:
     verify_precision: bool = True  # look for float64 buffers inside f (skipped for the engine's own primitives)
     max_evaluations: int | None = None
     max_seconds: float = DEFAULT_MAX_SECONDS
-    screen_projections: int = SCREEN_PROJECTIONS
     screen: bool | None = None  # screen before the mode runs; None: in auto mode only (per-op checks: always)
     budget: Budget | None = None  # set by run_check; per-op checks share it (and so its deadline)
 
@@ -211,7 +206,7 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
                "diagonal": modes.run_diagonal}
     stopped, escalated = None, False
     try:
-        outcome = modes.run_screen(setup, options.screen_projections) if screen else None
+        outcome = modes.run_screen(setup, SCREEN_PROJECTIONS) if screen else None
         if outcome is not None:
             chosen = "fast"
         else:
@@ -385,7 +380,7 @@ def _afford_high_precision(evaluator: Evaluator, args: tuple[np.ndarray, ...], o
         directions = size if size <= AUTO_FULL_LIMIT else options.projections
         planned = FIXED_EVALUATIONS + PER_DIRECTION * directions
     else:
-        planned = SCREEN_EVALUATIONS * options.screen_projections + 2  # + the gradient at high precision
+        planned = SCREEN_EVALUATIONS * SCREEN_PROJECTIONS + 2  # + the gradient at high precision
     predicted = evaluator.probe_seconds * planned
     if predicted <= AUTO_BUDGET_SHARE * options.budget.remaining():
         return True
@@ -443,11 +438,6 @@ def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
     return precision.exact_objects(values.astype(np.float64).ravel().tolist(), ctx).reshape(values.shape)
 
 
-def _largest(values: np.ndarray) -> float:
-    """verdict.scale_of for a float64 array."""
-    return float(np.max(np.abs(values))) if values.size else 0.0
-
-
 def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
     """Diagnosis 2: the float64 gradient against the same gradient at high precision (free: no f calls)."""
     if setup.g_hp is None:
@@ -455,6 +445,6 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
         out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
-                               rtol=setup.tol.rtol_float64, tol=setup.tol, scale=_largest(setup.tested64[a]),
+                               rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(setup.tested64[a]),
                                argument=a, name=setup.names[a], worst=setup.worst, reference64=setup.tested64[a])
     return out

@@ -333,15 +333,9 @@ def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> 
         bound = (max if single else np.maximum)(abs(fp), abs(fm)) * _noise_level(ctx)
         error = abs(third) * to_truncation + bound * to_roundoff
     if single:
-        value, error, bound = (_objects_of(v, shape) for v in (value, error, bound))
+        value, error, bound = (np.full(shape, v, dtype=object) for v in (value, error, bound))
     return Derivative(value, error, "ok", (h,), (value,), None, None, 3, "hp", bound, None, np.full(shape, h),
                       np.full(shape, "ok"))
-
-
-def _objects_of(number: Any, shape: tuple[int, ...]) -> np.ndarray:
-    out = np.empty(shape, dtype=object)
-    out[...] = number
-    return out
 
 
 def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None,

@@ -247,9 +247,8 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         if kind is HPArray:
             plain.append(x.view(np.ndarray))
             scalar_call = False
-        elif kind is float or kind is int or kind is np.float64:  # converted once, not per element (through
-            # mpmath's reflected operators)
-            plain.append(np.asarray(ctx.convert(x), dtype=object))
+        elif kind in _SCALARS:  # converted once, not per element (through mpmath's reflected operators)
+            plain.append(np.asarray(_exact_scalar(ctx, x), dtype=object))
         elif kind is np.ndarray and x.dtype == _FLOAT64 and 0 < x.size <= CONSTANT_OPERAND_SIZE \
                 and hasattr(ctx, "hp_float_array"):
             plain.append(ctx.hp_float_array(x))  # a constant array of f, converted once per value
@@ -280,6 +279,15 @@ CONSTANT_OPERAND_SIZE = 1024
 _ARITHMETIC = frozenset({np.sum, np.mean, np.prod, np.max, np.min, np.amax, np.amin, np.cumsum, np.dot})
 
 
+# Plain real scalars numpy passes to a ufunc; _exact_scalar turns them into the context's numbers, exactly.
+_SCALARS = frozenset({float, int, np.float64, np.int64})
+
+
+def _exact_scalar(ctx: Any, x: Any) -> Any:
+    """A float, int, np.float64 or np.int64 as ctx's exact number (ctx.convert notes famous constants)."""
+    return ctx.convert(float(x) if isinstance(x, float) else int(x))
+
+
 # Ufuncs whose object loop is one Python operator: on scalars they are called directly.
 _SCALAR_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
                      np.true_divide: operator.truediv, np.power: operator.pow, np.negative: operator.neg,
@@ -289,24 +297,13 @@ _SCALAR_OPERATORS = {np.add: operator.add, np.subtract: operator.sub, np.multipl
 def install_scalar_protocol(ctx: Any) -> None:
     """Give ctx's mpf an __array_ufunc__, so that ufuncs on its scalars are routed like arrays."""
 
-    mpf, convert = ctx.mpf, ctx.convert
-
-    def number(x: Any) -> Any:
-        kind = type(x)
-        if kind is mpf:
-            return x
-        if kind in (float, np.float64):
-            return convert(float(x))
-        if kind in (int, np.int64):
-            return convert(int(x))
-        return None
+    mpf = ctx.mpf
 
     def scalar_array_ufunc(self: Any, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         direct = _SCALAR_OPERATORS.get(ufunc) if method == "__call__" and not kwargs else None
-        if direct is not None:  # np.float64(1.5) - s and the like: what numpy's object loop would compute
-            numbers = [number(x) for x in inputs]
-            if None not in numbers:
-                return direct(*numbers)
+        # np.float64(1.5) - s and the like: what numpy's object loop would compute
+        if direct is not None and all(type(x) is mpf or type(x) in _SCALARS for x in inputs):
+            return direct(*(x if type(x) is mpf else _exact_scalar(ctx, x) for x in inputs))
         if getattr(_local, "plain", False):
             return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
         if hp_registry.lookup_ufunc(ufunc) is None and method == "__call__" and "out" not in kwargs:

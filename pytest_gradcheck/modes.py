@@ -257,11 +257,11 @@ def run_screen(setup: Any, projections: int) -> Outcome | None:
         outcome.traces.append(_trace(setup, f"projection {k}", d))
         value, scale = _tested_along(setup, u)
         reference, error = setup.project(d.value), setup.project_error(d.error)
-        size = max(abs(float(reference)), tol.relative_floor * scale)  # as verdict.compare measures it
+        size = float(verdict.error_scale(float(reference), scale, tol))  # as verdict.compare measures it
         discrepancy = float(abs(value - reference))
         relative = discrepancy / size if size else (math.inf if discrepancy else 0.0)
         setup.worst["formula"] = max(setup.worst.get("formula", 0.0), relative)  # for reports and baselines
-        window = SCREEN_SHARE * (tol.atol + setup.formula_rtol * size)
+        window = SCREEN_SHARE * float(verdict.allowed(float(reference), 0.0, scale, setup.formula_rtol, tol))
         if not discrepancy + tol.safety * error <= window:
             break
     else:

@@ -127,7 +127,7 @@ def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., A
     return method
 
 
-# Floats remembered per context with their exact mpf (a few MB at most).
+# Floats and ints remembered per context with their exact mpf (a few MB at most).
 CONVERTED_FLOATS = 1 << 14
 # Float64 operand arrays remembered per context (each at most hparray.CONSTANT_OPERAND_SIZE elements).
 CONVERTED_ARRAYS = 256
@@ -139,25 +139,19 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
     and floats that round famous constants (np.pi) are noted while `ctx.hp_constants` is a set."""
     base = ctx.convert
     make, famous = ctx.make_mpf, constants.FLOAT64_CONSTANTS
-    known: dict[float, Any] = {}  # float -> its exact mpf: the same constants meet every evaluation of f
+    known: dict[float, Any] = {}  # number -> its exact mpf: the same constants meet every evaluation of f
 
     def convert(x: Any, strings: bool = True) -> Any:
-        if isinstance(x, float):
+        is_float = isinstance(x, float)
+        if is_float or type(x) is int:  # 2 and 2.0 share a key: equal numbers, the same exact mpf
             watch = ctx.hp_constants
-            if watch is not None and x in famous:
+            if is_float and watch is not None and x in famous:
                 watch.add(famous[x])
             exact = known.get(x)
             if exact is None:
                 if len(known) >= CONVERTED_FLOATS:
                     known.clear()
-                exact = known[x] = make(from_float(x))
-            return exact
-        if type(x) is int:  # 2 and 2.0 share a key: equal numbers, the same exact mpf
-            exact = known.get(x)
-            if exact is None:
-                if len(known) >= CONVERTED_FLOATS:
-                    known.clear()
-                exact = known[x] = base(x, strings)
+                exact = known[x] = make(from_float(x)) if is_float else base(x, strings)
             return exact
         if isinstance(x, np.ndarray) and x.ndim:
             raise TypeError("an array operand: numpy's turn")

@@ -67,7 +67,7 @@ def scale_of(values: Any) -> float:
 
 def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
     """The tolerance of each compared quantity, as float64."""
-    return tol.atol + rtol * _size(reference, scale, tol) + tol.safety * np.asarray(ref_error, dtype=float)
+    return tol.atol + rtol * error_scale(reference, scale, tol) + tol.safety * np.asarray(ref_error, dtype=float)
 
 
 # A reference whose error estimate exceeds this share of its own size does not know the derivative to one
@@ -75,7 +75,7 @@ def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tole
 UNRESOLVED_SHARE = 0.1
 
 
-def _size(reference: Any, scale: float, tol: Tolerances) -> np.ndarray:
+def error_scale(reference: Any, scale: float, tol: Tolerances) -> np.ndarray:
     """What an error is relative to: max(|reference|, relative_floor * scale)."""
     return np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
 
@@ -85,7 +85,7 @@ def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, re
     above `resolution` * max(1, |r|) (the square root of the working precision's epsilon: an error at the
     round-off level of a derivative that is itself about 0 says the derivative is below what can be seen,
     which the verdict's tolerance already allows for)."""
-    size = _size(reference, scale, tol)
+    size = error_scale(reference, scale, tol)
     error = np.broadcast_to(np.asarray(ref_error, dtype=float), size.shape)
     return (size > 0) & ~(error <= UNRESOLVED_SHARE * size) & ~(error <= resolution * np.maximum(1.0, size))
 
@@ -116,7 +116,7 @@ def compare(
     ref_error = np.asarray(ref_error, dtype=float)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
-        size = _size(reference if reference64 is None else reference64, scale, tol)  # as in allowed(), once
+        size = error_scale(reference if reference64 is None else reference64, scale, tol)  # as in allowed(), once
         limit = tol.atol + rtol * size + tol.safety * ref_error
         if worst is not None and diff.size:
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
