@@ -435,7 +435,7 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
 def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
     """Float values as exact high-precision numbers; unlike to_hp, non-finite values pass (they are verdicts)."""
     values = np.asarray(values)
-    return precision.exact_objects(values.astype(np.float64).ravel().tolist(), ctx).reshape(values.shape)
+    return hparray.exact_objects(values.astype(np.float64).ravel().tolist(), ctx).reshape(values.shape)
 
 
 def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:

@@ -25,10 +25,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+from mpmath.libmp import from_float
 
 from pytest_gradcheck import hp_registry
 
-__all__ = ["HPArray", "install_scalar_protocol", "recording_leaks"]
+__all__ = ["HPArray", "exact_objects", "install_scalar_protocol", "recording_leaks"]
 
 _local = threading.local()
 
@@ -74,6 +75,13 @@ def _leak(name: str) -> None:
 def _objects(flat: list[Any], shape: tuple[int, ...]) -> np.ndarray:
     """An object array of exactly these elements (never nested, whatever they are)."""
     return np.fromiter(flat, dtype=object, count=len(flat)).reshape(shape)
+
+
+def exact_objects(floats: list[float], ctx: Any) -> np.ndarray:
+    """A flat object array of ctx.mpf equal to Python floats (inf and nan included), without mpf()'s type
+    dispatch: ctx.make_mpf(from_float(x)) is ctx.mpf(x) for floats."""
+    make = ctx.make_mpf
+    return np.fromiter([make(from_float(e)) for e in floats], dtype=object, count=len(floats))
 
 
 def _is_number(e: Any) -> bool:
@@ -139,9 +147,10 @@ def _operand(value: Any, ctx: Any) -> np.ndarray:
     array = np.asarray(value.view(np.ndarray) if isinstance(value, HPArray) else value)
     if array.dtype == object:
         return _objects(_exact(ctx, array.ravel().tolist()), array.shape)
-    if array.dtype.kind in "fiu":
-        flat = array.astype(np.float64).ravel().tolist() if array.dtype.kind == "f" else array.ravel().tolist()
-        return _objects([ctx.mpf(e) for e in flat], array.shape)
+    if array.dtype.kind == "f":
+        return exact_objects(array.astype(np.float64).ravel().tolist(), ctx).reshape(array.shape)
+    if array.dtype.kind in "iu":
+        return _objects([ctx.mpf(e) for e in array.ravel().tolist()], array.shape)
     if array.dtype.kind == "c":
         return _objects([ctx.mpc(complex(e)) for e in array.ravel().tolist()], array.shape)
     if array.dtype.kind == "b":

@@ -166,7 +166,7 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
         entry = arrays.get(key)
         if entry is None:
             flat = x.ravel().tolist()
-            objects = exact_objects(flat, ctx).reshape(x.shape)
+            objects = hparray.exact_objects(flat, ctx).reshape(x.shape)
             objects.flags.writeable = False
             if len(arrays) >= CONVERTED_ARRAYS:
                 arrays.clear()
@@ -227,13 +227,6 @@ def _describe(value: object) -> str:
     return type(value).__name__
 
 
-def exact_objects(floats: list[float], ctx: mpmath.MPContext) -> np.ndarray:
-    """A flat object array of ctx.mpf equal to Python floats (inf and nan included), without mpf()'s type
-    dispatch: ctx.make_mpf(from_float(x)) is ctx.mpf(x) for floats."""
-    make = ctx.make_mpf
-    return np.fromiter([make(from_float(e)) for e in floats], dtype=object, count=len(floats))
-
-
 def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.ndarray:
     """Exact copy of a finite float64 or float32 array (or scalar) as an object array of ``ctx.mpf``.
 
@@ -249,7 +242,7 @@ def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.
     if not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"to_hp expects finite values, got {arr[index]} at index {index}")
-    out = exact_objects(arr.astype(np.float64).ravel().tolist(), ctx).reshape(arr.shape)  # float32 -> 64: exact
+    out = hparray.exact_objects(arr.astype(np.float64).ravel().tolist(), ctx).reshape(arr.shape)  # float32 -> 64: exact
     out = out.view(hparray.HPArray)
     out.hp_context = ctx
     return out
