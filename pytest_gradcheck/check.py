@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck import blame, hp_twins, hparray, precision, records, verdict
 from pytest_gradcheck import budget as budgets
-from pytest_gradcheck import hp_twins, hparray, precision, records, verdict
 from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import plots as drawing
 from pytest_gradcheck.budget import DEFAULT_MAX_SECONDS, Budget, BudgetExceeded
@@ -182,9 +182,27 @@ def check_grad(
 
 
 def run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Options) -> GradcheckResult:
-    """The check itself, with validated options; never raises on a failing verdict."""
+    """The check itself, with validated options; never raises on a failing verdict. A bug of the checker met
+    while it runs the user's code (blame.CheckerError) gives status "error", never a pass or a fallback."""
+    started = time.perf_counter()
+    user = [blame.user_code(g) if callable(g) else g for g in (f, grad, vjp)]  # where the user's calls begin
     with hp_twins.patched():  # non-dispatching functions (scipy.linalg's) reach their high-precision twins
-        return _run_check(f, args, grad, vjp, options)
+        try:
+            return _run_check(*user[:1], args, *user[1:], options)
+        except blame.CheckerError as error:
+            return _error_result(f, options, error, started)
+
+
+def _error_result(f: Callable[..., Any], options: Options, error: blame.CheckerError,
+                  started: float) -> GradcheckResult:
+    """Status "error": the checker raised, so nothing it computed can be trusted; the note names the frame."""
+    status = verdict.decide([], [], [], True, checker_error=True)
+    result = GradcheckResult(status=status, mode=options.mode, function=getattr(f, "__qualname__", repr(f)),
+                             gradient_source="", argument_names=(), tolerance={}, high_precision=False,
+                             precision_note="no reference computed",
+                             notes=[f"checker error (a bug in pytest-gradcheck, please report it): {error.where}"])
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Options) -> GradcheckResult:
@@ -260,10 +278,16 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
 
 
 def _attribute_to_ops(result: GradcheckResult, rows: list[per_op_checks.OpRow]) -> None:
-    """Relate the whole-function verdict to the per-op verdicts."""
-    failing = [r for r in rows if not r.ok]
+    """Relate the whole-function verdict to the per-op verdicts. A checker error in any op's check makes the
+    whole result an error: the check did not do what it reports."""
+    errors = [r for r in rows if r.status == "error"]
+    if errors:
+        result.status = verdict.decide([], [], [], True, checker_error=True)
+        result.notes += [f"checker error (a bug in pytest-gradcheck, please report it) in the check of op {r.index} "
+                         f"({r.name}): {r.note}" for r in errors]
+    failing = [r for r in rows if not r.ok and r.status != "error"]
     engine = result.gradient_source == "autodiff_ref"
-    if failing and engine and result.ok:
+    if failing and engine and result.ok and not errors:
         wrong = [r for r in failing if r.status == "formula_error"]
         culprit = (wrong or failing)[0]
         result.status = culprit.status
@@ -418,13 +442,22 @@ def _early_result(f: Callable[..., Any], options: Options, stop: _Stopped, start
 
 
 def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: Any, source: str) -> Any:
-    """The gradient under test evaluated at high precision, or None when its code cannot run there."""
+    """The gradient under test evaluated at high precision, or None when its code cannot run there (the note
+    names the user's line); a bug of the checker met on the way raises blame.CheckerError."""
+    cotangent_hp = hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx)
     try:
-        raw = under_test(hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx), *ev.args_hp)
-        grads = validate_gradients(raw, ev.args, names, source)
-    except Exception as error:
-        ev.notes.append(f"{source} cannot run at high precision ({type(error).__name__}: {error}); "
+        raw = under_test(cotangent_hp, *ev.args_hp)
+    except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
+        fault = blame.checker_fault(error)
+        if fault is not None:
+            raise blame.CheckerError(f"the gradient ({source}) at high precision: {fault}") from error
+        ev.notes.append(f"{source} cannot run at high precision ({precision.describe_failure(error)}); "
                         "the formula is judged in float64")
+        return None
+    try:
+        grads = validate_gradients(raw, ev.args, names, source)
+    except GradcheckUsageError as error:
+        ev.notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
         return None
     if all(precision.is_hp(g, ev.ctx) for g in grads):
         return tuple(np.asarray(g, dtype=object) for g in grads)

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck.blame import forwarding
+
 __all__ = [
     "FUNCTIONS", "PATCHED", "UFUNCS", "context_of", "hp_twin", "is_hp_value", "locate", "lookup_function",
     "lookup_ufunc", "name_of", "public_module", "register_function", "register_hp", "register_patched",
@@ -250,6 +252,7 @@ def hp_twin(twin: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable
             return function(*args, **kwargs)
 
         dispatching.hp_twin = twin  # type: ignore[attr-defined]
+        forwarding(dispatching)
         return dispatching
 
     return decorate

@@ -28,6 +28,7 @@ import numpy as np
 from mpmath.libmp import from_float
 
 from pytest_gradcheck import hp_registry
+from pytest_gradcheck.blame import HPUnsupported, checker_fault, forwarding
 
 __all__ = ["HPArray", "exact_objects", "install_scalar_protocol", "recording_leaks"]
 
@@ -155,7 +156,7 @@ def _operand(value: Any, ctx: Any) -> np.ndarray:
         return _objects([ctx.mpc(complex(e)) for e in array.ravel().tolist()], array.shape)
     if array.dtype.kind == "b":
         return array
-    raise TypeError(f"cannot use a {array.dtype} operand at high precision")
+    raise HPUnsupported(f"cannot use a {array.dtype} operand at high precision")
 
 
 def _apply_twin(twin: Callable[..., Any], ufunc: np.ufunc, inputs: tuple[Any, ...], kwargs: dict[str, Any],
@@ -163,7 +164,7 @@ def _apply_twin(twin: Callable[..., Any], ufunc: np.ufunc, inputs: tuple[Any, ..
     """A ufunc's scalar twin applied with broadcasting; bool results give a bool array."""
     unsupported = set(kwargs) - {"out", "where", "casting", "order", "dtype", "subok", "signature"}
     if unsupported or kwargs.get("where", True) is not True:
-        raise TypeError(f"{ufunc.__name__} at high precision: keyword(s) {sorted(unsupported) or ['where']} "
+        raise HPUnsupported(f"{ufunc.__name__} at high precision: keyword(s) {sorted(unsupported) or ['where']} "
                         "are not supported")
     operands = np.broadcast_arrays(*(_operand(x, ctx) for x in inputs))
     shape = operands[0].shape if operands else ()
@@ -193,9 +194,11 @@ class HPArray(np.ndarray):
     def __array_finalize__(self, obj: Any) -> None:
         self.hp_context = getattr(obj, "hp_context", None)
 
+    @forwarding
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         return dispatch_ufunc(ufunc, method, inputs, kwargs, self.hp_context)
 
+    @forwarding
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if not all(issubclass(t, np.ndarray) for t in types):
             return NotImplemented  # another array type (autodiff_ref's Tensor) takes the call
@@ -226,6 +229,7 @@ class HPArray(np.ndarray):
         return self.view(np.ndarray).__reduce__()
 
 
+@forwarding
 def _plain_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
     """A ufunc call under `plain_arithmetic`: twins still apply, results are not wrapped."""
     if method == "__call__" and hp_registry.lookup_ufunc(ufunc) is not None:
@@ -236,6 +240,7 @@ def _plain_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: 
     return getattr(ufunc, method)(*(_plain(x) for x in inputs), **kwargs)
 
 
+@forwarding
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
                    routed: bool = False) -> Any:
     """Route one ufunc call with a high-precision operand. (On every operation of f at high precision: kept
@@ -251,8 +256,11 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
             ufunc, inputs = _MULTIPLY, (inputs[0], inputs[0])  # x * x: the same correctly rounded square,
             # without mpmath's generic power
     plain, scalar_call = [], True
-    for x in inputs:
+    for position, x in enumerate(inputs):
         kind = type(x)
+        if method == "at" and position == 1:  # ufunc.at(a, indices, b): the indices stay integers
+            plain.append(_plain(x))
+            continue
         if kind is HPArray:
             plain.append(x.view(np.ndarray))
             scalar_call = False
@@ -271,8 +279,11 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
     try:
         result = getattr(ufunc, method)(*plain, **kwargs)
     except TypeError as error:  # no object loop, or an element without the method it needs
-        error.hp_function = hp_registry.name_of(ufunc)  # type: ignore[attr-defined]
-        raise
+        if checker_fault(error) is not None:  # raised by the checker's own element method: a bug, not a signal
+            raise
+        unsupported = HPUnsupported(str(error))
+        unsupported.hp_function = hp_registry.name_of(ufunc)  # type: ignore[attr-defined]
+        raise unsupported from error
     if out is not None:
         return out[0] if len(out) == 1 else out
     if scalar_call and isinstance(result, np.ndarray) and result.ndim == 0:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck import blame
 from pytest_gradcheck.result import Kink, Mismatch
 
 PER_OP_CHOICES = ("all", "custom", "off")
@@ -41,7 +42,8 @@ class OpRow:
         location: `file:line` of the code that called the op, relative to the working directory when inside it.
         input_shapes: the shapes of the op's traced inputs.
         custom: whether the op is a custom primitive (not one of autodiff_ref's own).
-        status: a check status, or `skipped` when the op could not be checked (see `note`).
+        status: a check status (`error`: the checker itself raised while checking the op, `note` names the
+            frame), or `skipped` when the op's own code raised for a reason of its own (see `note`).
         ok: False when the op's backward rule fails its check.
         formula_error: the largest relative error of the op's VJP against the reference derivative.
         float64_error: the largest relative error of the float64 VJP against the same VJP at high precision.
@@ -58,7 +60,7 @@ class OpRow:
     location: str
     input_shapes: tuple[tuple[int, ...], ...]
     custom: bool
-    status: str  # a check status, or "skipped" when the op could not be checked (see note)
+    status: str  # a check status ("error": the checker raised), or "skipped": the op's code raised (see note)
     ok: bool
     formula_error: float | None  # largest relative error of the VJP against the reference derivative
     float64_error: float | None  # largest relative error of the float64 VJP against the same VJP at high precision
@@ -104,8 +106,11 @@ def traced_ops(f: Callable[..., Any], args: Sequence[np.ndarray]) -> tuple[list[
 
     try:
         recording = autodiff_ref.record(f, args, tuple(range(len(args))))
-    except Exception as error:
-        return [], f"per-op checks unavailable: f could not be traced by autodiff_ref ({type(error).__name__}: {error})"
+    except Exception as error:  # the user's call boundary: f may not be traceable; a bug of the engine raises
+        fault = blame.checker_fault(error)
+        if fault is not None:
+            raise blame.CheckerError(f"tracing f with autodiff_ref for the per-op checks: {fault}") from error
+        return [], f"per-op checks unavailable: f could not be traced by autodiff_ref ({blame.describe(error)})"
     if not isinstance(recording.output, autodiff_ref.Tensor):
         return [], "per-op checks: f's output does not depend on its arguments"
     nodes = [n for n in toposort(recording.output.node) if n.primitive is not None]
@@ -122,6 +127,7 @@ def _op_function(node: Any, positions: list[int]) -> tuple[Callable[..., Any], C
             full[p] = x
         return full
 
+    @blame.forwarding
     def forward(*xs: Any) -> Any:
         return prim.fn(*inputs(xs), **kwargs)
 
@@ -132,7 +138,11 @@ def _op_function(node: Any, positions: list[int]) -> tuple[Callable[..., Any], C
         for p in positions:
             try:
                 contribution = prim.vjp_maker(p, node.location)(ans, *full, **kwargs)(g)
-            except Exception as error:
+            except Exception as error:  # the rule's call boundary: a bug of the checker is not the rule's fault
+                fault = blame.checker_fault(error)
+                if fault is not None:
+                    raise blame.CheckerError(f"the backward rule of op {node.index} ({node.name}): {fault}") \
+                        from error
                 raise BackwardRuleError(f"its backward rule for input {p} raised {type(error).__name__}: "
                                         f"{error}") from error
             if np.shape(contribution) != np.shape(full[p]):
@@ -169,13 +179,29 @@ def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
     except BackwardRuleError as error:
         return OpRow(**base, status="formula_error", ok=False, formula_error=None, float64_error=None,
                      tolerance=None, high_precision=False, note=str(error))
-    except Exception as error:  # the op's forward cannot be checked here: reported, never a crash
+    except Exception as error:  # the op's own code raised (skipped, the note says where) or the checker did
+        fault = blame.checker_fault(error)
+        if fault is not None:
+            return OpRow(**base, status="error", ok=False, formula_error=None, float64_error=None, tolerance=None,
+                         high_precision=False, note=f"checker error: {fault}")
         return OpRow(**base, status="skipped", ok=True, formula_error=None, float64_error=None, tolerance=None,
-                     high_precision=False, note=f"{type(error).__name__}: {error}")
+                     high_precision=False, note=f"the op's own code raised {blame.describe(error, _user_frame(error))}")
+    if result.status == "error":  # the checker raised inside the op's check (run_check reports it as a result)
+        return OpRow(**base, status="error", ok=False, formula_error=None, float64_error=None, tolerance=None,
+                     high_precision=False, note="; ".join(result.notes))
     return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
                  float64_error=result.worst.get("float64_accuracy"), tolerance=result.tolerance["rtol_formula"],
                  high_precision=result.high_precision, mismatches=tuple(result.mismatches),
                  kinks=tuple(result.kinks), note="; ".join([result.precision_note, *result.notes]).strip("; "))
+
+
+def _user_frame(error: BaseException) -> Any:
+    """The innermost traceback entry outside the checker and the libraries (the op's own line), if any."""
+    entries, tb = [], error.__traceback__
+    while tb is not None:
+        entries.append(tb)
+        tb = tb.tb_next
+    return next((tb for tb in reversed(entries) if blame.owner(tb.tb_frame) == "user"), None)
 
 
 def check_ops(f: Callable[..., Any], args: Sequence[np.ndarray], *, scope: str,

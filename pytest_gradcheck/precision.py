@@ -40,7 +40,7 @@ import mpmath
 import numpy as np
 from mpmath.libmp import ComplexResult, fone, from_float, mpf_add, mpf_log
 
-from pytest_gradcheck import constants, hp_registry, hp_twins, hparray
+from pytest_gradcheck import blame, constants, hp_registry, hp_twins, hparray
 
 __all__ = [
     "DEFAULT_DIGITS",
@@ -335,13 +335,14 @@ def _is_library(frame: FrameType, roots: tuple[str, ...] = _LIBRARY_ROOTS) -> bo
     return any(module == root or module.startswith(root + ".") for root in roots)
 
 
-def _describe_failure(exc: Exception) -> str:
+def describe_failure(exc: Exception) -> str:
     """'<library function>, which raised <Type>: <message> at <file>:<line> (`<source>`)': the numpy or scipy
     function the user's code called (or the ufunc without a high-precision loop), and the user's line."""
     frames = list(traceback.walk_tb(exc.__traceback__))[1:]  # the first frame is evaluate_hp_traced itself
     user = [i for i, (frame, _) in enumerate(frames) if not _is_library(frame)]
     callee = user[-1] + 1 if user else 0
-    text = f"{type(exc).__name__}: {exc}"
+    kind = type(exc.__cause__ if isinstance(exc, blame.HPUnsupported) and exc.__cause__ else exc).__name__
+    text = f"{kind}: {exc}"
     named = getattr(exc, "hp_function", None)
     called = [frame for frame, _ in frames[callee:] if _is_library(frame, _NAMED_ROOTS)]
     if named or called:
@@ -375,15 +376,21 @@ class HPEvaluation(NamedTuple):
 
 
 def evaluate_hp_traced(f: Callable[..., Any], args: Sequence[Any], ctx: mpmath.MPContext) -> HPEvaluation:
-    """evaluate_hp, also noting float64 constants mixed into the computation and naming float64 leaks."""
+    """evaluate_hp, also noting float64 constants mixed into the computation and naming float64 leaks.
+
+    Only the user's f (or a library it called) may fail into a fallback: an exception raised by the checker's
+    own code (a twin, the HPArray dispatch, an mpf ufunc method) raises :class:`blame.CheckerError`."""
     previous, found = ctx.hp_constants, set()
     ctx.hp_constants = found
     try:
         with hp_twins.patched(), hparray.recording_leaks() as leaked:
             try:
                 value = f(*args)
-            except Exception as exc:
-                text = _describe_failure(exc)
+            except Exception as exc:  # the user's call boundary: classified, a checker bug is re-raised
+                fault = blame.checker_fault(exc)
+                if fault is not None:
+                    raise blame.CheckerError(f"high-precision evaluation of f: {fault}") from exc
+                text = describe_failure(exc)
                 link = " by " if ", which raised " in text else ": "
                 return HPEvaluation(None, f"reference limited to float64{link}{text}", frozenset(found))
     finally:
@@ -436,8 +443,10 @@ def _float64_source(f: Callable[..., Any], args: Sequence[Any]) -> str | None:
     try:
         with hp_twins.patched():
             f(*args)
-    except Exception:
-        pass
+    except Exception as exc:  # f ran once already; a second failure only leaves the source unnamed
+        fault = blame.checker_fault(exc)
+        if fault is not None:
+            raise blame.CheckerError(f"naming the float64 source of f: {fault}") from exc
     finally:
         sys.setprofile(previous)
     return found[0] if found else None

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 # Worst first: the status a folded record keeps.
-SEVERITY = ("formula_error", "float64_accuracy", "nondeterministic", "budget_exceeded", "inconclusive",
+SEVERITY = ("error", "formula_error", "float64_accuracy", "nondeterministic", "budget_exceeded", "inconclusive",
             "nondifferentiable", "pass")
 MAX_OPS_IN_RECORD = 200  # op rows kept per record: enough for real models, bounded for huge tapes
 

@@ -9,8 +9,9 @@ import mpmath
 import numpy as np
 
 STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "inconclusive", "nondeterministic",
-            "budget_exceeded")
-FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive", "nondeterministic", "budget_exceeded"})
+            "budget_exceeded", "error")
+FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive", "nondeterministic", "budget_exceeded",
+                     "error"})
 SHOWN_MISMATCHES = 5  # a failure message lists the worst few, never whole matrices
 HP_DIGITS_SHOWN = 25  # high-precision values in reports: the reference is good to ~25 digits
 
@@ -102,7 +103,7 @@ class GradcheckResult:
 
     Attributes:
         status: `pass`, `formula_error`, `float64_accuracy`, `nondifferentiable`, `inconclusive`,
-            `nondeterministic` or `budget_exceeded` (docs/checker.md#statuses).
+            `nondeterministic`, `budget_exceeded` or `error` (the checker itself raised; docs/checker.md#statuses).
         mode: the mode that ran (`auto` resolves to `full` or `fast`).
         function: the checked function's name (`<lambda>` for a lambda).
         gradient_source: where the gradient under test came from: `grad`, `vjp` or `autodiff_ref`.
@@ -187,6 +188,7 @@ class GradcheckResult:
             "inconclusive": "the check could not reach a verdict",
             "nondeterministic": "f or its gradient returns different values at the same point: nothing to compare",
             "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
+            "error": "the checker itself raised an error: no verdict (the note names the frame)",
         }[self.status]
         if self.high_precision:
             precision = f"{self.digits}-digit reference"
@@ -220,6 +222,8 @@ class GradcheckResult:
             lines.append("  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)")
         elif self.status == "budget_exceeded":
             lines.append("  to let the check finish, raise max_seconds=/max_evaluations= or pass mode='fast'")
+        elif self.status == "error":
+            lines.append("  this is a bug in pytest-gradcheck, not in your gradient: please report it with the note")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

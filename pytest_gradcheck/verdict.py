@@ -143,9 +143,12 @@ def rank(mismatches: list[Mismatch]) -> list[Mismatch]:
 
 
 def decide(formula: list[Mismatch], accuracy: list[Mismatch], kinks: list[Kink], converged: bool,
-           stopped: bool = False) -> str:
-    """The status: a wrong formula outranks a check stopped by its budget, which outranks a kink, which
-    outranks lost float64 accuracy."""
+           stopped: bool = False, checker_error: bool = False) -> str:
+    """The status: an error of the checker itself outranks everything (nothing it computed can be trusted); a
+    wrong formula outranks a check stopped by its budget, which outranks a kink, which outranks lost float64
+    accuracy."""
+    if checker_error:
+        return "error"
     if formula:
         return "formula_error"
     if stopped:
