@@ -105,7 +105,7 @@ def _naming(name: str, twin: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any, **kwargs: Any) -> Any:
         try:
             return twin(*args, **kwargs)
-        except Exception as exc:
+        except Exception as exc:  # always re-raised: only labelled with the function the user called
             if getattr(exc, "hp_function", None) is None:
                 exc.hp_function = name  # type: ignore[attr-defined]
             raise

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import report, settings, step_sweep
+from pytest_gradcheck import blame, report, settings, step_sweep
 from pytest_gradcheck.inputs import GradcheckUsageError
 
 # Statuses that get pictures: the diagnoses (a wrong formula, lost float64 accuracy, no convergence) and kinks.
@@ -102,9 +102,9 @@ def write_plots(f: Callable[..., Any], args: Any, result: Any, directory: str | 
             pictures["sweep"] = draw_sweep(step_sweep.compute_sweep(f, arrays, result), result)
     except GradcheckUsageError:
         raise
-    except Exception as error:  # the verdict stands; the picture is what is missing, and the note says so
-        result.notes.append(f"plots: no error-against-step picture: computing it raised {type(error).__name__}: "
-                            f"{error}")
+    except Exception as error:  # the verdict stands; the picture is what is missing, and the note says where
+        cause = f"a checker error: {error.where}" if isinstance(error, blame.CheckerError) else blame.describe(error)
+        result.notes.append(f"plots: no error-against-step picture: computing it raised {cause}")
     with _drawing:
         pictures["ops"] = draw_ops(result)
     stem = file_stem(result.function, current_test())

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import differences, float64_differences, precision
+from pytest_gradcheck import blame, differences, float64_differences, precision
 
 # The ladder runs from 1e-1 to 1e-16 (times the scale of x): from truncation-dominated steps to steps where
 # x + h u no longer moves in float64, so the whole V shows. Four steps per decade: 61 steps, 122 evaluations
@@ -168,12 +168,16 @@ def _phi(f: Callable[..., Any], args: Sequence[np.ndarray], direction: Sequence[
 
 def _quietly(call: Callable[[], Any]) -> Any:
     """call(), or None when f raises at this step (a step that leaves f's domain is no data point); warnings
-    (overflow, invalid values) are expected at the ends of the ladder and silenced."""
+    (overflow, invalid values) are expected at the ends of the ladder and silenced. An exception of the checker's
+    own code raises blame.CheckerError: a missing point must be f's doing."""
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return call()
-    except Exception:
+    except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
+        fault = blame.checker_fault(error)
+        if fault is not None:
+            raise blame.CheckerError(f"the step sweep: {fault}") from error
         return None
 
 
@@ -222,6 +226,7 @@ def compute_sweep(f: Callable[..., Any], args: Sequence[np.ndarray], result: Any
     precision on the ladder, thinned to stay near `max_seconds` per precision.
     """
     args = tuple(np.asarray(x) for x in args)
+    f = blame.user_code(f)  # where the user's calls begin, for _quietly's verdict on who raised
     component = choose_component(result, [x.shape for x in args])
     cotangent = np.asarray(result.cotangent, dtype=float).ravel()
     scale = max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size])  # as the checker's Evaluator
