@@ -190,15 +190,19 @@ def run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: Op
         try:
             return _run_check(*user[:1], args, *user[1:], options)
         except blame.CheckerError as error:
-            return _error_result(f, options, error, started)
+            return _error_result(f, args, options, error, started)
 
 
-def _error_result(f: Callable[..., Any], options: Options, error: blame.CheckerError,
+def _error_result(f: Callable[..., Any], args: Any, options: Options, error: blame.CheckerError,
                   started: float) -> GradcheckResult:
     """Status "error": the checker raised, so nothing it computed can be trusted; the note names the frame."""
     status = verdict.decide([], [], [], True, checker_error=True)
+    arrays = validate_args(args, lambda n: argument_names(f, n))  # valid: a CheckerError comes after validation
+    tolerance = verdict.resolve_tolerances(np.result_type(*arrays), rtol=options.rtol, atol=options.atol,
+                                           hp_formula=True).to_dict()
     result = GradcheckResult(status=status, mode=options.mode, function=getattr(f, "__qualname__", repr(f)),
-                             gradient_source="", argument_names=(), tolerance={}, high_precision=False,
+                             gradient_source="", argument_names=argument_names(f, len(arrays)),
+                             tolerance=tolerance, high_precision=False,
                              precision_note="no reference computed",
                              notes=[f"checker error (a bug in pytest-gradcheck, please report it): {error.where}"])
     result.seconds = time.perf_counter() - started

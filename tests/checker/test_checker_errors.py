@@ -1,0 +1,110 @@
+"""A bug in the checker is status "error" naming the frame, never a pass, a skip or a float64 fallback.
+
+Each test breaks one piece of the checker's own code (monkeypatching an internal name to None, so the
+checker's own line raises TypeError, as a real bug would) and asserts the check reports it. Before these
+handlers classified who raised, each of these checks passed: the first three fell back to a float64
+reference, the per-op one marked the op "skipped" with ok=True, the sweep lost its points silently.
+"""
+
+import re
+
+import numpy as np
+import pytest
+
+from pytest_gradcheck import GradcheckError, blame, check_grad, hp_solvers, hparray, modes, precision, step_sweep
+
+X = np.array([0.3, -0.7, 1.1])
+
+
+def _assert_error(result, frame):
+    assert result.status == "error"
+    assert not result.ok
+    note = " ".join(result.notes)
+    assert re.search(frame, note), note
+    assert "TypeError: 'NoneType' object is not callable" in note
+
+
+def test_a_broken_mpf_ufunc_method_is_an_error_not_a_float64_fallback(monkeypatch):
+    monkeypatch.setattr(precision, "_real_cbrt", None)  # np.cbrt's element method calls it
+    result = check_grad(lambda x: np.sum(np.cbrt(x)), X, grad=lambda x: np.cbrt(x) ** -2 / 3,
+                        raise_on_mismatch=False, per_op="off")
+    _assert_error(result, r"pytest_gradcheck/precision\.py:\d+ in <lambda>")
+    assert "high-precision evaluation of f" in result.notes[0]
+
+
+def test_a_broken_hparray_dispatch_helper_is_an_error(monkeypatch):
+    monkeypatch.setattr(hparray, "_exact_scalar", None)  # a Python scalar operand of a ufunc goes through it
+    result = check_grad(lambda x: np.sum(2.5 * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
+                        per_op="off")
+    _assert_error(result, r"pytest_gradcheck/hparray\.py:\d+ in dispatch_ufunc")
+
+
+def test_a_broken_twin_is_an_error_and_check_grad_raises(monkeypatch):
+    monkeypatch.setattr(hp_solvers, "_lu", None)  # numpy.linalg.det's twin factors through it
+    a = np.array([[2.0, 0.5], [0.3, 1.5]])
+    with pytest.raises(GradcheckError) as raised:
+        check_grad(lambda a: np.linalg.det(a), a, grad=lambda a: np.array([[a[1, 1], -a[1, 0]], [-a[0, 1], a[0, 0]]]),
+                   per_op="off")
+    _assert_error(raised.value.result, r"pytest_gradcheck/hp_solvers\.py:\d+ in determinant")
+    assert "bug in pytest-gradcheck" in str(raised.value)
+
+
+def test_a_checker_bug_in_the_gradient_at_high_precision_is_an_error(monkeypatch):
+    monkeypatch.setattr(precision, "_real_cbrt", None)  # only the gradient calls np.cbrt
+    result = check_grad(lambda x: 0.5 * np.sum(x * x), X, grad=lambda x: np.cbrt(x * x * x),
+                        raise_on_mismatch=False, per_op="off")
+    _assert_error(result, r"pytest_gradcheck/precision\.py:\d+ in <lambda>")
+    assert "the gradient (grad) at high precision" in result.notes[0]
+
+
+def test_a_checker_bug_inside_an_op_check_is_an_error_row_and_the_result_says_so(monkeypatch):
+    monkeypatch.setattr(modes, "run_screen", None)  # per-op checks always screen; mode="full" alone does not
+    x = np.array([0.4, -0.2])
+    result = check_grad(lambda x: np.sum(np.tanh(x)), x, mode="full",
+                        raise_on_mismatch=False)
+    rows = [r for r in result.ops if r.name == "tanh"]
+    assert rows and rows[0].status == "error" and not rows[0].ok
+    assert re.search(r"pytest_gradcheck/check\.py:\d+ in _run_check", rows[0].note), rows[0].note
+    _assert_error(result, r"check of op \d+ \(tanh\)")
+    assert "error" in "\n".join(result.message().splitlines()[-6:])
+
+
+def test_a_checker_bug_in_the_step_sweep_raises_instead_of_losing_points(monkeypatch):
+    phi = step_sweep._phi(blame.user_code(lambda x: np.sum(x ** 3)), (X,), (np.ones(3),), None)
+    steps = [1e-2, 1e-3]
+    central, _, _, _ = step_sweep._differences(phi, steps, lambda e: float(abs(np.sum(e))), 5.0)
+    assert np.isfinite(central).all()  # intact, every step is a point
+    monkeypatch.setattr(step_sweep, "_moved", None)
+    with pytest.raises(blame.CheckerError, match=r"step_sweep\.py:\d+ in <genexpr>"):
+        step_sweep._differences(phi, steps, lambda e: float(abs(np.sum(e))), 5.0)
+
+
+def test_the_users_own_exception_at_high_precision_stays_a_fallback_naming_the_users_line():
+    def f(x):
+        if x.dtype == object:
+            raise ValueError("this code only runs in float64")
+        return np.sum(x * x)
+
+    result = check_grad(f, X, grad=lambda x: 2 * x, per_op="off")
+    assert result.ok and not result.high_precision
+    assert re.search(r"ValueError: this code only runs in float64 at .*test_checker_errors\.py:\d+",
+                     result.precision_note), result.precision_note
+
+
+def test_a_division_by_zero_in_the_users_code_stays_a_fallback():
+    def f(x):
+        with np.errstate(divide="ignore"):
+            blowup = x / 0.0  # float64: +-inf; high precision: mpmath raises ZeroDivisionError
+        return np.sum(x * x) + 0.0 * np.sum(blowup == blowup)
+
+    result = check_grad(f, X, grad=lambda x: 2 * x, per_op="off")
+    assert result.ok and not result.high_precision
+    assert re.search(r"ZeroDivisionError.* at .*test_checker_errors\.py:\d+", result.precision_note), \
+        result.precision_note
+
+
+def test_no_object_loop_is_the_deliberate_unsupported_signal_and_stays_a_fallback():
+    result = check_grad(lambda x: np.sum(x * x) + 0.0 * np.sum(np.nextafter(x, 2.0)), X, grad=lambda x: 2 * x,
+                        per_op="off")
+    assert result.ok and not result.high_precision
+    assert "numpy.nextafter, which raised TypeError" in result.precision_note, result.precision_note
