@@ -102,7 +102,9 @@ def compare(baseline: dict[str, Any], current: dict[str, Any],
     for key in sorted(old_checks.keys() & new_checks.keys()):
         old, new = old_checks[key], new_checks[key]
         grew, shrank = _error_changes(old, new, factor)
-        if old["ok"] and not new["ok"]:
+        if new["status"] == "error" and old["status"] != "error":  # the checker itself broke: always a regression
+            grew.insert(0, f"the checker raised an error (was {old['status']}): {new.get('error', 'see the report')}")
+        elif old["ok"] and not new["ok"]:
             grew.insert(0, f"was ok ({old['status']}), now failing ({new['status']})")
         elif new["ok"] and not old["ok"]:
             shrank.insert(0, f"was failing ({old['status']}), now ok ({new['status']})")

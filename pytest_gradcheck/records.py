@@ -54,7 +54,8 @@ def _worst_op(result: Any) -> str | None:
 
 def _op_rows(result: Any) -> list[dict[str, Any]]:
     return [{"index": r.index, "name": r.name, "location": r.location, "custom": r.custom, "status": r.status,
-             "formula_error": r.formula_error, "float64_error": r.float64_error}
+             "formula_error": r.formula_error, "float64_error": r.float64_error,
+             **({"note": r.note} if r.status in ("error", "skipped") else {})}  # why: the frame, or the op's line
             for r in result.ops[:MAX_OPS_IN_RECORD]]
 
 
@@ -68,7 +69,14 @@ def to_record(result: Any, test: str) -> dict[str, Any]:
         "mode": result.mode, "high_precision": result.high_precision, "digits": result.digits,
         "gradient_source": result.gradient_source, "summary": result.summary(), "ops": _op_rows(result),
         **({"plots": list(result.plots)} if result.plots else {}),  # optional: only when pictures were drawn
+        **({"error": checker_error(result)} if result.status == "error" else {}),  # optional: the frame
     }
+
+
+def checker_error(result: Any) -> str:
+    """What the checker raised and where (the notes of an "error" result that name it)."""
+    named = [note for note in result.notes if "checker error" in note]
+    return "; ".join(named or result.notes) or "the checker raised an error"
 
 
 def _larger(a: float | None, b: float | None) -> float | None:

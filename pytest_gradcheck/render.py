@@ -117,6 +117,8 @@ def render_summary(records: list[dict[str, Any]], write_line: WriteLine, *, verb
         write_line(lines[0])
     for rec, line in zip(records, lines[1:], strict=True):
         write_line(line)
+        if rec.get("error"):
+            write_line(f"    checker error: {printable(rec['error'])}")
         if verbose:
             for op_line in _op_lines(rec):
                 write_line(op_line)
@@ -186,6 +188,16 @@ def _comparison_sections(comparison: Any, baseline_path: str | None) -> list[str
     return lines
 
 
+def _error_lines(checks: list[dict[str, Any]]) -> list[str]:
+    """The checks whose checker raised (status "error"), each with the frame it raised in."""
+    broken = [rec for rec in checks if rec["status"] == "error"]
+    if not broken:
+        return []
+    lines = ["", f"### Checker errors ({_plural(len(broken), 'check')}): a bug in pytest-gradcheck, no verdict", ""]
+    lines += [f"- {_code(rec['id'])}: {_code(rec.get('error', 'see the JSON report'))}" for rec in broken]
+    return lines
+
+
 PICTURE_NAMES = {".sweep.png": "error against step", ".ops.png": "per-op errors"}  # plots.write_plots' files
 
 
@@ -230,6 +242,7 @@ def render_markdown(report: dict[str, Any], comparison: Any = None, *, baseline_
     env = report["environment"]
     lines = [headline, "", count_line(checks) + ".", ""]
     lines += _check_rows(checks) if checks else ["No gradient checks ran."]
+    lines += _error_lines(checks)
     lines += _picture_lines(checks, markdown_path)
     if comparison is not None:
         lines += ["", *_comparison_sections(comparison, baseline_path)]

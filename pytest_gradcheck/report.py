@@ -280,6 +280,11 @@ def _check_record(value: Any, where: str) -> dict[str, Any]:
     rec = _fields(value, _CHECK, where)
     rec["tolerance"] = _fields(rec["tolerance"], _TOLERANCE, f"{where}.tolerance")
     rec["ops"] = [_fields(op, _OP, f"{where}.ops[{i}]") for i, op in enumerate(rec["ops"])]
+    for i, op in enumerate(rec["ops"]):
+        if "note" in op:  # optional: why an op's check is an error or was skipped
+            _string(op["note"], f"{where}.ops[{i}].note")
+    if "error" in rec:  # optional: status "error": what the checker raised and where
+        _string(rec["error"], f"{where}.error")
     if "plots" in rec:  # optional: paths of the pictures drawn for the check
         paths = _array(rec["plots"], f"{where}.plots")
         rec["plots"] = [_string(path, f"{where}.plots[{i}]") for i, path in enumerate(paths)]

@@ -108,3 +108,81 @@ def test_no_object_loop_is_the_deliberate_unsupported_signal_and_stays_a_fallbac
                         per_op="off")
     assert result.ok and not result.high_precision
     assert "numpy.nextafter, which raised TypeError" in result.precision_note, result.precision_note
+
+
+def _error_report(monkeypatch, tmp_path):
+    """A report holding one real "error" check (a mutated twin) and one passing check, as written and loaded."""
+    from pytest_gradcheck import records, report
+
+    a = np.array([[2.0, 0.5], [0.3, 1.5]])
+    with records.recording() as results:
+        check_grad(lambda x: np.sum(x * x), X, grad=lambda x: 2 * x, per_op="off")
+        with monkeypatch.context() as patch:
+            patch.setattr(hp_solvers, "_lu", None)
+            check_grad(lambda a: np.linalg.det(a), a, per_op="off", raise_on_mismatch=False,
+                       grad=lambda a: np.array([[a[1, 1], -a[1, 0]], [-a[0, 1], a[0, 0]]]))
+    built = report.build_report([records.to_record(r, f"test_{i}") for i, r in enumerate(results)], {})
+    report.write_report(tmp_path / "report.json", built)
+    return report.load_report(tmp_path / "report.json")
+
+
+def test_an_error_check_reaches_the_json_report_markdown_and_terminal_naming_the_frame(monkeypatch, tmp_path):
+    from pytest_gradcheck import render
+
+    loaded = _error_report(monkeypatch, tmp_path)
+    broken = [rec for rec in loaded["checks"] if rec["status"] == "error"]
+    assert len(broken) == 1 and not broken[0]["ok"] and not loaded["summary"]["ok"]
+    assert re.search(r"hp_solvers\.py:\d+ in determinant", broken[0]["error"])
+    assert loaded["summary"]["by_status"] == {"pass": 1, "error": 1}
+    markdown = render.render_markdown(loaded)
+    assert "### Checker errors (1 check)" in markdown and "**error**" in markdown
+    assert re.search(r"hp_solvers\.py:\d+ in determinant", markdown.split("### Checker errors")[1])
+    lines = []
+    render.render_summary(loaded["checks"], lines.append)
+    assert any(re.search(r"checker error: .*hp_solvers\.py:\d+ in determinant", line) for line in lines), lines
+    assert lines[-1] == "2 checks: 1 pass, 1 error"
+
+
+def test_an_error_is_a_regression_against_any_baseline_status(monkeypatch, tmp_path):
+    import copy
+
+    from pytest_gradcheck import baseline
+
+    current = _error_report(monkeypatch, tmp_path)
+    for old_status, old_ok in (("pass", True), ("formula_error", False)):
+        old = copy.deepcopy(current)
+        for rec in old["checks"]:
+            if rec["status"] == "error":
+                rec.update(status=old_status, ok=old_ok)
+        comparison = baseline.compare(old, current)
+        assert [c.new_status for c in comparison.regressions] == ["error"]
+        assert comparison.regressions[0].old_status == old_status
+        assert "the checker raised an error" in comparison.regressions[0].reason
+    assert not baseline.compare(current, current).regressed  # an error that stays an error is not new
+
+
+def test_an_op_whose_own_code_raises_is_skipped_with_its_line_in_the_row_and_the_overall_note():
+    import autodiff_ref
+    from pytest_gradcheck import check, per_op
+
+    state = {"armed": False}
+
+    @autodiff_ref.primitive(elementwise=True)
+    def flaky(x):
+        if state["armed"]:
+            raise ValueError("sensor offline")
+        return np.sin(x)
+
+    flaky.defvjp(lambda ans, x: lambda g: g * np.cos(x))
+
+    def f(x):
+        out = np.sum(flaky(x))
+        state["armed"] = True  # traced once; the op's own check then meets the user's error
+        return out
+
+    options = check.Options(None, None, "auto", None, None, 4, "fail", "all")
+    rows, note = per_op.check_ops(f, (X,), scope="all", options=options)
+    row = next(r for r in rows if r.name == "flaky")
+    assert row.status == "skipped" and row.ok
+    assert re.search(r"ValueError: sensor offline at .*test_checker_errors\.py:\d+ in flaky", row.note), row.note
+    assert re.search(r"per-op check skipped op \d+ \(flaky\): .*sensor offline", note), note
