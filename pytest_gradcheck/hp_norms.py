@@ -115,7 +115,7 @@ def _norm(ctx: Any, x: np.ndarray, ord: Any, axis: Any, keepdims: bool) -> Any:
     elif not isinstance(axis, tuple):
         try:
             axis = (int(axis),)
-        except (TypeError, ValueError) as exc:  # int() of a non-number; anything else is not the axis's fault
+        except Exception as exc:  # numpy.linalg.norm's own handler, mirrored: whatever int(axis) raises
             raise TypeError("'axis' must be None, an integer or a tuple of integers") from exc
     if len(axis) == 1:
         axes = (normalize_axis_index(axis[0], nd),)
