@@ -10,7 +10,8 @@ point of raise outwards:
 - the first frame left decides: the user's code, or the edge of the user's call (a ``user_code`` wrapper), is
   the user's; a frame of ``pytest_gradcheck`` or ``autodiff_ref`` is a checker bug, unless the exception is a
   deliberate signal: :class:`HPUnsupported`, numpy's ``LinAlgError`` (the user's matrix is singular), or an
-  explicit ``raise`` statement of the checker at the point of raise (a twin mirroring numpy's own error).
+  explicit ``raise`` statement of the checker at the point of raise (a twin mirroring numpy's own error) that
+  does not re-label an exception the checker's own code raised by accident.
 
 An ``AttributeError`` from a missing attribute, a ``TypeError`` from a wrong call, a ``KeyError`` inside the
 checker are bugs: reported as :class:`CheckerError`, never turned into a float64 fallback or a skip.
@@ -107,10 +108,21 @@ def checker_fault(exc: BaseException, skip: int = 1) -> str | None:
         if kind == "library" or (code in _forwarding and beneath):
             beneath = True
             continue
-        if kind == "user" or (position == 0 and _explicit_raise(tb)):
+        if kind == "user":
             return None
+        if position == 0 and _explicit_raise(tb):  # deliberate, unless it re-labels a bug it caught
+            replaced = exc.__context__
+            return None if replaced is None or _deliberate_context(replaced) else checker_fault(replaced, 0)
         return describe(exc, tb)
     return None
+
+
+def _deliberate_context(exc: BaseException) -> bool:
+    """Whether an exception that a `raise` of the checker replaced is no bug of the checker: it was raised by
+    a library or the user's code, or by an explicit raise, or is a deliberate signal."""
+    entries = _entries(exc)
+    return not entries or owner(entries[-1].tb_frame) != "ours" or _explicit_raise(entries[-1]) \
+        or isinstance(exc, HPUnsupported | LinAlgError)
 
 
 def describe(exc: BaseException, tb: TracebackType | None = None) -> str:
