@@ -186,3 +186,15 @@ def test_an_op_whose_own_code_raises_is_skipped_with_its_line_in_the_row_and_the
     assert row.status == "skipped" and row.ok
     assert re.search(r"ValueError: sensor offline at .*test_checker_errors\.py:\d+ in flaky", row.note), row.note
     assert re.search(r"per-op check skipped op \d+ \(flaky\): .*sensor offline", note), note
+
+
+def test_a_picture_that_fails_leaves_the_verdict_and_a_note_naming_the_frame(monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(step_sweep, "_moved", None)
+    result = check_grad(lambda x: np.sum(x ** 3), X, grad=lambda x: 3 * x * x + 1e-3, raise_on_mismatch=False,
+                        per_op="off", plots=tmp_path)
+    assert result.status == "formula_error"  # the verdict stands
+    note = next(n for n in result.notes if n.startswith("plots:"))
+    assert re.search(r"TypeError: 'NoneType' object is not callable at pytest_gradcheck/step_sweep\.py:\d+ in "
+                     r"<genexpr>", note), note
+    assert [p.endswith(".ops.png") for p in result.plots] == [True]
