@@ -198,3 +198,16 @@ def test_a_picture_that_fails_leaves_the_verdict_and_a_note_naming_the_frame(mon
     assert re.search(r"TypeError: 'NoneType' object is not callable at pytest_gradcheck/step_sweep\.py:\d+ in "
                      r"<genexpr>", note), note
     assert [p.endswith(".ops.png") for p in result.plots] == [True]
+
+
+def test_ufunc_at_keeps_an_integer_index_at_high_precision():
+    # Found by the checks above: np.add.at(out, 0, g) (getitem's backward rule) converted the index 0 to an mpf,
+    # numpy raised IndexError, and every getitem op's rule was silently judged in float64.
+    ctx = precision.context(40)
+    out = precision.to_hp(np.zeros(3), ctx)
+    third = ctx.mpf(1) / 3
+    np.add.at(out, 1, precision.to_hp(np.zeros(()), ctx) + third)
+    assert list(out) == [0, third, 0]
+    result = check_grad(lambda z: np.exp(z[0]) + np.sum(z), X, raise_on_mismatch=False)
+    row = next(r for r in result.ops if r.name == "getitem")
+    assert row.status == "pass" and "cannot run at high precision" not in row.note, row.note
