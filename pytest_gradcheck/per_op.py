@@ -188,7 +188,7 @@ def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
                      high_precision=False, note=f"the op's own code raised {blame.describe(error, _user_frame(error))}")
     if result.status == "error":  # the checker raised inside the op's check (run_check reports it as a result)
         return OpRow(**base, status="error", ok=False, formula_error=None, float64_error=None, tolerance=None,
-                     high_precision=False, note="; ".join(result.notes))
+                     high_precision=False, note="; ".join(result.notes))  # "checker error: <frame>"
     return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
                  float64_error=result.worst.get("float64_accuracy"), tolerance=result.tolerance["rtol_formula"],
                  high_precision=result.high_precision, mismatches=tuple(result.mismatches),

@@ -65,7 +65,7 @@ def test_a_checker_bug_inside_an_op_check_is_an_error_row_and_the_result_says_so
     rows = [r for r in result.ops if r.name == "tanh"]
     assert rows and rows[0].status == "error" and not rows[0].ok
     assert re.search(r"pytest_gradcheck/check\.py:\d+ in _run_check", rows[0].note), rows[0].note
-    _assert_error(result, r"check of op \d+ \(tanh\)")
+    _assert_error(result, r"op \d+ \(tanh\): checker error: ")
     assert "error" in "\n".join(result.message().splitlines()[-6:])
 
 
