@@ -3,8 +3,10 @@ the high-precision share over checks whose code is not compiled, statuses and ti
 
 Command: `.venv/bin/python benchmarks/bench_realistic.py [--json PATH] [--seed N]`. Every check runs with
 check_grad's defaults and `raise_on_mismatch=False`. A false positive is a correct gradient that is not `ok`;
-a bug is caught when its check is not `ok`. The high-precision share counts `result.high_precision` over the
-checks (correct and planted) of functions without a compiled call.
+a bug is caught when its check is not `ok`. Every function is differentiable at its point, so a correct
+gradient that is `ok` with a status other than `pass` (`nondifferentiable`) is listed as well. The
+high-precision share counts `result.high_precision` over the checks (correct and planted) of functions without
+a compiled call.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "checks": len(records),
         "false_positives": [f"{r['name']}: {r['status']}" for r in correct if not r["ok"]],
         "false_positive_count": sum(not r["ok"] for r in correct), "correct_checks": len(correct),
+        # every function is differentiable at its point: `ok` with another status (nondifferentiable) is wrong too
+        "correct_ok_not_pass": [f"{r['name']}: {r['status']}" for r in correct if r["ok"] and r["status"] != "pass"],
         "caught": {kind: f"{sum(not r['ok'] for r in rs)}/{len(rs)}" for kind, rs in caught.items()},
         "missed": [f"{r['name']}[{r['bug']}]: {r['status']}" for rs in caught.values() for r in rs if r["ok"]],
         "high_precision_share": sum(r["high_precision"] for r in not_compiled) / len(not_compiled),

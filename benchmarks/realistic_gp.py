@@ -3,7 +3,8 @@
 Hyperparameters are differentiated in log space (theta = log of the parameter), as the library does; the
 kernel matrix comes from `scipy.spatial.distance.pdist`/`squareform`/`cdist` and the log-marginal likelihood
 from `scipy.linalg.cholesky`/`cho_solve`. Each builder takes a seeded generator and returns
-`(f, grad, chain_bug, args)`: `chain_bug` is the gradient with one chain factor left out.
+`(f, grad, chain_bug, args)`: `chain_bug` is the gradient with one chain factor left out. Data are 6-7 points
+(checks stay fast) and the points are log-hyperparameters of order 0.1-0.5 (length scales near 1).
 """
 
 from __future__ import annotations

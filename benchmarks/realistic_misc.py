@@ -26,7 +26,7 @@ def _sin_times_x(dtype):
         def gradient(x, inner=SCALE):
             return (np.sin(SCALE * x) + inner * x * np.cos(SCALE * x),)
 
-        return f, gradient, lambda x: gradient(x, inner=1.0), (np.linspace(-2.0, 2.5, 6),)
+        return f, gradient, lambda x: gradient(x, inner=1.0), (rng.normal(scale=1.5, size=6),)
 
     return build
 

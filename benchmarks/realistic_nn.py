@@ -2,7 +2,9 @@
 
 Each builder takes a seeded generator and returns `(f, grad, chain_bug, args)`; `chain_bug` is the gradient
 with one chain factor left out. The float32 variants compute f in float32 inside, as the library does for
-float32 data; their gradient is the float64 derivative of the same smooth function.
+float32 data; their gradient is the float64 derivative of the same smooth function. Data: 5 samples of 3
+features; weights of scale 0.8, biases 0.3 (activations of order 1, ReLU inputs away from 0); t-SNE embeddings
+of 6 points (40 in the large case) of scale 1.
 """
 
 from __future__ import annotations
