@@ -6,7 +6,7 @@ check_grad's defaults and `raise_on_mismatch=False`. A false positive is a corre
 a bug is caught when its check is not `ok`. Every function is differentiable at its point, so a correct
 gradient that is `ok` with a status other than `pass` (`nondifferentiable`) is listed as well. The
 high-precision share counts `result.high_precision` over the checks (correct and planted) of functions without
-a compiled call.
+a compiled call. A check that raises is an `error`: a false positive on a correct gradient, never a caught bug.
 """
 
 from __future__ import annotations
@@ -28,14 +28,25 @@ from pytest_gradcheck import check_grad
 
 
 def run_case(case: realistic_corpus.Case) -> dict[str, Any]:
-    """One default check of `case`, as a record: outcome, precision, time and the message's first lines."""
+    """One default check of `case`, as a record: outcome, precision, time and the message's first lines.
+
+    A checker that raises is recorded as status `error` with the exception (never as a verdict either way).
+    """
+    record = {"name": case.name, "bug": case.bug, "compiled": case.compiled, "float32": case.float32}
     started = time.perf_counter()
-    result = check_grad(case.f, case.args, grad=case.grad, raise_on_mismatch=False)
-    elapsed = time.perf_counter() - started
-    return {"name": case.name, "bug": case.bug, "compiled": case.compiled, "float32": case.float32,
-            "status": result.status, "ok": result.ok, "high_precision": result.high_precision,
-            "precision_note": result.precision_note, "seconds": elapsed, "evaluations": result.evaluations,
-            "message": result.message().splitlines()[:3]}
+    try:
+        result = check_grad(case.f, case.args, grad=case.grad, raise_on_mismatch=False)
+    except Exception as error:  # reported as such: the run goes on to the other cases
+        return {**record, "status": "error", "ok": False, "high_precision": False,
+                "precision_note": f"check_grad raised {type(error).__name__}: {error}",
+                "seconds": time.perf_counter() - started, "evaluations": None, "message": [repr(error)]}
+    return {**record, "status": result.status, "ok": result.ok, "high_precision": result.high_precision,
+            "precision_note": result.precision_note, "seconds": time.perf_counter() - started,
+            "evaluations": result.evaluations, "message": result.message().splitlines()[:3]}
+
+
+def _caught(record: dict[str, Any]) -> bool:
+    return not record["ok"] and record["status"] != "error"
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -50,8 +61,10 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "false_positive_count": sum(not r["ok"] for r in correct), "correct_checks": len(correct),
         # every function is differentiable at its point: `ok` with another status (nondifferentiable) is wrong too
         "correct_ok_not_pass": [f"{r['name']}: {r['status']}" for r in correct if r["ok"] and r["status"] != "pass"],
-        "caught": {kind: f"{sum(not r['ok'] for r in rs)}/{len(rs)}" for kind, rs in caught.items()},
-        "missed": [f"{r['name']}[{r['bug']}]: {r['status']}" for rs in caught.values() for r in rs if r["ok"]],
+        "caught": {kind: f"{sum(_caught(r) for r in rs)}/{len(rs)}" for kind, rs in caught.items()},
+        "missed": [f"{r['name']}[{r['bug']}]: {r['status']}" for rs in caught.values() for r in rs if not _caught(r)],
+        "errors": [f"{r['name']}[{r['bug'] or 'correct'}]: {r['precision_note']}" for r in records
+                   if r["status"] == "error"],
         "high_precision_share": sum(r["high_precision"] for r in not_compiled) / len(not_compiled),
         "high_precision": f"{sum(r['high_precision'] for r in not_compiled)}/{len(not_compiled)}",
         "statuses": dict(Counter(r["status"] for r in records)),

@@ -14,6 +14,7 @@ from scipy.spatial.distance import pdist, squareform
 from scipy.special import expit, xlogy
 
 MACHINE_EPSILON = np.finfo(np.double).eps
+DEAD_BIAS = -5.0  # below any of the hidden pre-activations' spread (scale ~2): a dead ReLU unit
 DOF = 1.0  # t-SNE's degrees of freedom for a 2-d embedding (n_components - 1)
 
 
@@ -129,7 +130,7 @@ def _params(rng, n_in, n_hidden, n_out):
             rng.normal(scale=0.8, size=(n_hidden, n_out)), rng.normal(scale=0.3, size=n_out))
 
 
-def _mlp(hidden, derivative, output, loss, targets, dtype=None, n_hidden=4):
+def _mlp(hidden, derivative, output, loss, targets, dtype=None, n_hidden=4, dead=False):
     """An MLP problem: f(W1, b1, W2, b2) = loss + L2; the output layer's delta is output - y for each pairing."""
     alpha = 1e-2  # the library's default L2 penalty is 1e-4; larger so the penalty's gradient is visible
 
@@ -149,7 +150,10 @@ def _mlp(hidden, derivative, output, loss, targets, dtype=None, n_hidden=4):
                 return _backprop(X, delta, Z1, params[0], params[2], alpha, hidden_derivative)
             return gradient
 
-        return f, grad_with(derivative), grad_with(_no_derivative), _params(rng, 3, n_hidden, y.shape[1])
+        params = _params(rng, 3, n_hidden, y.shape[1])
+        if dead:  # a unit that died in training: its input is negative on every sample, its bias' gradient is 0
+            params[1][0] = DEAD_BIAS
+        return f, grad_with(derivative), grad_with(_no_derivative), params
 
     return build
 
@@ -182,6 +186,8 @@ BUILDERS = {
     "mlp_relu_squared_loss": _mlp(_relu, _relu_derivative, _identity, squared_loss, _regression),
     # 16 hidden units, 81 parameters: above 64 elements, as above
     "mlp_relu_squared_loss_wide": _mlp(_relu, _relu_derivative, _identity, squared_loss, _regression, n_hidden=16),
+    "mlp_relu_squared_loss_dead_unit": _mlp(_relu, _relu_derivative, _identity, squared_loss, _regression,
+                                            dead=True),
     "mlp_tanh_binary_log_loss": _mlp(np.tanh, _tanh_derivative, expit, binary_log_loss, _binary),
     "mlp_logistic_softmax_log_loss": _mlp(expit, _logistic_derivative, softmax, log_loss, _one_hot),
     "mlp_tanh_squared_loss_float32": _mlp(np.tanh, _tanh_derivative, _identity, squared_loss, _regression,
