@@ -152,3 +152,18 @@ def test_target_high_precision_share_over_checks_without_compiled_code():
            if not _checked(name, bug).high_precision]
     share = 1 - len(low) / len(checks)
     assert share >= TARGET_HIGH_PRECISION_SHARE, f"{share:.0%} at high precision; float64:\n" + "\n".join(low)
+
+
+def test_benchmark_counts_a_checker_exception_as_an_error_never_a_catch():
+    bench = _load("bench_realistic")
+    case = corpus.make("ridge_check_array", "sign_flip", SEED)
+
+    def broken(w):
+        raise ZeroDivisionError("inside f")
+
+    record = bench.run_case(corpus.Case(case.name, case.bug, broken, case.grad, case.args, False, False))
+    assert record["status"] == "error" and "ZeroDivisionError: inside f" in record["precision_note"]
+    correct = {**bench.run_case(corpus.make("ridge_check_array", None, SEED)), "status": "error", "ok": False}
+    summary = bench.summarize([record, correct, bench.run_case(case)])
+    assert summary["caught"]["sign_flip"] == "1/2" and summary["false_positive_count"] == 1
+    assert summary["missed"] == ["ridge_check_array[sign_flip]: error"] and len(summary["errors"]) == 2
