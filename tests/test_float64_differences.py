@@ -31,7 +31,7 @@ def test_float64_smooth_within_bound_near_the_optimum():
             evaluations.add(d.evaluations)
     assert np.mean(covered) >= 0.99
     assert 0.3 < np.median(ratios) < 10 and np.percentile(ratios, 95) < 30
-    assert evaluations <= {23, 29, 35}
+    assert evaluations <= {27, 33, 39}  # phi(0), 16 for the noise, 6 to 18 for phi''', 4 for the stencil
 
 
 def test_float64_vector_shares_one_step_and_covers():
