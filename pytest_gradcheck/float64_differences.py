@@ -33,6 +33,9 @@ FIT_DEGREE = 3  # over 8 spacings (8e-6 scale) a smooth f's quartic term is ~1e-
 # Jittered positions k + 0.8 (frac(k golden) - 0.5): distinct, ordered, and no common period with a rounding grid
 JITTER = 0.8 * (np.modf(np.arange(1, NOISE_POINTS + 1) * (1 + math.sqrt(5)) / 2)[0] - 0.5)
 NOISE_LADDER = (NOISE_SPACING, 1e-4)  # a staircase wider than the table is measured again at 100x the spacing
+# Constant over the table: probed at 1e-2 and 1e-1 of the scale for stairs (a dead zone wider than that passes
+# for flat)
+STAIR_PROBES = (1e-2, 1e-1)
 TIED_SHARE = 0.5  # more than half of neighbouring values exactly equal: the table sits inside one stair
 NOISE_BOUND = 3.0  # float64: one evaluation's error is bounded by 3 standard deviations of its noise
 THIRD_STEPS = (2e-2, 2e-3, 2e-4)  # f''' ladder: large enough for f''' h^3 >> noise, small for f^(5) h^2 << f'''
@@ -100,19 +103,39 @@ def float64_noise(phi: Phi, f0: np.ndarray, scale: float) -> tuple[np.ndarray, i
     """
     noise, evaluations = np.zeros(f0.shape), 0
     for spacing in NOISE_LADDER:
-        sides, tied = [], np.zeros(f0.shape, dtype=bool)
+        sides, tied, flat = [], np.zeros(f0.shape, dtype=bool), np.ones(f0.shape, dtype=bool)
         for sign in (1.0, -1.0):
             ts = np.concatenate([[0.0], sign * spacing * scale * (np.arange(1, NOISE_POINTS + 1) + JITTER)])
             values = np.stack([f0, *(np.asarray(phi(float(t)), dtype=float) for t in ts[1:])])
             sides.append(np.maximum(_fit_noise(ts, values), _float32_quantum(values) / math.sqrt(12)))
             share = _ties(values)
-            tied |= (share > TIED_SHARE) & (share < 1)
+            tied, flat = tied | ((share > TIED_SHARE) & (share < 1)), flat & (share == 1)
         evaluations += 2 * NOISE_POINTS
         low, high = np.minimum(*sides), np.maximum(*sides)
         noise = np.maximum(noise, np.where(high <= 4 * low, high, low))  # 4: More & Wild's agreement factor
         if not tied.any():
             break
+    if flat.any():  # constant over the table: f ignores this direction, or its stairs are wider than the table
+        noise, spent = _wide_stairs(phi, f0, scale, flat, noise)
+        evaluations += spent
     return np.maximum(noise, 0.5 * F64_EPS * np.abs(f0)), evaluations
+
+
+def _wide_stairs(phi: Phi, f0: np.ndarray, scale: float, flat: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, int]:
+    """Components constant over the noise table that move on both sides at a step of STAIR_PROBES: stairs wider
+    than the table (float16 inside, rounding to a few digits). Their noise is taken as the change itself over
+    sqrt(12) (a stair's rounding error, uniform over its height): an upper bound, so that the reference says
+    what it cannot resolve. A change on one side only is a kink or an edge nearby, for the kink tests."""
+    evaluations, pending = 0, flat.copy()
+    for probe in STAIR_PROBES:
+        up, down = (np.asarray(phi(t), dtype=float) - f0 for t in (probe * scale, -probe * scale))
+        evaluations += 2
+        stairs = pending & (up != 0) & (down != 0)
+        noise = np.where(stairs, np.maximum(noise, np.maximum(np.abs(up), np.abs(down)) / math.sqrt(12)), noise)
+        pending &= (up == 0) & (down == 0)  # a component that moved (on either side) is settled
+        if not pending.any():
+            break
+    return noise, evaluations
 
 
 def third_derivative(phi: Phi, bound: np.ndarray, scale: float) -> tuple[np.ndarray, list, list, int]:
