@@ -30,12 +30,13 @@ F64_EPS = float(np.finfo(np.float64).eps)  # 2^-52: the unit of float64 rounding
 NOISE_SPACING = 1e-6  # noise table spacing: 3rd..6th differences of a smooth f fall below round-off (~1e-16)
 NOISE_POINTS = 8  # noise table: 8 points per side and phi(0), a cubic fit leaves 5 degrees of freedom
 FIT_DEGREE = 3  # over 8 spacings (8e-6 scale) a smooth f's quartic term is ~1e-21: below any round-off
-# Jittered positions k + 0.8 (frac(k golden) - 0.5): distinct, ordered, and no common period with a rounding grid
-JITTER = 0.8 * (np.modf(np.arange(1, NOISE_POINTS + 1) * (1 + math.sqrt(5)) / 2)[0] - 0.5)
+# Jittered positions k + J_k, J_k fixed pseudo-random in [-0.4, 0.4] (distinct, ordered): no pattern a rounding
+# grid can follow (a Weyl sequence k * golden would not do: on a grid of whole ulps its offsets drift linearly too)
+JITTER = np.random.default_rng(20111).uniform(-0.4, 0.4, NOISE_POINTS)
 NOISE_LADDER = (NOISE_SPACING, 1e-4)  # a staircase wider than the table is measured again at 100x the spacing
-# Constant over the table: probed at 1e-2 and 1e-1 of the scale for stairs (a dead zone wider than that passes
+# Constant over the table: probed at 1e-4 ... 1e-1 of the scale for stairs (a dead zone wider than that passes
 # for flat)
-STAIR_PROBES = (1e-2, 1e-1)
+STAIR_PROBES = (1e-4, 1e-3, 1e-2, 1e-1)
 TIED_SHARE = 0.5  # more than half of neighbouring values exactly equal: the table sits inside one stair
 NOISE_BOUND = 3.0  # float64: one evaluation's error is bounded by 3 standard deviations of its noise
 THIRD_STEPS = (2e-2, 2e-3, 2e-4)  # f''' ladder: large enough for f''' h^3 >> noise, small for f^(5) h^2 << f'''
@@ -122,20 +123,23 @@ def float64_noise(phi: Phi, f0: np.ndarray, scale: float) -> tuple[np.ndarray, i
 
 
 def _wide_stairs(phi: Phi, f0: np.ndarray, scale: float, flat: np.ndarray, noise: np.ndarray) -> tuple[np.ndarray, int]:
-    """Components constant over the noise table that move on both sides at a step of STAIR_PROBES: stairs wider
-    than the table (float16 inside, rounding to a few digits). Their noise is taken as the change itself over
-    sqrt(12) (a stair's rounding error, uniform over its height): an upper bound, so that the reference says
-    what it cannot resolve. A change on one side only is a kink or an edge nearby, for the kink tests."""
-    evaluations, pending = 0, flat.copy()
+    """Components constant over the noise table that, probed at growing steps (STAIR_PROBES), move on both
+    sides: stairs wider than the table (float16 inside, rounding to a few digits). Their noise is the smallest
+    move seen (one stair, or a few) over sqrt(12), a stair's rounding error uniform over its height: an upper
+    bound, so that the reference says what it cannot resolve. A move on one side only is a kink or an edge
+    nearby, for the kink tests; no move at all, a direction f ignores."""
+    evaluations, smallest = 0, np.full(f0.shape, np.inf)
+    moved = [np.zeros(f0.shape, dtype=bool), np.zeros(f0.shape, dtype=bool)]
     for probe in STAIR_PROBES:
-        up, down = (np.asarray(phi(t), dtype=float) - f0 for t in (probe * scale, -probe * scale))
+        for side, t in enumerate((probe * scale, -probe * scale)):
+            change = np.abs(np.asarray(phi(t), dtype=float) - f0)
+            moved[side] |= change > 0
+            smallest = np.where(change > 0, np.minimum(smallest, change), smallest)
         evaluations += 2
-        stairs = pending & (up != 0) & (down != 0)
-        noise = np.where(stairs, np.maximum(noise, np.maximum(np.abs(up), np.abs(down)) / math.sqrt(12)), noise)
-        pending &= (up == 0) & (down == 0)  # a component that moved (on either side) is settled
-        if not pending.any():
+        if (moved[0] & moved[1] | ~flat).all():
             break
-    return noise, evaluations
+    stairs = flat & moved[0] & moved[1]
+    return np.where(stairs, np.maximum(noise, np.where(stairs, smallest, 0) / math.sqrt(12)), noise), evaluations
 
 
 def third_derivative(phi: Phi, bound: np.ndarray, scale: float) -> tuple[np.ndarray, list, list, int]:

@@ -18,14 +18,12 @@ __all__ = ["below_error_note", "limit_note", "noise_description", "unresolved_no
 # One float64 evaluation of a well-conditioned f rounds to ~1e-16 of |f|, a few hundred ulps at most after many
 # operations; noise beyond 1e-13 of |f| comes from something else inside f.
 ROUND_OFF_SHARE = 1e-13
-# float32 arithmetic rounds to 6e-8 of |f| (2^-24), hundreds of roundings to ~1e-5: noise in this band looks like it.
-FLOAT32_BAND = (1e-8, 1e-4)
 HELP = ("make f run at high precision (see the precision note for what kept it in float64) or compute in float64 "
         "throughout")
 
 
 def noise_description(evaluator: Any) -> str:
-    """'2.5e-07 of |f|, from float32 arithmetic inside?': f's measured noise relative to its size, and a guess."""
+    """'2.5e-07 of |f|, more than float64 round-off: ...?': f's measured noise relative to its size, and why."""
     size = float(np.max(np.abs(evaluator.value64), initial=0.0))
     noise = float(evaluator.float64_noise)
     if size == 0:
@@ -33,10 +31,8 @@ def noise_description(evaluator: Any) -> str:
     relative = noise / size
     if relative <= ROUND_OFF_SHARE:
         cause = "float64 round-off"
-    elif FLOAT32_BAND[0] <= relative <= FLOAT32_BAND[1]:
-        cause = "from float32 arithmetic inside?"
     else:
-        cause = "from a solver's tolerance, low-precision arithmetic or randomness inside?"
+        cause = "more than float64 round-off: float32 or float16 arithmetic, a solver's tolerance or randomness inside?"
     return f"{relative:.1e} of |f|, {cause}"
 
 
