@@ -1,7 +1,9 @@
 """The float64 fallback: a directional derivative of a function that only computes in float64.
 
-Its noise is measured (ECnoise, after More & Wild), |phi'''| estimated, and one central difference taken at
-the step that minimises truncation plus round-off. Conventions (``phi``, ``scale``, `Derivative`) as in
+Its noise is measured (`float64_noise`: a fit at jittered points, so that float32 stairs inside f count as the
+noise they are), |phi'''| estimated, and one central difference taken at the step that minimises truncation plus
+noise. A kink must survive that noise (`confirm_kinks`). `ecnoise` (More and Wild's estimator on an equally
+spaced table) is kept for callers that have such a table. Conventions (``phi``, ``scale``, `Derivative`) as in
 `differences`.
 """
 
@@ -27,7 +29,7 @@ from pytest_gradcheck.differences import (
 __all__ = ["ecnoise", "float64_derivative"]
 
 F64_EPS = float(np.finfo(np.float64).eps)  # 2^-52: the unit of float64 rounding (noise floor, smallest step)
-NOISE_SPACING = 1e-6  # noise table spacing: 3rd..6th differences of a smooth f fall below round-off (~1e-16)
+NOISE_SPACING = 1e-6  # noise table spacing: over 8 of them a smooth f is a cubic to ~1e-21 (see FIT_DEGREE)
 NOISE_POINTS = 8  # noise table: 8 points per side and phi(0), a cubic fit leaves 5 degrees of freedom
 FIT_DEGREE = 3  # over 8 spacings (8e-6 scale) a smooth f's quartic term is ~1e-21: below any round-off
 # Jittered positions k + J_k, J_k fixed pseudo-random in [-0.4, 0.4] (distinct, ordered): no pattern a rounding
