@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import precision, verdict
+from pytest_gradcheck import float64_limits, precision, verdict
 from pytest_gradcheck.budget import BudgetExceeded
 from pytest_gradcheck.result import Kink, Mismatch
 
@@ -105,9 +105,9 @@ def run_full(setup: Any, projections: int) -> Outcome:
     for a, error in enumerate(errors):
         largest = verdict.scale_of(setup.tested[a])
         if error.size and 0 < largest < float(np.max(error)) and outcome.converged:
-            outcome.notes.append(f"argument {a} ({setup.names[a]!r}): its gradient (largest element {largest:.1e}) "
-                                 f"is below the reference's error ({float(np.max(error)):.1e}) at "
-                                 f"{setup.evaluator.ctx.dps} digits: errors this small cannot be seen; raise digits=")
+            outcome.notes.append(float64_limits.below_error_note(setup, a, largest, float(np.max(error))))
+    limit = float64_limits.limit_note(setup, references, errors)
+    outcome.notes += [limit] if limit and outcome.converged and not outcome.formula else []
     return outcome
 
 
@@ -152,9 +152,9 @@ def _compare_elements(setup: Any, a: int, reference: np.ndarray, error: np.ndarr
     if uncertain.any():
         outcome.converged = False
         where = tuple(int(k) for k in np.argwhere(uncertain)[0])
-        outcome.notes.append(f"argument {a} ({setup.names[a]!r}): the reference is too uncertain to judge "
-                             f"{int(np.count_nonzero(uncertain))} element(s), e.g. element {where} (error estimate "
-                             f"{float(error[where]):.1e}): is f noisy or nondeterministic?")
+        outcome.notes.append(float64_limits.unresolved_note(
+            setup, f"argument {a} ({setup.names[a]!r})", f"{int(np.count_nonzero(uncertain))} element(s), e.g. "
+            f"element {where}", float(reference[where]), float(error[where]), float(setup.tested[a][where])))
         skip = skip | uncertain
     found = verdict.compare("formula", reference, error, setup.tested[a], rtol=setup.formula_rtol, tol=setup.tol,
                             scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
@@ -197,8 +197,7 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
     reference, error = setup.project(d.value), setup.project_error(d.error)
     if verdict.unresolved([reference], [error], scale, setup.projection_tol, _resolution(setup))[0]:
         outcome.converged = False
-        outcome.notes.append(f"{label}: the reference is too uncertain to judge (error estimate "
-                             f"{error:.1e}): is f noisy or nondeterministic?")
+        outcome.notes.append(float64_limits.unresolved_note(setup, label, "", float(reference), error, float(value)))
         return []
     return verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                            np.asarray([value], dtype=object), rtol=setup.formula_rtol,
