@@ -49,7 +49,10 @@ class Tolerances:
     noise_safety: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
-        return dict(vars(self))  # flat floats: asdict's deep copy is not needed
+        out = dict(vars(self))  # flat floats: asdict's deep copy is not needed
+        if not self.noise_safety:  # no measured round-off: the keys would only say "not used"
+            del out["gradient_noise"], out["noise_safety"]
+        return out
 
 
 def resolve_tolerances(dtype: np.dtype, *, rtol: float | None, atol: float | None, hp_formula: bool) -> Tolerances:
