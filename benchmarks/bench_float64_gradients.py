@@ -124,7 +124,7 @@ def run(names: list[str], seeds: range, progress: Callable[[str], None]) -> dict
                     flagged = not check_grad(p.f, p.args, grad=float64_only(m.grad), per_op="off",
                                              raise_on_mismatch=False).ok
                     rows.setdefault((kind, d), []).append(flagged)
-                    rows.setdefault(("large" if name in LARGE else "small", kind, d), []).append(flagged)
+                    rows.setdefault(("larger" if name in LARGE else "corpus", kind, d), []).append(flagged)
                     if not flagged:
                         misses.append(f"missed: {name} seed {seed} {kind} d={d:g}")
         progress(f"  {name}: done")
@@ -138,7 +138,7 @@ def render(summary: dict[str, Any], seconds: float, command: str) -> str:
              f"{summary['correct']}; largest actual error / allowance per element: {summary['margin']:.2g}", "",
              "| mutation | " + " | ".join(f"d = {d:g}" for d in SIZES) + " |", "|---|" + "---|" * len(SIZES)]
     for kind in KINDS:
-        for group in (None, "small", "large"):
+        for group in (None, "corpus", "larger"):
             cells = []
             for d in SIZES:
                 flags = summary["rows"].get((kind, d) if group is None else (group, kind, d))
@@ -147,7 +147,8 @@ def render(summary: dict[str, Any], seconds: float, command: str) -> str:
                 cells.append(f"{100 * sum(flags) / len(flags):.1f}% ({sum(flags)}/{len(flags)})")
             if len(cells) < len(SIZES):
                 continue
-            label = kind if group is None else f"{kind}, {group} ({'> 64' if group == 'large' else '<= 84'} elements)"
+            label = kind if group is None else f"{kind}, " + (
+                "benchmarks/corpus.py (2-84 elements)" if group == "corpus" else "larger problems (300-1000 elements)")
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join([*lines, "", *(f"- {m}" for m in summary["misses"])])
 
