@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import blame, hp_twins, hparray, precision, records, verdict
+from pytest_gradcheck import blame, gradient_noise, hp_twins, hparray, precision, records, verdict
 from pytest_gradcheck import budget as budgets
 from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import plots as drawing
@@ -70,6 +70,8 @@ class Setup:
     g_hp: tuple[np.ndarray, ...] | None
     tol: verdict.Tolerances
     rng: np.random.Generator
+    gradient64: Callable[..., Any] | None = None  # the gradient under test at float64 points, (*xs) -> arrays
+    noise: gradient_noise.GradientNoise | None = None  # its measured round-off, when it only runs in float64
     worst: dict[str, float] = field(default_factory=dict)  # largest relative error per diagnosis, pass or fail
     progress: Any = None  # the running mode's Outcome, so that a check stopped by its budget keeps its findings
 
@@ -80,7 +82,15 @@ class Setup:
 
     @property
     def formula_rtol(self) -> float:
-        return self.tol.rtol_formula if self.g_hp is not None else self.tol.rtol_float64
+        return self.tol.rtol_formula  # resolved for the gradient judged: high precision's, or float64's
+
+    def element_noise(self, argument: int) -> Any:
+        """The allowance for the measured round-off of each element of one argument's float64 gradient (0: none)."""
+        return 0.0 if self.noise is None else self.noise.element_allowance(argument)
+
+    def projection_noise(self, direction: list[np.ndarray | None]) -> float:
+        """The allowance for the measured round-off of the float64 gradient's projection <g, u> (0: none)."""
+        return 0.0 if self.noise is None else self.noise.projection_allowance(direction)
 
     @functools.cached_property
     def projection_tol(self) -> verdict.Tolerances:
@@ -365,8 +375,26 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
     hp_formula = g_hp is not None
     dtype = np.result_type(*args)
     tol = verdict.resolve_tolerances(dtype, rtol=options.rtol, atol=options.atol, hp_formula=hp_formula)
-    setup = Setup(f, args, names, evaluator, cotangent.ravel(), g64, g_hp, tol, rng)
+    def gradient64(*xs: np.ndarray) -> tuple[np.ndarray, ...]:
+        return validate_gradients(under_test(cotangent.astype(value.dtype), *xs), args, names, source)
+
+    setup = Setup(f, args, names, evaluator, cotangent.ravel(), g64, g_hp, tol, rng, gradient64)
+    if g_hp is None:
+        _measure_gradient_noise(setup, options)
     return setup, source
+
+
+def _measure_gradient_noise(setup: Setup, options: Options) -> None:
+    """A float64-only gradient: measure its round-off (gradient_noise.NOISE_OFFSETS gradient evaluations) and
+    judge its formula against that instead of FLOAT_RTOL; not with a user's rtol, nor for float32 arguments."""
+    if options.rtol is not None or np.result_type(*setup.args) != np.float64 or setup.gradient64 is None:
+        return
+    rng = np.random.default_rng([0 if options.seed is None else options.seed, 1])  # not the check's own stream
+    setup.noise = gradient_noise.measure(setup.gradient64, setup.args, setup.g64, rng)
+    setup.tol = verdict.with_measured_noise(setup.tol, user_rtol=options.rtol, floor_rtol=gradient_noise.FLOOR_RTOL,
+                                            largest=setup.noise.largest_relative(),
+                                            safety=gradient_noise.NOISE_SAFETY)
+    setup.evaluator.notes.append(gradient_noise.note(setup.noise))
 
 
 class _Stopped(Exception):
@@ -425,6 +453,7 @@ def _judge_in_float64(setup: Setup, options: Options) -> None:
     setup.g_hp = None
     setup.tol = verdict.resolve_tolerances(np.result_type(*setup.args), rtol=options.rtol, atol=options.atol,
                                            hp_formula=False)
+    _measure_gradient_noise(setup, options)
     for derived in ("projection_tol", "tested64"):  # cached from the high-precision gradient
         setup.__dict__.pop(derived, None)
 

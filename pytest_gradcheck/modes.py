@@ -157,7 +157,8 @@ def _compare_elements(setup: Any, a: int, reference: np.ndarray, error: np.ndarr
             f"element {where}", float(reference[where]), float(error[where]), float(setup.tested[a][where])))
         skip = skip | uncertain
     found = verdict.compare("formula", reference, error, setup.tested[a], rtol=setup.formula_rtol, tol=setup.tol,
-                            scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst)
+                            scale=verdict.scale_of(reference), argument=a, name=setup.names[a], worst=setup.worst,
+                            noise=setup.element_noise(a))
     return [m for m in found if not skip[m.index]]
 
 
@@ -202,7 +203,7 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
     return verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                            np.asarray([value], dtype=object), rtol=setup.formula_rtol,
                            tol=setup.projection_tol, scale=scale, argument=None, name="all arguments",
-                           labels=[label], worst=setup.worst)
+                           labels=[label], worst=setup.worst, noise=setup.projection_noise(u))
 
 
 def miss_probability(projections: int, multiple: float = 1.0) -> float:
@@ -304,7 +305,8 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
     found = verdict.compare("formula", np.asarray([reference], dtype=object), [error],
                             np.asarray([tested.flat[i]], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
                             scale=verdict.scale_of(tested), argument=a, name=setup.names[a],
-                            labels=[f"element {index}"], worst=setup.worst)
+                            labels=[f"element {index}"], worst=setup.worst,
+                            noise=np.ravel(setup.element_noise(a))[i] if setup.noise is not None else 0.0)
     return [dataclasses.replace(m, index=index) for m in found]
 
 
@@ -349,7 +351,8 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
             outcome.converged = False
             outcome.notes.append(f"{label} {where}: central differences did not converge")
     found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
-                            scale=scale, argument=a, name=setup.names[a], worst=setup.worst)
+                            scale=scale, argument=a, name=setup.names[a], worst=setup.worst,
+                            noise=setup.element_noise(a))
     return [m for m in found if statuses[m.index] == "ok"]
 
 

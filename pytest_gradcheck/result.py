@@ -109,6 +109,8 @@ class GradcheckResult:
         gradient_source: where the gradient under test came from: `grad`, `vjp` or `autodiff_ref`.
         argument_names: f's positional parameter names, as messages use them.
         tolerance: the tolerances used: `rtol_formula`, `rtol_float64`, `atol`, `relative_floor`, `safety`.
+            A gradient that only runs in float64 adds `gradient_noise` (its measured round-off, relative to
+            its scale) and `noise_safety` (the multiple of the measured noise each comparison allows).
         mismatches: every compared quantity outside its tolerance, worst first (`Mismatch`).
         kinks: the non-differentiable points seen, with one-sided derivatives (`Kink`).
         reference: the reference derivative per argument, in full mode (None in the other modes).

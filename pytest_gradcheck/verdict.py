@@ -4,12 +4,14 @@ A compared quantity q (a gradient element, or a projection <g, u>) with referenc
 estimate e passes when |q - r| <= atol + rtol * max(|r|, relative_floor * scale) + safety * e, where scale is
 the largest |r| of the same argument (or the magnitude of the terms of a projection), so that an element far
 smaller than its neighbours is judged against the rounding its neighbours cause, not against itself.
+A gradient that only runs in float64 has its round-off measured (`gradient_noise`): a small rtol plus a multiple
+of the measured noise of each compared quantity replaces the fixed FLOAT_RTOL.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -41,9 +43,16 @@ class Tolerances:
     atol: float
     relative_floor: float = RELATIVE_FLOOR
     safety: float = SAFETY
+    # A gradient that only runs in float64: its measured round-off (largest element noise relative to its
+    # argument's scale) and the multiple of it that each comparison allows (0: not measured).
+    gradient_noise: float = 0.0
+    noise_safety: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
-        return dict(vars(self))  # flat floats: asdict's deep copy is not needed
+        out = dict(vars(self))  # flat floats: asdict's deep copy is not needed
+        if not self.noise_safety:  # no measured round-off: the keys would only say "not used"
+            del out["gradient_noise"], out["noise_safety"]
+        return out
 
 
 def resolve_tolerances(dtype: np.dtype, *, rtol: float | None, atol: float | None, hp_formula: bool) -> Tolerances:
@@ -58,6 +67,15 @@ def resolve_tolerances(dtype: np.dtype, *, rtol: float | None, atol: float | Non
         rtol_float64=float(rtol) if rtol is not None else float_rtol,
         atol=float(atol) if atol is not None else 0.0,
     )
+
+
+def with_measured_noise(tol: Tolerances, *, user_rtol: float | None, floor_rtol: float, largest: float,
+                        safety: float) -> Tolerances:
+    """The formula tolerance of a float64-only gradient once its round-off is measured: `floor_rtol` plus
+    `safety` times the measured noise of each compared quantity (added by `compare`). A user's rtol wins."""
+    if user_rtol is not None:
+        return tol
+    return replace(tol, rtol_formula=floor_rtol, gradient_noise=largest, noise_safety=safety)
 
 
 def scale_of(values: Any) -> float:
@@ -104,10 +122,13 @@ def compare(
     labels: list[str] | None = None,
     worst: dict[str, float] | None = None,
     reference64: np.ndarray | None = None,
+    noise: Any = 0.0,
 ) -> list[Mismatch]:
     """Mismatch records for every element of `value` outside its tolerance against `reference`.
 
     `reference64`: the reference rounded to float64, when the caller has it (it is converted otherwise).
+    `noise`: an absolute allowance per element (or one for all) added to the tolerance: the measured round-off
+    of a gradient that only runs in float64 (gradient_noise).
 
     `worst`, when given, keeps per kind the largest relative error seen, failing or not: |value - reference|
     over max(|reference|, relative_floor * scale), the figure per-op tables report.
@@ -117,7 +138,7 @@ def compare(
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
         size = error_scale(reference if reference64 is None else reference64, scale, tol)  # as in allowed(), once
-        limit = tol.atol + rtol * size + tol.safety * ref_error
+        limit = tol.atol + rtol * size + tol.safety * ref_error + np.asarray(noise, dtype=float)
         if worst is not None and diff.size:
             relative = np.where(size > 0, diff / size, np.where(diff > 0, np.inf, 0.0))
             largest = float(np.max(relative))

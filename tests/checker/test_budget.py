@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from pytest_gradcheck import GradcheckUsageError, check_grad
+from pytest_gradcheck import GradcheckUsageError, check_grad, gradient_noise
 from pytest_gradcheck.budget import Budget, BudgetExceeded
 
 
@@ -101,7 +101,9 @@ def test_auto_mode_falls_back_to_a_float64_reference_when_high_precision_would_n
                         max_seconds=1.0, raise_on_mismatch=False)
     assert result.status == "formula_error" and result.mode == "full"
     assert not result.high_precision and "limited to float64 by the budget" in result.precision_note
-    assert result.tolerance["rtol_formula"] == 1e-10  # judged at float64's tolerance, not high precision's
+    # judged in float64 against its measured round-off, not at high precision's tolerance
+    assert result.tolerance["noise_safety"] == gradient_noise.NOISE_SAFETY
+    assert result.tolerance["rtol_formula"] == gradient_noise.FLOOR_RTOL
     assert calls["hp"] == 4  # the probe and the screen; nothing after the fall-back
     # An explicit mode keeps the high-precision reference and stops at the budget instead.
     explicit = check_grad(slow_at_high_precision, X, grad=grad, mode="full", per_op="off", max_seconds=1.0,
