@@ -10,6 +10,7 @@ copies scipy 1.17, which inverts the diagonal and passes the off-diagonal entrie
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from typing import Any
@@ -95,16 +96,14 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     return finish(out)
 
 
-_unused_triangle: list[bool] = []  # whether the installed scipy's cho_factor keeps a's entries there, once known
-
-
+@functools.cache
 def _keeps_unused_triangle() -> bool:
     """scipy up to 1.17 leaves a's own entries in the triangle cho_factor does not use; 1.18 zeroes them.
-    Asked of scipy itself once (scipy is imported: its cho_factor is what the user called)."""
-    if not _unused_triangle:
-        c, _ = sys.modules["scipy.linalg"].cho_factor(np.array([[4.0, 2.0], [2.0, 2.0]]))  # SPD: factor [[2,1],[0,1]]
-        _unused_triangle.append(bool(c[1, 0] != 0))
-    return _unused_triangle[0]
+    Asked of the installed scipy once, when the twin first runs (its cho_factor is what the user called)."""
+    from scipy import linalg
+
+    c, _ = linalg.cho_factor(np.array([[4.0, 2.0], [2.0, 2.0]]))  # SPD, upper factor [[2, 1], [0, 1]]
+    return bool(c[1, 0] != 0)
 
 
 def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
