@@ -10,6 +10,7 @@ copies scipy 1.17, which inverts the diagonal and passes the off-diagonal entrie
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from typing import Any
@@ -95,15 +96,27 @@ def cholesky(a: Any, lower: bool = False, overwrite_a: bool = False, check_finit
     return finish(out)
 
 
+@functools.cache
+def _keeps_unused_triangle() -> bool:
+    """scipy up to 1.17 leaves a's own entries in the triangle cho_factor does not use; 1.18 zeroes them.
+    Asked of the installed scipy once, when the twin first runs (its cho_factor is what the user called)."""
+    from scipy import linalg
+
+    c, _ = linalg.cho_factor(np.array([[4.0, 2.0], [2.0, 2.0]]))  # SPD, upper factor [[2, 1], [0, 1]]
+    return bool(c[1, 0] != 0)
+
+
 def cho_factor(a: Any, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True
                ) -> tuple[np.ndarray, bool]:
     """scipy.linalg.cho_factor at high precision: (c, lower), the factor in c's `lower` (or upper) triangle and
-    a's own entries in the other, as scipy leaves them."""
+    in the other a's own entries (scipy <= 1.17) or zeros (scipy >= 1.18), as the installed scipy leaves them."""
     ctx, (a,) = prepare("scipy.linalg.cho_factor", ("a", a))
     square_stack(a)
+    keep = _keeps_unused_triangle()
 
     def one(m: np.ndarray) -> np.ndarray:
-        factor, c = _cholesky(ctx, m, lower), m.copy()
+        factor = _cholesky(ctx, m, lower)
+        c = m.copy() if keep else np.full(m.shape, ctx.zero, dtype=object)
         n = m.shape[0]
         for i in range(n):
             for j in range(n):

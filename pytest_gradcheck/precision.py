@@ -38,9 +38,9 @@ from typing import Any, Literal, NamedTuple
 
 import mpmath
 import numpy as np
-from mpmath.libmp import ComplexResult, fone, from_float, mpf_add, mpf_log
+from mpmath.libmp import ComplexResult, from_float
 
-from pytest_gradcheck import blame, constants, hp_registry, hp_twins, hparray
+from pytest_gradcheck import blame, constants, hp_registry, hp_twins, hparray, mpmath_warnings
 
 __all__ = [
     "DEFAULT_DIGITS",
@@ -49,6 +49,7 @@ __all__ = [
     "Precision",
     "context",
     "evaluate_hp",
+    "exact_fraction",
     "is_hp",
     "precision_of",
     "to_float64",
@@ -85,15 +86,15 @@ def _c_fmod(ctx: mpmath.MPContext, x: Any, y: Any) -> Any:
 def _real_log1p(ctx: mpmath.MPContext, x: Any) -> Any:
     """log(1 + x) for a real x of ctx: the logarithm, rounded once, of 1 + x added exactly. mpmath's log1p gets
     the same digits through a generic wrapper at 10 extra bits, at twice the cost; its series for tiny x and its
-    domain errors (x <= -1) are kept by handing those cases to it."""
-    value = x._mpf_
+    domain errors (x <= -1) are kept by handing those cases to it. Public calls only: mpmath's internal logarithm
+    was renamed in 1.4 (``libmp.mpf_log`` warns there, deprecated for ``mpf_ln``)."""
+    value = x._mpf_  # (sign, mantissa, exponent, bitcount) in mpmath 1.3 and 1.4
     if not value[1] or x <= -1:  # zero, inf, nan (no mantissa) or outside the domain
         return ctx.log1p(x)
     exponent = value[2] + value[3]  # |x| < 2^exponent
     if not -ctx.prec < exponent < ctx.prec:  # tiny: 1 + x would need too many bits; huge: no cancellation
         return ctx.log1p(x)
-    prec, rounding = ctx._prec_rounding
-    return ctx.make_mpf(mpf_log(mpf_add(fone, value, 0), prec, rounding))  # prec 0: the exact sum
+    return ctx.ln(ctx.fadd(ctx.one, x, exact=True))
 
 
 def _ufunc_methods(ctx: mpmath.MPContext) -> dict[str, Callable[..., Any]]:
@@ -252,9 +253,22 @@ def _is_real_constant(element: object) -> bool:
     return isinstance(element, float | int | np.integer) and not isinstance(element, bool)
 
 
+def exact_fraction(x: Any) -> Fraction:
+    """The exact value of a finite mpf of any context as a Fraction.
+
+    Read from the ``_mpf_`` tuple (sign, mantissa, exponent, bitcount), which mpmath 1.3 and 1.4 share;
+    ``mpf.as_integer_ratio`` only exists from mpmath 1.4 on.
+    """
+    sign, man, exp, _ = x._mpf_
+    if not man and exp:  # inf and nan: no mantissa, a nonzero special exponent
+        raise ValueError(f"exact_fraction expects a finite mpf, got {x}")
+    value = Fraction(int(man) << exp) if exp >= 0 else Fraction(int(man), 1 << -exp)  # int(): gmpy2's mpz
+    return -value if sign else value
+
+
 def _nearest_float(element: Any) -> float:
     if hasattr(element, "_mpf_") and abs(element) < _SMALLEST_NORMAL:
-        return float(Fraction(*element.as_integer_ratio()))  # int / int rounds once, correctly
+        return float(exact_fraction(element))  # int / int rounds once, correctly
     return float(element)
 
 
@@ -385,7 +399,7 @@ def evaluate_hp_traced(f: Callable[..., Any], args: Sequence[Any], ctx: mpmath.M
     try:
         with hp_twins.patched(), hparray.recording_leaks() as leaked:
             try:
-                value = f(*args)
+                value = mpmath_warnings.call(f, args)  # mpmath's own warnings are no reason to fail
             except Exception as exc:  # the user's call boundary: classified, a checker bug is re-raised
                 fault = blame.checker_fault(exc)
                 if fault is not None:

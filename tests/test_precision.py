@@ -7,13 +7,14 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 import pytest
-from mpmath.libmp import ComplexResult, dps_to_prec
+from mpmath.libmp import ComplexResult, dps_to_prec, to_rational
 
 from pytest_gradcheck.precision import (
     DEFAULT_DIGITS,
     UFUNC_METHODS,
     context,
     evaluate_hp,
+    exact_fraction,
     is_hp,
     precision_of,
     to_float64,
@@ -26,6 +27,12 @@ POSITIVE = [0.1, 0.5, 2.0, 7.3]
 ABOVE_ONE = [1.1, 2.0, 7.3]
 HALVES = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.7]  # ties to even, and a non-tie, for rint
 GLOBAL_MPF_ATTRIBUTES = frozenset(dir(mpmath.mpf))  # after importing precision: it must not patch mpmath.mpf
+
+
+def _exact(x) -> Fraction:
+    """An mpf's exact value by mpmath's own raw conversion (in 1.3 and 1.4; mpf.as_integer_ratio is 1.4 only)."""
+    numerator, denominator = to_rational(x._mpf_)
+    return Fraction(int(numerator), int(denominator))
 
 
 @pytest.fixture
@@ -210,7 +217,7 @@ def _precision_worker(digits, barrier, rounds, outcomes):
             barrier.wait()  # both threads hold their context before either computes
             third = ctx.one / 3
             expm1 = np.expm1(to_hp(np.array([0.5]), ctx))[0]  # mpmath's expm1 raises and restores ctx.prec
-            outcomes.append((digits, abs(Fraction(*third.as_integer_ratio()) - Fraction(1, 3)), expm1, ctx.prec))
+            outcomes.append((digits, abs(_exact(third) - Fraction(1, 3)), expm1, ctx.prec))
             barrier.wait()  # neither asks for its context again until both have computed
     except Exception as exc:
         barrier.abort()
@@ -237,7 +244,7 @@ def test_to_hp_is_exact_and_round_trips_bit_for_bit(ctx, rng):
     x = np.concatenate([rng.normal(size=20) * 10.0 ** rng.integers(-300, 300, size=20), [5e-324, -1.7e308, 0.1]])
     hp = to_hp(x.reshape(1, -1), ctx)
     assert hp.dtype == object and hp.shape == (1, x.size)
-    assert all(Fraction(*e.as_integer_ratio()) == Fraction(v) for e, v in zip(hp.ravel(), x, strict=True))
+    assert all(_exact(e) == Fraction(v) for e, v in zip(hp.ravel(), x, strict=True))
     assert to_float64(hp).ravel().view(np.uint64).tolist() == x.view(np.uint64).tolist()
 
 
@@ -287,6 +294,25 @@ def test_to_float64_rounds_to_nearest_ties_to_even(ctx):
 def test_to_float64_rounds_subnormals_once(ctx):
     tiny = ctx.mpf(2) ** -1074  # the smallest subnormal
     assert to_float64(np.array([(ctx.mpf(2.5) + ctx.mpf(2) ** -60) * tiny], dtype=object))[0] == 3 * 5e-324
+
+
+def test_to_float64_rounds_zero_and_subnormals_of_either_sign(ctx):
+    tiny = ctx.mpf(2) ** -1074  # the smallest subnormal
+    values = np.array([ctx.zero, -tiny, tiny * 0.75, -(ctx.mpf(2) ** -1030) * 3], dtype=object)
+    assert to_float64(values).tolist() == [0.0, -5e-324, 5e-324, -3 * 2.0**-1030]
+
+
+@pytest.mark.parametrize("value", ["0", "-2.5", "1e-320", "3e300", "-7e-400", "1/3"])
+def test_exact_fraction_is_the_exact_value(ctx, value):
+    x = ctx.mpf(1) / 3 if value == "1/3" else ctx.mpf(value)
+    assert exact_fraction(x) == _exact(x)
+    assert float(exact_fraction(x)) == float(_exact(x))
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan"])
+def test_exact_fraction_refuses_infinities_and_nan(ctx, value):
+    with pytest.raises(ValueError, match="finite mpf"):
+        exact_fraction(ctx.mpf(value))
 
 
 def test_to_float64_overflows_to_infinity(ctx):

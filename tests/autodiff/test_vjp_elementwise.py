@@ -66,8 +66,14 @@ CLIPS = {
 }
 
 
+# np.clip's min=/max= keywords are new in numpy 2.1; numpy 2.0 (our lower bound) refuses them itself.
+CLIP_KEYWORDS = tuple(map(int, np.__version__.split(".")[:2])) >= (2, 1)
+
+
 @pytest.mark.parametrize("name", sorted(CLIPS))
 def test_clip_with_constant_bounds(rng, name):
+    if name == "keyword min" and not CLIP_KEYWORDS:
+        pytest.skip(f"numpy {np.__version__}'s clip has no min= keyword (numpy 2.1 added it)")
     check_vjp(CLIPS[name], rng.uniform(-1.5, 1.5, size=6))
 
 

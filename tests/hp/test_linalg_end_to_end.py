@@ -32,7 +32,10 @@ def test_every_twin_has_its_functions_signature():
     for name, twin in {**hp_linalg.NUMPY_TWINS, **hp_linalg.SCIPY_TWINS}.items():
         module, _, attribute = name.rpartition(".")
         original = getattr(np.linalg if module == "numpy.linalg" else scipy_linalg, attribute)
-        assert _parameters(twin) == _parameters(original), name
+        expected = _parameters(original)
+        if name in ("scipy.linalg.sqrtm", "scipy.linalg.logm") and len(expected) == 1:  # scipy 1.18 removed the
+            expected += _parameters(twin)[1:]  # deprecated disp (blocksize); the twins keep them for scipy 1.17
+        assert _parameters(twin) == expected, name
 
 
 def test_numpy_linalg_calls_dispatch_to_the_twins_and_stay_high_precision(ctx, rng):
