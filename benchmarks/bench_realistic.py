@@ -35,7 +35,7 @@ def run_case(case: realistic_corpus.Case) -> dict[str, Any]:
     record = {"name": case.name, "bug": case.bug, "compiled": case.compiled, "float32": case.float32}
     started = time.perf_counter()
     try:
-        result = check_grad(case.f, case.args, grad=case.grad, raise_on_mismatch=False)
+        result = check_grad(case.f, case.args, grad=case.grad, rtol=case.rtol, raise_on_mismatch=False)
     except Exception as error:  # reported as such: the run goes on to the other cases
         return {**record, "status": "error", "ok": False, "high_precision": False,
                 "precision_note": f"check_grad raised {type(error).__name__}: {error}",
