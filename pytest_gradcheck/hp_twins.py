@@ -16,7 +16,7 @@ __all__ = ["TWIN_MODULES", "load", "patched"]
 # Modules whose import registers twins (hp_registry.register_*).
 TWIN_MODULES = (
     "pytest_gradcheck.hp_numpy", "pytest_gradcheck.hp_fft", "pytest_gradcheck.hp_linalg",
-    "pytest_gradcheck.hp_special", "pytest_gradcheck.hp_stats",
+    "pytest_gradcheck.hp_special", "pytest_gradcheck.hp_stats", "pytest_gradcheck.hp_distance",
 )
 
 _loaded = False
