@@ -24,6 +24,19 @@ from pytest_gradcheck.budget import Budget
 EXTRA_DIGITS = 20
 # Round-off differs from point to point near x; ten times the measured level covers that spread.
 NOISE_SAFETY = 10
+# Same function: f's float64 value within this many ulps of (|float64 value| + |high-precision value|) of its
+# high-precision value is accepted at once (sums of 1000 terms err by ~15 ulps at worst, scipy's special
+# functions by a few); a larger difference is weighed against f's measured float64 noise.
+SAME_FUNCTION_ULPS = 64
+# ... and beyond this many standard deviations of that noise (NOISE_SAFETY times the 3-sigma bound of one
+# evaluation), it is compared with the round-off f shows on its high-precision path computed with float64's
+# 53-bit rounding (ill-conditioned code: a solve with a Hilbert matrix errs by cond * eps, smoothly in x).
+SAME_FUNCTION_SIGMAS = NOISE_SAFETY * float64_differences.NOISE_BOUND
+# float64's unit round-off emulated: 15 decimal digits are mpmath's 53 bits.
+EMULATED_DIGITS = 15
+# The round-off of two summation orders or LU implementations differs by a factor of ~10 either way; a
+# difference 1000 times the emulated round-off is another function.
+EMULATION_SLACK = 1000
 
 
 class Evaluator:
@@ -67,7 +80,64 @@ class Evaluator:
         if reason is not None:
             return False, reason
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
+        different = self._different_function()
+        if different is not None:
+            self.value_hp = None
+            return False, different
         return True, ""
+
+    def _different_function(self) -> str | None:
+        """Why f's high-precision value is not its float64 value up to float64 round-off (a dtype branch, a
+        cutoff from np.finfo of its dtype), or None. Within SAME_FUNCTION_ULPS of the magnitudes it is the same
+        function; beyond, the difference is weighed against f's float64 noise, measured with ECnoise along a
+        random direction (12 float64 evaluations, spent only then), and then against the round-off of f's
+        high-precision path evaluated with 53-bit rounding (one more evaluation, spent only then)."""
+        assert self.value_hp is not None
+        hp = np.array([float(e) for e in self.value_hp.tolist()])
+        f64 = self.value64
+        if hp.shape != f64.shape:
+            return f"f returns {hp.size} values on high-precision input but {f64.size} in float64"
+        eps = max(float(np.finfo(a.dtype).eps) for a in self.args) if self.args else float64_differences.F64_EPS
+        difference = np.abs(f64 - hp)
+        bound = SAME_FUNCTION_ULPS * eps * (np.abs(f64) + np.abs(hp))
+        if not np.any(difference > bound):
+            return None
+        bound = np.maximum(bound, SAME_FUNCTION_SIGMAS * self._float64_noise())
+        if not np.any(difference > bound):
+            return None
+        bound = np.maximum(bound, EMULATION_SLACK * self._emulated_roundoff(hp))
+        ratio = np.where(difference > bound, difference / np.where(bound > 0, bound, 1), 0.0)
+        if not np.any(ratio):
+            return None
+        k = int(np.argmax(ratio))
+        relative = difference[k] / abs(hp[k]) if hp[k] else difference[k]
+        return (f"f computes a different function on high-precision input (value differs by {relative:.1e} "
+                f"{'relative' if hp[k] else 'absolute'} at output element {k}, beyond float64 round-off "
+                f"{bound[k]:.1e}): it takes another path for non-float64 input (a dtype check, say)")
+
+    def _emulated_roundoff(self, hp: np.ndarray) -> np.ndarray:
+        """|f at 53-bit precision - f at the working precision| per output: the round-off of f's own
+        high-precision path at float64's precision (0 where that evaluation fails: no evidence of round-off)."""
+        self.budget.charge(self.evaluations)
+        self.evaluations += 1
+        emulated = precision._build_context(EMULATED_DIGITS)
+        value, _ = precision.evaluate_hp(self.f, [precision.to_hp(a, emulated) for a in self.args], emulated)
+        if value is None:
+            return np.zeros(hp.shape)
+        low = np.array([float(e) for e in np.asarray(value).ravel().tolist()])
+        return np.abs(low - hp) if low.shape == hp.shape else np.zeros(hp.shape)
+
+    def _float64_noise(self) -> np.ndarray:
+        """f's float64 noise per output near x (ECnoise on both sides along a fixed random direction); the
+        moved points are cast back to each argument's dtype, so f sees the dtypes it was given."""
+        rng = np.random.default_rng(0)  # a fixed direction: the decision is reproducible
+        direction = [rng.standard_normal(a.shape) for a in self.args]
+
+        def phi(t: float) -> np.ndarray:
+            moved = [(x + t * u).astype(x.dtype) for x, u in zip(self.args, direction, strict=True)]
+            return np.asarray(self._call(moved), dtype=float).ravel()
+
+        return float64_differences.float64_noise(phi, self.value64, self.scale)
 
     def fall_back(self, note: str) -> None:
         """Use the float64 reference from now on (f runs at high precision, but the check cannot afford it)."""

@@ -1,0 +1,121 @@
+"""The same function at both precisions: a high-precision value that is not the float64 value up to round-off
+means f took another path (a dtype branch), and the check falls back to the float64 reference."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pytest_gradcheck import check_grad, evaluation
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import corpus as benchmark_corpus
+
+from tests.checker.corpus import CORPUS
+
+X = np.array([-20.0, -1.0, 0.5, 10.0, 20.0])
+
+
+def softplus(x):
+    """log(1 + e^x) with float64 cutoffs for float64 input and float32-like ones otherwise."""
+    low, high = (-37.0, 33.3) if x.dtype == np.float64 else (-17.0, 9.0)
+    return np.where(x < low, np.exp(x), np.where(x > high, x, np.log1p(np.exp(np.minimum(x, high)))))
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def test_a_dtype_branch_falls_back_to_float64_names_the_cause_and_passes_the_right_gradient():
+    result = check_grad(lambda x: np.sum(softplus(x)), X, grad=sigmoid)
+    assert result.status == "pass" and not result.high_precision
+    assert result.precision_note.startswith("f computes a different function on high-precision input (value "
+                                            "differs by 1.5e-06 relative at output element 0")
+
+
+def test_a_wrong_gradient_of_the_branching_function_still_fails_at_its_element():
+    def wrong(x):
+        g = sigmoid(x)
+        g[2] *= -1
+        return g
+
+    result = check_grad(lambda x: np.sum(softplus(x)), X, grad=wrong, raise_on_mismatch=False)
+    assert result.status == "formula_error" and [m.index for m in result.mismatches] == [(2,)]
+
+
+def test_a_vector_output_names_the_element_that_differs():
+    result = check_grad(softplus, X, vjp=lambda c, x: c * sigmoid(x))
+    assert result.status == "pass" and "at output element 3" in result.precision_note  # x = 10: x vs softplus
+
+
+def test_without_the_check_the_branch_gives_a_false_formula_error(monkeypatch):
+    monkeypatch.setattr(evaluation.Evaluator, "_different_function", lambda self: None)
+    result = check_grad(lambda x: np.sum(softplus(x)), X, grad=sigmoid, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.high_precision
+
+
+@pytest.mark.parametrize("name", benchmark_corpus.NAMES)
+def test_it_never_fires_on_the_benchmark_corpus(name):
+    for seed in range(2):
+        problem = benchmark_corpus.make(name, seed)
+        grad = problem.grad if len(problem.args) > 1 else (lambda g: lambda x: g(x)[0])(problem.grad)
+        result = check_grad(problem.f, problem.args if len(problem.args) > 1 else problem.args[0], grad=grad,
+                            per_op="off")
+        assert result.high_precision, result.precision_note
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_it_never_fires_on_the_checker_corpus(name):
+    f, grad, shapes = CORPUS[name]
+    rng = np.random.default_rng(3)
+    args = tuple(rng.standard_normal(shape) for shape in shapes)
+    result = check_grad(f, args, grad=grad, per_op="off")
+    assert result.high_precision, result.precision_note
+
+
+RNG = np.random.default_rng(1)
+LONG = RNG.standard_normal(1000)
+CANCELLING = {  # correct functions whose float64 value errs far beyond a few ulps of the output
+    "sum of 1000 squares": (lambda x: np.sum(x * x), lambda x: 2 * x, LONG),
+    "sum(x + 1e8) - 1e8 n": (lambda x: np.sum(x + 1e8) - 1e8 * x.size, np.ones_like, LONG[:20]),
+    "sum(x + 1e12) - 1e12 n": (lambda x: np.sum(x + 1e12) - 1e12 * x.size, np.ones_like, LONG[:20]),
+    "var(x + 1e6)": (lambda x: np.var(x + 1e6), lambda x: 2 * (x - np.mean(x)) / x.size, LONG[:30]),
+    "exp of a sum near 600": (lambda x: np.exp(np.sum(x)), lambda x: np.exp(np.sum(x)) * np.ones_like(x),
+                              np.full(40, 15.0) + LONG[:40] * 0.1),
+    "sum(x) - sum(x[::-1]) + sum(x^2)": (lambda x: np.sum(x) - np.sum(x[::-1]) + np.sum(x ** 2),
+                                         lambda x: 2 * x, LONG[:50]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CANCELLING))
+def test_it_never_fires_on_cancellation_and_long_sums(name):
+    f, grad, x = CANCELLING[name]
+    result = check_grad(f, x, grad=grad, per_op="off")
+    assert result.status == "pass" and result.high_precision, result.precision_note
+
+
+def test_the_emulated_round_off_is_what_keeps_a_cancelling_sum_at_high_precision(monkeypatch):
+    f, grad, x = CANCELLING["sum(x + 1e12) - 1e12 n"]
+    monkeypatch.setattr(evaluation, "EMULATION_SLACK", 0)
+    result = check_grad(f, x, grad=grad, per_op="off", raise_on_mismatch=False)
+    assert not result.high_precision and "different function" in result.precision_note
+
+
+def test_accepting_at_once_costs_no_evaluation():
+    spent = []
+    original = evaluation.Evaluator._float64_noise
+
+    def counting(self):
+        spent.append(1)
+        return original(self)
+
+    try:
+        evaluation.Evaluator._float64_noise = counting
+        check_grad(lambda x: np.sum(np.tanh(x)), np.array([0.3, -0.2]), grad=lambda x: 1 - np.tanh(x) ** 2)
+        assert spent == []
+        check_grad(lambda x: np.sum(softplus(x)), X, grad=sigmoid)
+        assert spent == [1]
+    finally:
+        evaluation.Evaluator._float64_noise = original
