@@ -72,7 +72,8 @@ class Evaluator:
         self.budget.charge(self.evaluations)
         self.evaluations += 1
         started = time.perf_counter()
-        value, reason, found = precision.evaluate_hp_traced(self.f, self.args_hp, self.ctx)
+        with hparray.recording_dtype_queries() as asked:  # dtype branches of f (the same-function check)
+            value, reason, found = precision.evaluate_hp_traced(self.f, self.args_hp, self.ctx)
         self.probe_seconds = time.perf_counter() - started
         if found:
             self.constants = sorted(found)
@@ -80,40 +81,54 @@ class Evaluator:
         if reason is not None:
             return False, reason
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
-        different = self._different_function()
+        different = self._different_function(asked)
         if different is not None:
             self.value_hp = None
             return False, different
         return True, ""
 
-    def _different_function(self) -> str | None:
-        """Why f's high-precision value is not its float64 value up to float64 round-off (a dtype branch, a
-        cutoff from np.finfo of its dtype), or None. Within SAME_FUNCTION_ULPS of the magnitudes it is the same
-        function; beyond, the difference is weighed against f's float64 noise, measured with ECnoise along a
-        random direction (12 float64 evaluations, spent only then), and then against the round-off of f's
-        high-precision path evaluated with 53-bit rounding (one more evaluation, spent only then)."""
+    def _different_function(self, asked: list[str]) -> str | None:
+        """Why f's high-precision value is another function's (a dtype branch, a cutoff from np.finfo of its
+        dtype), or None. Both are needed: a value beyond float64 round-off (`_beyond_roundoff`) and f reading
+        the dtype of a high-precision array (`asked`, where it did). A difference without a dtype question is
+        the round-off of ill-conditioned float64 code (a solve with a Hilbert matrix): noted, reference kept."""
         assert self.value_hp is not None
         hp = np.array([float(e) for e in self.value_hp.tolist()])
-        f64 = self.value64
-        if hp.shape != f64.shape:
-            return f"f returns {hp.size} values on high-precision input but {f64.size} in float64"
+        if hp.shape != self.value64.shape:
+            return f"f returns {hp.size} values on high-precision input but {self.value64.size} in float64"
+        beyond = self._beyond_roundoff(hp)
+        if beyond is None:
+            return None
+        k, difference, bound = beyond
+        size = f"{difference / abs(hp[k]):.1e} relative" if hp[k] else f"{difference:.1e} absolute"
+        where = f"value differs by {size} at output element {k}, beyond float64 round-off {bound:.1e}"
+        if not asked:
+            self.notes.append(f"f's high-precision value differs from its float64 value ({where}) but f does not "
+                              "read its input's dtype: taken for float64 round-off, the high-precision reference "
+                              "is kept")
+            return None
+        return (f"f computes a different function on high-precision input ({where}; it reads the dtype of a "
+                f"high-precision array at {asked[0]})")
+
+    def _beyond_roundoff(self, hp: np.ndarray) -> tuple[int, float, float] | None:
+        """(element, |difference|, bound) where f's float64 value is furthest beyond float64 round-off of its
+        high-precision value, or None. Within SAME_FUNCTION_ULPS of the magnitudes it is round-off at once;
+        beyond, the bound grows to f's float64 noise (ECnoise along a random direction: 12 float64
+        evaluations), then to the round-off of f's own path at 53 bits (one more evaluation), each spent only
+        if the difference is still beyond."""
         eps = max(float(np.finfo(a.dtype).eps) for a in self.args) if self.args else float64_differences.F64_EPS
-        difference = np.abs(f64 - hp)
-        bound = SAME_FUNCTION_ULPS * eps * (np.abs(f64) + np.abs(hp))
-        if not np.any(difference > bound):
-            return None
-        bound = np.maximum(bound, SAME_FUNCTION_SIGMAS * self._float64_noise())
-        if not np.any(difference > bound):
-            return None
-        bound = np.maximum(bound, EMULATION_SLACK * self._emulated_roundoff(hp))
+        difference = np.abs(self.value64 - hp)
+        bound = SAME_FUNCTION_ULPS * eps * (np.abs(self.value64) + np.abs(hp))
+        for widen in (lambda: SAME_FUNCTION_SIGMAS * self._float64_noise(),
+                      lambda: EMULATION_SLACK * self._emulated_roundoff(hp)):
+            if not np.any(difference > bound):
+                return None
+            bound = np.maximum(bound, widen())
         ratio = np.where(difference > bound, difference / np.where(bound > 0, bound, 1), 0.0)
         if not np.any(ratio):
             return None
         k = int(np.argmax(ratio))
-        relative = difference[k] / abs(hp[k]) if hp[k] else difference[k]
-        return (f"f computes a different function on high-precision input (value differs by {relative:.1e} "
-                f"{'relative' if hp[k] else 'absolute'} at output element {k}, beyond float64 round-off "
-                f"{bound[k]:.1e}): it takes another path for non-float64 input (a dtype check, say)")
+        return k, float(difference[k]), float(bound[k])
 
     def _emulated_roundoff(self, hp: np.ndarray) -> np.ndarray:
         """|f at 53-bit precision - f at the working precision| per output: the round-off of f's own

@@ -92,12 +92,12 @@ def keeping(original: Callable[..., Any], name: str) -> Callable[..., Any]:
 
 
 def _float64_if_ours(value: Any) -> Any:
-    """float64 in place of the object dtype or a high-precision array or scalar of the checker's; other
-    values unchanged."""
+    """float64 in place of the object dtype or a high-precision scalar of the checker's, a float64 array in
+    place of a high-precision array; other values unchanged."""
     if _is_dtype_like(value):
         return _FLOAT64 if np.dtype(value) == _OBJECT else value
     if _context_of(value) is not None:
-        return _FLOAT64
+        return np.empty(value.shape)  # a float64 array: numpy answers (or refuses) as it would for f's own
     ctx = getattr(value, "context", None)
     if (hasattr(value, "_mpf_") or hasattr(value, "_mpc_")) and hasattr(ctx, "hp_float_array"):
         return _FLOAT64
@@ -114,7 +114,10 @@ def limits(original: type) -> Callable[[Any], Any]:
 
     @functools.wraps(original, updated=())
     def info(dtype: Any) -> Any:
-        return original(_float64_if_ours(dtype))
+        answer = _float64_if_ours(dtype)
+        if answer is not dtype and not _is_dtype_like(dtype):
+            hparray.note_dtype_query()  # np.finfo(x) of a high-precision x: a question about its dtype
+        return original(answer)
 
     info.hp_original = original  # type: ignore[attr-defined]
     return info

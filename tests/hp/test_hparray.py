@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, hp_registry, hp_twins, precision
+from pytest_gradcheck import check_grad, hp_registry, hp_twins, hparray, precision
 from pytest_gradcheck.hparray import HPArray, recording_leaks
 
 
@@ -283,3 +283,15 @@ def test_numpy_fft_first_imported_inside_a_pytester_run_keeps_working_after_it(t
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                            str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert "2 passed" in done.stdout, done.stdout[-3000:]
+
+
+def test_dtype_questions_of_user_code_are_recorded_and_numpys_own_are_not(ctx):
+    x = hp([0.5, 2.0], ctx)
+    with hparray.recording_dtype_queries() as asked:
+        np.sum(np.exp(np.where(x > 1, x, 0.0)))  # numpy reads the dtype inside: not f's question
+        assert asked == []
+        kind = x.dtype.kind  # f's own question, at this line
+    assert kind == "O" and len(asked) == 1 and asked[0].endswith(f"test_hparray.py:{asked[0].split(':')[-1]}")
+    assert x.dtype == object  # outside recording: nothing noted, the same answer
+    x.dtype = np.dtype(object)  # the setter is ndarray's
+    assert len(asked) == 1

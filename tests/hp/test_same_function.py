@@ -35,6 +35,43 @@ def test_a_dtype_branch_falls_back_to_float64_names_the_cause_and_passes_the_rig
                                             "differs by 1.5e-06 relative at output element 0")
 
 
+def test_a_cutoff_from_finfo_is_the_same_function_at_high_precision():
+    def f(x):  # a floor at float64's tiny for float64, at a float32-like one otherwise
+        tiny = 1e-300 if np.finfo(x.dtype).eps < 1e-10 else 1e-7
+        return np.sum(np.log(x * x + tiny))
+
+    x = np.array([1e-4, 0.5, -2.0])
+    result = check_grad(f, x, grad=lambda x: 2 * x / (x * x + 1e-300))
+    assert result.status == "pass" and result.high_precision  # finfo answers for float64: no other path
+
+
+def test_a_kind_check_branch_is_caught():
+    def f(x):  # float64 keeps x, anything else rounds it to float32-like precision first
+        y = x if x.dtype.kind == "f" else np.round(x * 2 ** 20) / 2 ** 20
+        return np.sum(np.sin(y))
+
+    x = np.array([0.1, 0.7, -1.3])
+    result = check_grad(f, x, grad=np.cos)
+    assert result.status == "pass" and not result.high_precision
+    assert result.precision_note.startswith("f computes a different function on high-precision input")
+    assert "it reads the dtype of a high-precision array at " + __file__ in result.precision_note
+
+
+def test_an_ill_conditioned_solve_that_reads_no_dtype_keeps_the_high_precision_reference():
+    hilbert = 1 / (np.arange(8)[:, None] + np.arange(8)[None, :] + 1.0)  # condition number 1e10
+
+    def f(b):
+        return 1e-12 * np.sum(np.linalg.solve(hilbert, b) ** 2)
+
+    def grad(b):
+        return 2e-12 * np.linalg.solve(hilbert.T, np.linalg.solve(hilbert, b))
+
+    b = np.linspace(0.5, 1.5, 8)
+    result = check_grad(f, b, grad=grad, raise_on_mismatch=False, per_op="off")
+    assert result.high_precision and result.status in ("pass", "float64_accuracy")
+    assert any("does not read its input's dtype: taken for float64 round-off" in n for n in result.notes)
+
+
 def test_a_wrong_gradient_of_the_branching_function_still_fails_at_its_element():
     def wrong(x):
         g = sigmoid(x)
@@ -51,7 +88,7 @@ def test_a_vector_output_names_the_element_that_differs():
 
 
 def test_without_the_check_the_branch_gives_a_false_formula_error(monkeypatch):
-    monkeypatch.setattr(evaluation.Evaluator, "_different_function", lambda self: None)
+    monkeypatch.setattr(evaluation.Evaluator, "_different_function", lambda self, asked: None)
     result = check_grad(lambda x: np.sum(softplus(x)), X, grad=sigmoid, raise_on_mismatch=False)
     assert result.status == "formula_error" and result.high_precision
 
@@ -96,11 +133,13 @@ def test_it_never_fires_on_cancellation_and_long_sums(name):
     assert result.status == "pass" and result.high_precision, result.precision_note
 
 
-def test_the_emulated_round_off_is_what_keeps_a_cancelling_sum_at_high_precision(monkeypatch):
+def test_the_emulated_round_off_is_what_accepts_a_cancelling_sum(monkeypatch):
     f, grad, x = CANCELLING["sum(x + 1e12) - 1e12 n"]
+    quiet = check_grad(f, x, grad=grad, per_op="off")
     monkeypatch.setattr(evaluation, "EMULATION_SLACK", 0)
-    result = check_grad(f, x, grad=grad, per_op="off", raise_on_mismatch=False)
-    assert not result.high_precision and "different function" in result.precision_note
+    noted = check_grad(f, x, grad=grad, per_op="off", raise_on_mismatch=False)
+    assert not any("taken for float64 round-off" in n for n in quiet.notes)
+    assert any("taken for float64 round-off" in n for n in noted.notes) and noted.high_precision
 
 
 def test_accepting_at_once_costs_no_evaluation():

@@ -123,10 +123,12 @@ def test_finfo_and_iinfo_answer_as_for_float64(ctx):
     with pytest.raises(ValueError, match="not inexact"):
         np.finfo(x.dtype)  # unpatched: numpy refuses the object dtype
     with hp_twins.patched():
-        assert np.finfo(x.dtype).eps == np.finfo(x).eps == np.finfo(x[0]).eps == 2.0 ** -52
+        assert np.finfo(x.dtype).eps == np.finfo(x[0]).eps == 2.0 ** -52
+        with pytest.raises(ValueError, match="not inexact"):
+            np.finfo(x)  # numpy refuses an array, float64 or not
         assert np.finfo(np.float32).eps == np.finfo(np.float32(1)).eps  # other dtypes as numpy answers
         with pytest.raises(ValueError, match="Invalid integer data type 'f'"):
-            np.iinfo(x)  # as for a float64 array
+            np.iinfo(x[0])  # as for a float64 number
         assert np.iinfo(np.int32).max == 2 ** 31 - 1
 
 
