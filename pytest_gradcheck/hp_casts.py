@@ -13,8 +13,9 @@ float64. The function being checked is the float64 function, so:
   ``np.issubdtype(object, t)`` answers as for float64 unless ``t`` asks about object itself.
 
 numpy's conversion functions do not dispatch through ``__array_function__``: `hp_twins.patched` installs the
-replacements below on the numpy module while checks run. Arrays other than the checker's go to the original
-unchanged, and calls from numpy's own code, mpmath's and the checker's keep the originals' behaviour. The
+replacements below on the numpy module while checks run; they act only in a thread that is inside a check.
+Arrays other than the checker's go to the original unchanged, and calls from numpy's own code, mpmath's and
+the checker's keep the originals' behaviour. The
 same-function check (`evaluation.Evaluator`) is the safety net: a function that takes another path on
 high-precision input is caught by comparing its value with the float64 value.
 """
@@ -23,14 +24,33 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from pytest_gradcheck import hparray
 
-__all__ = ["CASTS", "REPLACEMENTS", "keeping", "limits", "subdtype"]
+__all__ = ["CASTS", "REPLACEMENTS", "in_this_thread", "keeping", "limits", "subdtype"]
+
+_local = threading.local()
+
+
+@contextmanager
+def in_this_thread() -> Iterator[None]:
+    """The replacements act for this thread only while it is inside (re-entrant): they are installed on the
+    numpy module for every thread, and another thread converting a result meanwhile gets numpy's answer."""
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _local.depth -= 1
+
+
+def _acting() -> bool:
+    return _local.__dict__.get("depth", 0) > 0
 
 _FLOAT64, _OBJECT = np.dtype(np.float64), np.dtype(object)
 # Callers whose calls are never changed: numpy's own implementation, mpmath and the checker itself.
@@ -75,7 +95,7 @@ def keeping(original: Callable[..., Any], name: str) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def cast(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
-        ctx = _context_of(a)
+        ctx = _context_of(a) if _acting() else None
         if ctx is None or not _keeps(dtype) or _exempt_caller():
             return original(a, dtype, *args, **kwargs)
         plain = a.view(np.ndarray)
@@ -114,7 +134,7 @@ def limits(original: type) -> Callable[[Any], Any]:
 
     @functools.wraps(original, updated=())
     def info(dtype: Any) -> Any:
-        answer = _float64_if_ours(dtype)
+        answer = _float64_if_ours(dtype) if _acting() else dtype
         if answer is not dtype and not _is_dtype_like(dtype):
             hparray.note_dtype_query()  # np.finfo(x) of a high-precision x: a question about its dtype
         return original(answer)
@@ -129,7 +149,8 @@ def subdtype(original: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]
 
     @functools.wraps(original)
     def issubdtype(arg1: Any, arg2: Any) -> bool:
-        if _is_dtype_like(arg1) and np.dtype(arg1) == _OBJECT and not _about_object(arg2) and not _exempt_caller():
+        if _acting() and _is_dtype_like(arg1) and np.dtype(arg1) == _OBJECT and not _about_object(arg2) \
+                and not _exempt_caller():
             return original(_FLOAT64, arg2)
         return original(arg1, arg2)
 

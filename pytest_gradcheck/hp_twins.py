@@ -77,7 +77,8 @@ def patched() -> Iterator[None]:
                 setattr(owner, attribute, _wrappers[key])
         _depth += 1
     try:
-        yield
+        with hp_casts.in_this_thread():
+            yield
     finally:
         with _lock:
             _depth -= 1

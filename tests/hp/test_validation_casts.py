@@ -173,6 +173,10 @@ def test_patches_are_restored_after_checks_and_threads(ctx):
         thread.start()
     entered.wait()
     assert np.asarray is not originals[0]  # installed while any thread checks
+    x = third(ctx)  # ... but acting only in those threads: this one converts as numpy does
+    assert np.asarray(x, dtype=float).dtype == np.float64 and np.issubdtype(x.dtype, np.floating) is False
+    with pytest.raises(ValueError):
+        np.finfo(x.dtype)
     release.set()
     for thread in threads:
         thread.join()
