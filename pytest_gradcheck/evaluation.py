@@ -89,10 +89,13 @@ class Evaluator:
 
     def _different_function(self, asked: list[str]) -> str | None:
         """Why f's high-precision value is another function's (a dtype branch, a cutoff from np.finfo of its
-        dtype), or None. Both are needed: a value beyond float64 round-off (`_beyond_roundoff`) and f reading
-        the dtype of a high-precision array (`asked`, where it did). A difference without a dtype question is
-        the round-off of ill-conditioned float64 code (a solve with a Hilbert matrix): noted, reference kept."""
+        dtype), or None. Both are needed: f's code read the dtype of a high-precision array (`asked`, where it
+        did; without that question nothing is compared and nothing spent: ill-conditioned float64 code, a solve
+        with a Hilbert matrix, errs by 1e-8 relative, smoothly in x, and looks like another function by value
+        alone), and a value beyond float64 round-off (`_beyond_roundoff`)."""
         assert self.value_hp is not None
+        if not asked:
+            return None
         hp = np.array([float(e) for e in self.value_hp.tolist()])
         if hp.shape != self.value64.shape:
             return f"f returns {hp.size} values on high-precision input but {self.value64.size} in float64"
@@ -101,14 +104,9 @@ class Evaluator:
             return None
         k, difference, bound = beyond
         size = f"{difference / abs(hp[k]):.1e} relative" if hp[k] else f"{difference:.1e} absolute"
-        where = f"value differs by {size} at output element {k}, beyond float64 round-off {bound:.1e}"
-        if not asked:
-            self.notes.append(f"f's high-precision value differs from its float64 value ({where}) but f does not "
-                              "read its input's dtype: taken for float64 round-off, the high-precision reference "
-                              "is kept")
-            return None
-        return (f"f computes a different function on high-precision input ({where}; it reads the dtype of a "
-                f"high-precision array at {asked[0]})")
+        return (f"f computes a different function on high-precision input (value differs by {size} at output "
+                f"element {k}, beyond float64 round-off {bound:.1e}; it reads the dtype of a high-precision array "
+                f"at {asked[0]})")
 
     def _beyond_roundoff(self, hp: np.ndarray) -> tuple[int, float, float] | None:
         """(element, |difference|, bound) where f's float64 value is furthest beyond float64 round-off of its
