@@ -16,7 +16,15 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import consistency, constants, differences, float64_differences, hparray, precision
+from pytest_gradcheck import (
+    consistency,
+    constants,
+    differences,
+    dtype_questions,
+    float64_differences,
+    hparray,
+    precision,
+)
 from pytest_gradcheck.budget import Budget
 
 # The round-off probe evaluates f once more at 20 more digits: its result is 1e20 times more accurate, so the
@@ -72,7 +80,7 @@ class Evaluator:
         self.budget.charge(self.evaluations)
         self.evaluations += 1
         started = time.perf_counter()
-        with hparray.recording_dtype_queries() as asked:  # dtype branches of f (the same-function check)
+        with dtype_questions.recording() as asked:  # dtype branches of f (the same-function check)
             value, reason, found = precision.evaluate_hp_traced(self.f, self.args_hp, self.ctx)
         self.probe_seconds = time.perf_counter() - started
         if found:

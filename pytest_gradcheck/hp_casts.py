@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import hparray
+from pytest_gradcheck import dtype_questions, hparray
 
 __all__ = ["CASTS", "REPLACEMENTS", "in_this_thread", "keeping", "limits", "subdtype"]
 
@@ -136,7 +136,7 @@ def limits(original: type) -> Callable[[Any], Any]:
     def info(dtype: Any) -> Any:
         answer = _float64_if_ours(dtype) if _acting() else dtype
         if answer is not dtype and not _is_dtype_like(dtype):
-            hparray.note_dtype_query()  # np.finfo(x) of a high-precision x: a question about its dtype
+            dtype_questions.note()  # np.finfo(x) of a high-precision x: a question about its dtype
         return original(answer)
 
     info.hp_original = original  # type: ignore[attr-defined]

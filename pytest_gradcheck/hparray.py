@@ -20,7 +20,6 @@ with a high-precision scalar ``s`` (a sum, say) is routed like an array.
 from __future__ import annotations
 
 import operator
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,12 +28,9 @@ from typing import Any
 import numpy as np
 from mpmath.libmp import from_float
 
-from pytest_gradcheck import hp_registry
+from pytest_gradcheck import dtype_questions, hp_registry
 
-__all__ = [
-    "HPArray", "exact_objects", "install_scalar_protocol", "note_dtype_query", "recording_dtype_queries",
-    "recording_leaks",
-]
+__all__ = ["HPArray", "exact_objects", "install_scalar_protocol", "recording_leaks"]
 
 _local = threading.local()
 
@@ -49,35 +45,6 @@ def recording_leaks() -> Iterator[list[str]]:
         yield found
     finally:
         _local.leaks = previous
-
-
-@contextmanager
-def recording_dtype_queries() -> Iterator[list[str]]:
-    """Collect, in this thread, where code other than numpy's, mpmath's and the checker's read the dtype of a
-    high-precision array (a dtype branch: `if x.dtype == np.float64`, `np.finfo(x.dtype)`)."""
-    previous = getattr(_local, "dtype_queries", None)
-    found: list[str] = []
-    _local.dtype_queries = found
-    try:
-        yield found
-    finally:
-        _local.dtype_queries = previous
-
-
-_NOT_USER = ("numpy", "mpmath", "pytest_gradcheck")  # callers whose dtype questions are not f's branches
-_PLACES = 8  # dtype questions remembered per evaluation: the first names the place, a few show a pattern
-
-
-def note_dtype_query() -> None:
-    """Record the caller of the caller of this function as a dtype question, if it is not numpy, mpmath or the
-    checker and questions are being recorded."""
-    found = _local.__dict__.get("dtype_queries")
-    if found is None:
-        return
-    frame = sys._getframe(2)  # the caller of the dtype property (or of np.finfo)
-    module = frame.f_globals.get("__name__", "")
-    if not any(module == root or module.startswith(root + ".") for root in _NOT_USER) and len(found) < _PLACES:
-        found.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")
 
 
 class plain_arithmetic:
@@ -255,8 +222,8 @@ class HPArray(np.ndarray):
 
     @property  # type: ignore[override]
     def dtype(self) -> np.dtype:
-        """The object dtype, noting who asked (`recording_dtype_queries`)."""
-        note_dtype_query()
+        """The object dtype, noting who asked (`dtype_questions.recording`)."""
+        dtype_questions.note()
         return _DTYPE.__get__(self)
 
     @dtype.setter

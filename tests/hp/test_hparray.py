@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, hp_registry, hp_twins, hparray, precision
+from pytest_gradcheck import check_grad, dtype_questions, hp_registry, hp_twins, precision
 from pytest_gradcheck.hparray import HPArray, recording_leaks
 
 
@@ -287,7 +287,7 @@ def test_numpy_fft_first_imported_inside_a_pytester_run_keeps_working_after_it(t
 
 def test_dtype_questions_of_user_code_are_recorded_and_numpys_own_are_not(ctx):
     x = hp([0.5, 2.0], ctx)
-    with hparray.recording_dtype_queries() as asked:
+    with dtype_questions.recording() as asked:
         np.sum(np.exp(np.where(x > 1, x, 0.0)))  # numpy reads the dtype inside: not f's question
         assert asked == []
         kind = x.dtype.kind  # f's own question, at this line
