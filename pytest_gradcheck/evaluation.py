@@ -16,7 +16,15 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import consistency, constants, differences, float64_differences, hparray, precision
+from pytest_gradcheck import (
+    consistency,
+    constants,
+    differences,
+    dtype_questions,
+    float64_differences,
+    hparray,
+    precision,
+)
 from pytest_gradcheck.budget import Budget
 from pytest_gradcheck.mpmath_warnings import call as call_hp
 
@@ -25,6 +33,19 @@ from pytest_gradcheck.mpmath_warnings import call as call_hp
 EXTRA_DIGITS = 20
 # Round-off differs from point to point near x; ten times the measured level covers that spread.
 NOISE_SAFETY = 10
+# Same function: f's float64 value within this many ulps of (|float64 value| + |high-precision value|) of its
+# high-precision value is accepted at once (sums of 1000 terms err by ~15 ulps at worst, scipy's special
+# functions by a few); a larger difference is weighed against f's measured float64 noise.
+SAME_FUNCTION_ULPS = 64
+# ... and beyond this many standard deviations of that noise (NOISE_SAFETY times the 3-sigma bound of one
+# evaluation), it is compared with the round-off f shows on its high-precision path computed with float64's
+# 53-bit rounding (ill-conditioned code: a solve with a Hilbert matrix errs by cond * eps, smoothly in x).
+SAME_FUNCTION_SIGMAS = NOISE_SAFETY * float64_differences.NOISE_BOUND
+# float64's unit round-off emulated: 15 decimal digits are mpmath's 53 bits.
+EMULATED_DIGITS = 15
+# The round-off of two summation orders or LU implementations differs by a factor of ~10 either way; a
+# difference 1000 times the emulated round-off is another function.
+EMULATION_SLACK = 1000
 
 
 class Evaluator:
@@ -62,7 +83,8 @@ class Evaluator:
         self.budget.charge(self.evaluations)
         self.evaluations += 1
         started = time.perf_counter()
-        value, reason, found = precision.evaluate_hp_traced(self.f, self.args_hp, self.ctx)
+        with dtype_questions.recording() as asked:  # dtype branches of f (the same-function check)
+            value, reason, found = precision.evaluate_hp_traced(self.f, self.args_hp, self.ctx)
         self.probe_seconds = time.perf_counter() - started
         if found:
             self.constants = sorted(found)
@@ -70,7 +92,76 @@ class Evaluator:
         if reason is not None:
             return False, reason
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
+        different = self._different_function(asked)
+        if different is not None:
+            self.value_hp = None
+            return False, different
         return True, ""
+
+    def _different_function(self, asked: list[str]) -> str | None:
+        """Why f's high-precision value is another function's (a dtype branch, a cutoff from np.finfo of its
+        dtype), or None. Both are needed: f's code read the dtype of a high-precision array (`asked`, where it
+        did; without that question nothing is compared and nothing spent: ill-conditioned float64 code, a solve
+        with a Hilbert matrix, errs by 1e-8 relative, smoothly in x, and looks like another function by value
+        alone), and a value beyond float64 round-off (`_beyond_roundoff`)."""
+        assert self.value_hp is not None
+        if not asked:
+            return None
+        hp = np.array([float(e) for e in self.value_hp.tolist()])
+        if hp.shape != self.value64.shape:
+            return f"f returns {hp.size} values on high-precision input but {self.value64.size} in float64"
+        beyond = self._beyond_roundoff(hp)
+        if beyond is None:
+            return None
+        k, difference, bound = beyond
+        size = f"{difference / abs(hp[k]):.1e} relative" if hp[k] else f"{difference:.1e} absolute"
+        return (f"f computes a different function on high-precision input (value differs by {size} at output "
+                f"element {k}, beyond float64 round-off {bound:.1e}; it reads the dtype of a high-precision array "
+                f"at {asked[0]})")
+
+    def _beyond_roundoff(self, hp: np.ndarray) -> tuple[int, float, float] | None:
+        """(element, |difference|, bound) where f's float64 value is furthest beyond float64 round-off of its
+        high-precision value, or None. Within SAME_FUNCTION_ULPS of the magnitudes it is round-off at once;
+        beyond, the bound grows to f's float64 noise (ECnoise along a random direction: 12 float64
+        evaluations), then to the round-off of f's own path at 53 bits (one more evaluation), each spent only
+        if the difference is still beyond."""
+        eps = max(float(np.finfo(a.dtype).eps) for a in self.args) if self.args else float64_differences.F64_EPS
+        difference = np.abs(self.value64 - hp)
+        bound = SAME_FUNCTION_ULPS * eps * (np.abs(self.value64) + np.abs(hp))
+        for widen in (lambda: SAME_FUNCTION_SIGMAS * self._float64_noise(),
+                      lambda: EMULATION_SLACK * self._emulated_roundoff(hp)):
+            if not np.any(difference > bound):
+                return None
+            bound = np.maximum(bound, widen())
+        ratio = np.where(difference > bound, difference / np.where(bound > 0, bound, 1), 0.0)
+        if not np.any(ratio):
+            return None
+        k = int(np.argmax(ratio))
+        return k, float(difference[k]), float(bound[k])
+
+    def _emulated_roundoff(self, hp: np.ndarray) -> np.ndarray:
+        """|f at 53-bit precision - f at the working precision| per output: the round-off of f's own
+        high-precision path at float64's precision (0 where that evaluation fails: no evidence of round-off)."""
+        self.budget.charge(self.evaluations)
+        self.evaluations += 1
+        emulated = precision._build_context(EMULATED_DIGITS)
+        value, _ = precision.evaluate_hp(self.f, [precision.to_hp(a, emulated) for a in self.args], emulated)
+        if value is None:
+            return np.zeros(hp.shape)
+        low = np.array([float(e) for e in np.asarray(value).ravel().tolist()])
+        return np.abs(low - hp) if low.shape == hp.shape else np.zeros(hp.shape)
+
+    def _float64_noise(self) -> np.ndarray:
+        """f's float64 noise per output near x (ECnoise on both sides along a fixed random direction); the
+        moved points are cast back to each argument's dtype, so f sees the dtypes it was given."""
+        rng = np.random.default_rng(0)  # a fixed direction: the decision is reproducible
+        direction = [rng.standard_normal(a.shape) for a in self.args]
+
+        def phi(t: float) -> np.ndarray:
+            moved = [(x + t * u).astype(x.dtype) for x, u in zip(self.args, direction, strict=True)]
+            return np.asarray(self._call(moved), dtype=float).ravel()
+
+        return float64_differences.float64_noise(phi, self.value64, self.scale)
 
     def fall_back(self, note: str) -> None:
         """Use the float64 reference from now on (f runs at high precision, but the check cannot afford it)."""

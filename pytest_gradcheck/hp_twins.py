@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from pytest_gradcheck import hp_registry
+from pytest_gradcheck import hp_casts, hp_registry
 
 __all__ = ["TWIN_MODULES", "load", "patched"]
 
 # Modules whose import registers twins (hp_registry.register_*).
 TWIN_MODULES = (
     "pytest_gradcheck.hp_numpy", "pytest_gradcheck.hp_fft", "pytest_gradcheck.hp_linalg",
-    "pytest_gradcheck.hp_special", "pytest_gradcheck.hp_stats",
+    "pytest_gradcheck.hp_special", "pytest_gradcheck.hp_stats", "pytest_gradcheck.hp_distance",
 )
 
 _loaded = False
@@ -54,8 +54,9 @@ def _targets() -> list[tuple[str, Any, str]]:
 
 @contextmanager
 def patched() -> Iterator[None]:
-    """Replace registered non-dispatching functions by type-dispatching wrappers for the duration (re-entrant,
-    shared by threads: installed by the first to enter, restored by the last to leave)."""
+    """Replace registered non-dispatching functions by type-dispatching wrappers, and numpy's casts by ones
+    that keep the checker's arrays high precision (`hp_casts`), for the duration (re-entrant, shared by
+    threads: installed by the first to enter, restored by the last to leave)."""
     global _depth
     load()  # the twins register on import: before the first check builds a context, too
     with _lock:
@@ -67,9 +68,17 @@ def patched() -> Iterator[None]:
                     _wrappers[key] = hp_registry.hp_twin(twin)(original)
                 _saved.append((owner, attribute, original))
                 setattr(owner, attribute, _wrappers[key])
+            for owner, attribute, factory in hp_casts.REPLACEMENTS:  # numpy's casts keep high precision
+                original = getattr(owner, attribute)
+                key = (factory, original)
+                if key not in _wrappers:
+                    _wrappers[key] = factory(original)
+                _saved.append((owner, attribute, original))
+                setattr(owner, attribute, _wrappers[key])
         _depth += 1
     try:
-        yield
+        with hp_casts.in_this_thread():
+            yield
     finally:
         with _lock:
             _depth -= 1

@@ -10,7 +10,8 @@ and most ufuncs call methods of the elements); this subclass adds, through numpy
 - Results stay high precision: object results are wrapped back, and plain numbers that numpy put into them
   (``np.maximum(x, 0.0)``, ``np.where``, ``np.zeros_like``) become exact numbers of the context, so a later
   ``np.exp`` on them works.
-- ``astype`` to a float dtype is recorded (`leaks`): the checker names it when it falls back to float64.
+- ``astype(float)`` keeps high precision (the function is the float64 function: `hp_casts`); ``astype`` to
+  another float dtype (float32) is recorded (`leaks`): the checker names it when it falls back to float64.
 
 The context's scalars get an ``__array_ufunc__`` too (`install_scalar_protocol`), so ``np.logaddexp(s, 0.0)``
 with a high-precision scalar ``s`` (a sum, say) is routed like an array.
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 from mpmath.libmp import from_float
 
-from pytest_gradcheck import hp_registry
+from pytest_gradcheck import dtype_questions, hp_registry
 from pytest_gradcheck.blame import HPUnsupported, checker_fault, forwarding
 
 __all__ = ["HPArray", "exact_objects", "install_scalar_protocol", "recording_leaks"]
@@ -212,10 +213,25 @@ class HPArray(np.ndarray):
         return _wrap(func._implementation(*args, **kwargs), ctx)
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+        """float64 (the function's own dtype) keeps high precision, as an object array with astype's copy
+        semantics; other dtypes (float32, int) convert, and a float one is recorded as the leak."""
         target = np.dtype(dtype)
-        if target.kind != "O":
+        if target == _FLOAT64:
+            target = np.dtype(object)
+        elif target.kind != "O":
             _leak(f"ndarray.astype({target})")
-        return _wrap(super().astype(dtype, *args, **kwargs), self.hp_context)
+        out = super().astype(target, *args, **kwargs)
+        return out if out is self else _wrap(out, self.hp_context)  # copy=False: no copy, x itself
+
+    @property  # type: ignore[override]
+    def dtype(self) -> np.dtype:
+        """The object dtype, noting who asked (`dtype_questions.recording`)."""
+        dtype_questions.note()
+        return _DTYPE.__get__(self)
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        _DTYPE.__set__(self, value)
 
     @property  # type: ignore[override]
     def real(self) -> Any:
@@ -292,6 +308,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
 
 
 _POWER, _MULTIPLY, _FLOAT64 = np.power, np.multiply, np.dtype(np.float64)
+_DTYPE = np.ndarray.dtype  # ndarray's own dtype descriptor, behind HPArray.dtype
 # Float64 operands up to this size are converted once per value (ctx.hp_float_array, set up by precision).
 CONSTANT_OPERAND_SIZE = 1024
 # numpy functions that only add, multiply, divide and compare (object loops, no twin): they run on the plain

@@ -444,7 +444,7 @@ def test_evaluate_hp_returns_high_and_mixed_values(ctx):
 
 @pytest.mark.parametrize(
     ("f", "match"),
-    [(lambda v: v.astype(float), r"returned float64 output \(dtype float64\)"),
+    [(lambda v: np.array(v.tolist(), dtype=float), r"returned float64 output \(dtype float64\)"),
      (lambda v: v * 1j, r"returned other output \(mpc element .* at \(0,\)\)"),
      (lambda v: v > 0, r"returned other output \(dtype bool\)")],
 )  # fmt: skip

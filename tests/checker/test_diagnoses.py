@@ -65,7 +65,7 @@ def test_gradient_outside_the_subgradient_interval_is_flagged():
 
 def test_code_that_casts_to_float64_falls_back_to_a_float64_reference_named_and_still_checks():
     def f(a):
-        return np.linalg.det(a.astype(np.float64))  # the cast drops high precision
+        return np.linalg.det(np.array(a.tolist(), dtype=float))  # rebuilt from a list: float64
 
     def grad(a):
         return np.linalg.det(a) * np.linalg.inv(a).T
@@ -73,7 +73,7 @@ def test_code_that_casts_to_float64_falls_back_to_a_float64_reference_named_and_
     a = np.array([[2.0, 0.3], [0.1, 1.5]])
     result = check_grad(f, a, grad=grad)
     assert result.status == "pass" and not result.high_precision
-    assert result.precision_note.startswith("reference limited to float64 by ndarray.astype(float64)")
+    assert "returned float64 output" in result.precision_note
     assert any("estimated noise of one evaluation" in note for note in result.notes)
     assert all(e > 0 for e in result.reference_error[0].flat)
     wrong = check_grad(f, a, grad=lambda a: np.linalg.inv(a), raise_on_mismatch=False)

@@ -120,8 +120,8 @@ def test_kink_sweep_has_the_one_sided_derivatives_and_a_flat_one_sided_error(tmp
 def test_float64_fallback_has_only_the_float64_curve():
     matrix = np.array([[2.0, 0.3], [0.1, 1.5]])
 
-    def solve(b):  # the cast drops high precision: float64 reference
-        return np.sum(np.exp(np.linalg.solve(matrix, b.astype(np.float64))))
+    def solve(b):  # rebuilt from a list: float64 reference
+        return np.sum(np.exp(np.linalg.solve(matrix, np.array(b.tolist(), dtype=float))))
 
     def grad(b):
         return np.linalg.solve(matrix.T, np.exp(np.linalg.solve(matrix, b))) * 1.01

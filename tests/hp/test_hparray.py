@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, hp_registry, hp_twins, precision
+from pytest_gradcheck import check_grad, dtype_questions, hp_registry, hp_twins, precision
 from pytest_gradcheck.hparray import HPArray, recording_leaks
 
 
@@ -87,13 +87,25 @@ def test_a_registered_function_twin_receives_the_calls_own_arguments(ctx):
     assert seen["args"] == (HPArray, 0) and isinstance(out, HPArray) and out[0] == 1
 
 
-def test_astype_to_float_is_recorded_as_the_leak(ctx):
+def test_astype_to_float32_is_recorded_as_the_leak(ctx):
     x = hp([0.5, 2.0], ctx)
     with recording_leaks() as leaks:
-        out = x.astype(np.float64)
-    assert out.dtype == np.float64 and leaks == ["ndarray.astype(float64)"]
-    value, reason = precision.evaluate_hp(lambda v: np.sum(v.astype(float) ** 2), [x], ctx)
-    assert value is None and reason.startswith("reference limited to float64 by ndarray.astype(float64)")
+        out = x.astype(np.float32)
+    assert out.dtype == np.float32 and leaks == ["ndarray.astype(float32)"]
+    value, reason = precision.evaluate_hp(lambda v: np.sum(v.astype(np.float32) ** 2), [x], ctx)
+    assert value is None and reason.startswith("reference limited to float64 by ndarray.astype(float32)")
+
+
+@pytest.mark.parametrize("dtype", [float, np.float64, "f8", "float64", np.double])
+def test_astype_to_float64_keeps_high_precision_with_astype_copy_semantics(ctx, dtype):
+    x = hp([0.1, 2.0], ctx) / 3  # not float64 numbers: a float64 cast would change them
+    with recording_leaks() as leaks:
+        out = x.astype(dtype)
+        same = x.astype(dtype, copy=False)
+    assert isinstance(out, HPArray) and out.hp_context is ctx and leaks == []
+    assert out.tolist() == x.tolist() and out is not x and same is x
+    out[0] = 0  # a copy: x is unchanged
+    assert x[0] == ctx.mpf(0.1) / 3
 
 
 def test_a_silent_float64_return_names_the_library_function(ctx):
@@ -271,3 +283,14 @@ def test_numpy_fft_first_imported_inside_a_pytester_run_keeps_working_after_it(t
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
                            str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert "2 passed" in done.stdout, done.stdout[-3000:]
+
+
+def test_dtype_questions_of_user_code_are_recorded_and_numpys_own_are_not(ctx):
+    x = hp([0.5, 2.0], ctx)
+    with dtype_questions.recording() as asked:
+        np.sum(np.exp(np.where(x > 1, x, 0.0)))  # numpy reads the dtype inside: not f's question
+        assert asked == []
+        kind = x.dtype.kind  # f's own question, at this line
+    assert kind == "O" and len(asked) == 1 and asked[0].endswith(f"test_hparray.py:{asked[0].split(':')[-1]}")
+    assert x.dtype == object  # outside recording: nothing noted, the same answer
+    assert len(asked) == 1
