@@ -176,12 +176,29 @@ def _to_vector(m: np.ndarray, checks: bool) -> np.ndarray:
     return m[np.triu_indices(len(m), 1)]
 
 
+def _vector_into_matrix(M: np.ndarray, X: np.ndarray) -> None:
+    """scipy's compiled kernel behind squareform(vector), for object arrays: it copies 8-byte elements
+    without reference counts, so on an object array it corrupts memory (a crash at the next garbage
+    collection). Reached when user code imported squareform by name, which the patched twin cannot replace."""
+    upper = np.triu_indices(len(M), 1)
+    M[upper] = X
+    M.T[upper] = X
+
+
+def _matrix_into_vector(X: np.ndarray, v: np.ndarray) -> None:
+    """The compiled kernel behind squareform(matrix), for object arrays (see _vector_into_matrix)."""
+    v[:] = X[np.triu_indices(len(X), 1)]
+
+
 TWINS = {"scipy.spatial.distance.pdist": pdist, "scipy.spatial.distance.cdist": cdist,
-         "scipy.spatial.distance.squareform": squareform}
+         "scipy.spatial.distance.squareform": squareform,
+         # the compiled kernels squareform calls through its module: memory-safe on the checker's arrays
+         "scipy.spatial._distance_wrap.to_squareform_from_vector_wrap": _vector_into_matrix,
+         "scipy.spatial._distance_wrap.to_vector_from_squareform_wrap": _matrix_into_vector}
 
 
 def register() -> None:
-    """Register the three twins with `hp_registry.register_patched` (idempotent)."""
+    """Register the twins with `hp_registry.register_patched` (idempotent)."""
     for dotted, twin in TWINS.items():
         hp_registry.register_patched(dotted, twin)
 

@@ -147,3 +147,45 @@ def test_an_rbf_kernel_through_pdist_and_squareform_is_checked_at_high_precision
     bad = check_grad(f, X, grad=wrong, raise_on_mismatch=False)
     assert bad.status == "formula_error" and bad.high_precision
     assert [m.index for m in bad.mismatches] == [(2, 1)]
+
+
+SQUAREFORM_BY_NAME = """
+import gc, sys
+import numpy as np
+from scipy.spatial.distance import squareform  # imported by name: the patched twin cannot replace it here
+from pytest_gradcheck import check_grad
+
+i, j = np.triu_indices(12, 1)
+
+def f(x):  # both kernels: vector -> matrix -> vector; 3 sum(s^2) for the pairs' squared distances s
+    X = x.reshape(12, 2)
+    d = X[i] - X[j]
+    M = squareform(np.sum(d * d, axis=1))
+    return np.sum(M * M) + np.sum(squareform(M) ** 2)
+
+def grad(x):
+    X = x.reshape(12, 2)
+    d = X[i] - X[j]
+    g = (6 * np.sum(d * d, axis=1))[:, None] * 2 * d
+    out = np.zeros_like(X)
+    np.add.at(out, i, g)
+    np.add.at(out, j, -g)
+    return (out.ravel(),)
+
+x = np.random.default_rng(0).normal(size=24)
+result = check_grad(f, (x,), grad=grad, per_op="off", raise_on_mismatch=False)
+gc.collect()
+print(result.status, result.high_precision)
+"""
+
+
+def test_squareform_imported_by_name_runs_at_high_precision_without_corrupting_memory():
+    """scipy's compiled squareform kernels copy object pointers without reference counts: on the checker's
+    arrays they crashed the interpreter at the next garbage collection. Run in a child process, which such a
+    crash kills (the code without the kernels' twins exits with SIGSEGV here)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SQUAREFORM_BY_NAME], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["pass", "True"], done.stdout
