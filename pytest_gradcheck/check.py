@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import blame, gradient_noise, hp_twins, hparray, precision, records, verdict
+from pytest_gradcheck import blame, gradient_noise, hp_twins, hparray, mpmath_warnings, precision, records, verdict
 from pytest_gradcheck import budget as budgets
 from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import plots as drawing
@@ -33,6 +33,11 @@ MODES = ("auto", "full", "fast", "taylor", "diagonal")
 # Full mode spends one directional derivative (a handful of high-precision evaluations) per element; past
 # this many elements `auto` switches to random projections, whose cost does not grow with the input size.
 AUTO_FULL_LIMIT = 64
+# With a float64 reference an evaluation costs microseconds, and one projection of many elements dilutes an
+# error below the float64 reference's own error: `auto` checks every element up to this many, when the timed
+# float64 evaluation says the ~FLOAT64_PER_ELEMENT evaluations per element fit AUTO_BUDGET_SHARE of the budget.
+AUTO_FULL_LIMIT_FLOAT64 = 256
+FLOAT64_PER_ELEMENT = 40  # float64_derivative: 27 evaluations on a smooth function, more for staircases
 # Four projections miss an error the size of the tolerance with probability 0.68**4 = 0.22, and an error ten
 # times the tolerance with probability 0.08**4 = 4e-5 (see miss_probability).
 DEFAULT_PROJECTIONS = 4
@@ -74,6 +79,7 @@ class Setup:
     noise: gradient_noise.GradientNoise | None = None  # its measured round-off, when it only runs in float64
     worst: dict[str, float] = field(default_factory=dict)  # largest relative error per diagnosis, pass or fail
     progress: Any = None  # the running mode's Outcome, so that a check stopped by its budget keeps its findings
+    seconds64: float = 0.0  # wall time of one float64 evaluation of f (the repeat that checks determinism)
 
     @property
     def tested(self) -> tuple[np.ndarray, ...]:
@@ -248,6 +254,8 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
             if options.mode == "auto" and not _afford_high_precision(setup.evaluator, setup.args, options,
                                                                      thorough=True):
                 _judge_in_float64(setup, options)
+            if options.mode == "auto" and chosen == "fast" and _full_in_float64(setup, options):
+                chosen = "full"
             if options.verify_precision:
                 direction = [setup.rng.standard_normal(a.shape) for a in setup.args]
                 setup.evaluator.measure_noise(direction)
@@ -354,7 +362,10 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
     # Tolerances as they would be used: a check that ends before it starts still reports them.
     tolerance = verdict.resolve_tolerances(np.result_type(*args), rtol=options.rtol, atol=options.atol,
                                            hp_formula=True).to_dict()
-    _same_twice("f", value, validate_output(f(*args), "f(*args)"), (source, names, tolerance))
+    timed = time.perf_counter()
+    again = validate_output(f(*args), "f(*args)")
+    seconds64 = time.perf_counter() - timed
+    _same_twice("f", value, again, (source, names, tolerance))
     # A fixed default seed keeps checks reproducible.
     rng = np.random.default_rng(0 if options.seed is None else options.seed)
     cotangent = np.ones(value.shape) if value.size == 1 else rng.standard_normal(value.shape)
@@ -379,6 +390,7 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
         return validate_gradients(under_test(cotangent.astype(value.dtype), *xs), args, names, source)
 
     setup = Setup(f, args, names, evaluator, cotangent.ravel(), g64, g_hp, tol, rng, gradient64)
+    setup.seconds64 = seconds64
     if g_hp is None:
         _measure_gradient_noise(setup, options)
     return setup, source
@@ -447,6 +459,18 @@ def _afford_high_precision(evaluator: Evaluator, args: tuple[np.ndarray, ...], o
     return False
 
 
+def _full_in_float64(setup: Setup, options: Options) -> bool:
+    """auto with a float64 reference: every element (full) rather than projections, when it is cheap enough."""
+    size = sum(a.size for a in setup.args)
+    if setup.evaluator.high_precision or size > AUTO_FULL_LIMIT_FLOAT64:
+        return False
+    if options.max_evaluations is not None and \
+            FLOAT64_PER_ELEMENT * size > options.max_evaluations - setup.evaluator.evaluations:
+        return False
+    remaining = options.budget.remaining() if options.budget is not None else math.inf
+    return setup.seconds64 * FLOAT64_PER_ELEMENT * size <= AUTO_BUDGET_SHARE * remaining
+
+
 def _judge_in_float64(setup: Setup, options: Options) -> None:
     """After a fall-back to the float64 reference: the formula is judged in float64 too (at high precision's
     tolerance against a float64 reference every correct gradient would fail)."""
@@ -478,7 +502,7 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
     names the user's line); a bug of the checker met on the way raises blame.CheckerError."""
     cotangent_hp = hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx)
     try:
-        raw = under_test(cotangent_hp, *ev.args_hp)
+        raw = mpmath_warnings.call(under_test, (cotangent_hp, *ev.args_hp))  # mpmath's own warnings: no reason
     except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
         fault = blame.checker_fault(error)
         if fault is not None:

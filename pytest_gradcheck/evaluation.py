@@ -70,6 +70,7 @@ class Evaluator:
         self._direction_hp: tuple[list[np.ndarray | None], list[np.ndarray | None]] | None = None
         self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
+        self.high_precision = False  # until the probe says otherwise (its same-function check calls f too)
         self.high_precision, self.note = self._probe()
 
     def _call(self, args: Sequence[Any]) -> Any:
@@ -161,7 +162,7 @@ class Evaluator:
             moved = [(x + t * u).astype(x.dtype) for x, u in zip(self.args, direction, strict=True)]
             return np.asarray(self._call(moved), dtype=float).ravel()
 
-        return float64_differences.float64_noise(phi, self.value64, self.scale)
+        return float64_differences.float64_noise(phi, self.value64, self.scale)[0]  # _call counts the evaluations
 
     def fall_back(self, note: str) -> None:
         """Use the float64 reference from now on (f runs at high precision, but the check cannot afford it)."""

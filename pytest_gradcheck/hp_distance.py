@@ -190,7 +190,17 @@ def _matrix_into_vector(X: np.ndarray, v: np.ndarray) -> None:
     v[:] = X[np.triu_indices(len(X), 1)]
 
 
-TWINS = {"scipy.spatial.distance.pdist": pdist, "scipy.spatial.distance.cdist": cdist,
+def _np_pdist(X: Any, out: Any, w: Any, V: Any, VI: Any, metric: Any = "euclidean", **kwargs: Any) -> np.ndarray:
+    """The kernel scipy's pdist hands its validated input to (scipy 1.15 and newer look it up on the module at
+    each call): reached when user code imported pdist by name, which the patched twin cannot replace."""
+    for name, value in (("w", w), ("V", V), ("VI", VI)):
+        if value is not None:
+            kwargs[name] = value
+    return pdist(X, metric, out=out, **kwargs)
+
+
+TWINS = {"scipy.spatial.distance.pdist": pdist, "scipy.spatial.distance._np_pdist": _np_pdist,
+         "scipy.spatial.distance.cdist": cdist,
          "scipy.spatial.distance.squareform": squareform,
          # the compiled kernels squareform calls through its module: memory-safe on the checker's arrays
          "scipy.spatial._distance_wrap.to_squareform_from_vector_wrap": _vector_into_matrix,

@@ -277,6 +277,10 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         if method == "at" and position == 1:  # ufunc.at(a, indices, b): the indices stay integers
             plain.append(_plain(x))
             continue
+        if method == "at" and position == 0 and kind is np.ndarray and x.dtype != object:
+            plain.append(x)  # written in place: never a converted copy; numpy decides (float64, or no loop)
+            scalar_call = False
+            continue
         if kind is HPArray:
             plain.append(x.view(np.ndarray))
             scalar_call = False

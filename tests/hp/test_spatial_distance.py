@@ -189,3 +189,34 @@ def test_squareform_imported_by_name_runs_at_high_precision_without_corrupting_m
     done = subprocess.run([sys.executable, "-c", SQUAREFORM_BY_NAME], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["pass", "True"], done.stdout
+
+
+def test_pdist_imported_by_name_runs_at_high_precision():
+    """Library code imports pdist by name (`from scipy.spatial.distance import pdist`): the patched module
+    attribute is not what it calls, but scipy's pdist hands its input to a kernel it looks up on the module."""
+    if not hasattr(distance, "_np_pdist"):
+        pytest.skip("this scipy's pdist has no module-level kernel to reach")
+    pdist_by_name = distance.pdist
+    i, j = np.triu_indices(len(X), 1)
+
+    def f(x):
+        return np.sum(np.exp(-pdist_by_name(x.reshape(X.shape), "sqeuclidean")))
+
+    def grad(x):
+        d = x.reshape(X.shape)[i] - x.reshape(X.shape)[j]
+        e = -np.exp(-np.sum(d * d, axis=1))[:, None] * 2 * d
+        out = np.zeros(X.shape)
+        np.add.at(out, i, e)
+        np.add.at(out, j, -e)
+        return (out.ravel(),)
+
+    result = check_grad(f, (X.ravel(),), grad=grad, per_op="off")
+    assert result.high_precision and result.status == "pass", result.precision_note
+
+    def wrong(x):
+        (g,) = grad(x)
+        return (g * np.where(np.arange(g.size) == 4, -1.0, 1.0),)
+
+    failed = check_grad(f, (X.ravel(),), grad=wrong, per_op="off", raise_on_mismatch=False)
+    assert failed.high_precision and failed.status == "formula_error"
+    assert [m.index for m in failed.mismatches] == [(4,)]
