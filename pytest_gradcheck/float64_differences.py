@@ -206,16 +206,46 @@ def confirm_kinks(attempts: list[Attempt]) -> tuple[np.ndarray, np.ndarray]:
     return np.all([a.kinked for a in attempts], axis=0) & steady & apart, best
 
 
+def step_groups(f3: np.ndarray, bound: np.ndarray, scale: float) -> list[tuple[float, np.ndarray]]:
+    """Steps and the components each serves: every component's own h* = (3 bound / f''')^(1/3), rounded to
+    a grid STEP_RATIO apart anchored at the h* of the summed bounds (so components alike share one step).
+    One step cannot serve all: at a step far above a component's own h* its truncation, not its noise,
+    dominates its difference and kink measure (f'''' h^4 / 16 beyond 16 bounds reads as a kink). Components
+    with no measured f''' (constant along u) take the anchor. Anchor first, then by size."""
+    low, high = STEP_RANGE[0] * scale, STEP_RANGE[1] * scale
+    total_f3, total_bound = float(np.sum(f3)), float(np.sum(bound))
+    anchor = float(np.clip((3 * total_bound / total_f3) ** (1 / 3) if total_f3 > 0 else math.inf, low, high))
+    own = np.clip(np.cbrt(3 * bound / np.where(f3 > 0, f3, 1.0)), low, high)
+    grid = np.where(f3 > 0, np.round(np.log(own / anchor) / math.log(STEP_RATIO)), 0).astype(int)
+    ks = sorted(set(np.ravel(grid).tolist()), key=lambda k: (k != 0, k))
+    return [(float(np.clip(anchor * STEP_RATIO**k, low, high)), grid == k) for k in ks]
+
+
+def _resolve(phi: Phi, f0: np.ndarray, f3: np.ndarray, bound: np.ndarray, step: float, mask: np.ndarray,
+             scale: float) -> list[Attempt]:
+    """The attempts for the components in `mask`: a stencil at `step`, then `retry_steps` while some of them
+    are unresolved. Outside `mask` an attempt counts as not converged (those components have their own step)."""
+    attempts: list[Attempt] = []
+    for h in (step, *retry_steps(step, scale)):
+        st = stencil(lambda t: np.asarray(phi(float(t)), dtype=float), f0, 2 * h)
+        attempt = _float64_attempt(st, f3, bound)
+        attempts.append(attempt._replace(converged=attempt.converged & mask))
+        if (np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0) | ~mask).all():
+            break
+    return attempts
+
+
 def float64_derivative(phi: Phi, *, scale: float, phi0: np.ndarray | None = None) -> Derivative:
-    """J u in float64: a central difference at the step minimising truncation + round-off.
+    """J u in float64: per component a central difference at the step minimising truncation + round-off.
 
     Noise sigma from `float64_noise` (at least the input rounding), |phi'''| from `third_derivative`; with
     a bound of NOISE_BOUND sigma per evaluation, the total bound f''' h^2/6 + 3 sigma/h is smallest at
-    h* = (9 sigma / f''')^(1/3) (one h* for all components, minimising the summed bounds). The value is
-    D(h*); its error is that bound, or the spread |D(2h*) - D(h*)| if larger; a spread beyond MODEL_SLACK
-    times the bounds is "not_converged". Components that a kink signature or disagreeing estimates leave
-    unresolved are retried at `retry_steps`; a kink must pass `confirm_kinks`. 27 evaluations on a smooth
-    function (26 with `phi0`), more for staircases and unresolved components.
+    h* = (9 sigma / f''')^(1/3), per component on a grid of steps (`step_groups`; one step when components
+    are alike). The value is D(h*); its error is that bound, or the spread |D(2h*) - D(h*)| if larger; a
+    spread beyond MODEL_SLACK times the bounds is "not_converged". Components that a kink signature or
+    disagreeing estimates leave unresolved are retried at `retry_steps`; a kink must pass `confirm_kinks`.
+    27 evaluations on a smooth function (26 with `phi0`), 4 more per further step group, more for staircases
+    and unresolved components.
     """
     check_scale(scale)
     f0, evaluations = phi_at_zero(phi, 0.0, phi0)
@@ -226,17 +256,15 @@ def float64_derivative(phi: Phi, *, scale: float, phi0: np.ndarray | None = None
     sigma = np.maximum(sigma, 0.5 * F64_EPS * float(scale) * np.abs(estimates[-1]))
     bound = NOISE_BOUND * sigma
     evaluations += spent + third
-    total_f3, total_bound = float(np.sum(f3)), float(np.sum(bound))
-    h = (3 * total_bound / total_f3) ** (1 / 3) if total_f3 > 0 else math.inf
-    h = float(np.clip(h, STEP_RANGE[0] * scale, STEP_RANGE[1] * scale))
-    attempts = []
-    for step in (h, *retry_steps(h, float(scale))):
-        st = stencil(lambda t: np.asarray(phi(float(t)), dtype=float), f0, 2 * step)
-        attempts.append(_float64_attempt(st, f3, bound))
-        evaluations += 4
-        steps, estimates = [*steps, 2 * step, step], [*estimates, st.d_big, st.d_small]
-        if np.stack([a.converged & ~a.kinked for a in attempts]).any(axis=0).all():
-            break
-    confirmed, best = confirm_kinks(attempts)
+    attempts: list[Attempt] = []
+    confirmed, best = np.zeros(f0.shape, dtype=bool), np.zeros(f0.shape, dtype=int)
+    for step, mask in step_groups(f3, bound, float(scale)):
+        group = _resolve(phi, f0, f3, bound, step, mask, float(scale))
+        kinks, first = confirm_kinks(group)
+        confirmed, best = np.where(mask, kinks, confirmed), np.where(mask, first + len(attempts), best)
+        attempts += group
+    for a in attempts:
+        steps, estimates = [*steps, a.stencil.h, a.stencil.h / 2], [*estimates, a.stencil.d_big, a.stencil.d_small]
+    evaluations += 4 * len(attempts)
     derivative = assemble(attempts, confirmed, best, "float64", evaluations, steps, estimates)
     return derivative._replace(noise=sigma)

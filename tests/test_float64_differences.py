@@ -42,6 +42,19 @@ def test_float64_vector_shares_one_step_and_covers():
     assert np.all(np.abs(d.value - true) <= d.error) and np.all(d.error < 1e-8 * np.maximum(1, np.abs(true)))
 
 
+def test_float64_tiny_moving_component_among_constants_takes_its_own_step():
+    """One component moves (exp at -20: value and derivative 2e-9), the others are constant along u with noise
+    floors ~1e-14: the step their summed bounds suggest sits far above the small one's own optimum, where its
+    truncation reads as a kink. Each component gets its own step: ok, covered, accurate to its own noise."""
+    others = np.array([-1.0, 0.5, 10.0, 20.0])
+    d = f64.float64_derivative(lambda t: np.concatenate([[np.exp(-20.0 + t)], others]), scale=20.0)
+    true = np.concatenate([[float(np.exp(np.longdouble(-20)))], np.zeros(4)])
+    assert d.status == "ok", d.component_status
+    assert np.all(np.abs(d.value - true) <= d.error)
+    assert d.error[0] < 1e-6 * true[0]  # 1e-6: float64 central differences reach ~eps^(2/3) = 4e-11 of f'
+    assert d.step[0] < d.step[1] / 8  # 8: STEP_RATIO, the grid of steps
+
+
 def test_float64_noisy_function_takes_a_larger_step():
     rng = np.random.default_rng(5)
     clean = f64.float64_derivative(lambda t: np.array([np.exp(1 + t)]), scale=1.0)
