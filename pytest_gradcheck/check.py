@@ -178,6 +178,7 @@ def check_grad(
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
     in `result.plots`; needs matplotlib.
     """
+    __tracebackhide__ = True  # pytest shows the test's line and the verdict, not check_grad's source
     _validate_options(mode, digits, seed, projections, float64_accuracy, rtol, atol, raise_on_mismatch,
                       max_evaluations, max_seconds)
     try:

@@ -132,6 +132,7 @@ def gradcheck(pytestconfig: pytest.Config) -> Callable[..., Any]:
 
     @functools.wraps(check_grad)
     def call(f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # a failing check shows the test's line and the verdict, not this frame
         return check_grad(f, args, **state.defaults(kwargs))
 
     return call

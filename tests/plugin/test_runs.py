@@ -175,3 +175,19 @@ def test_missing_or_corrupt_baseline_is_a_clear_usage_error(pytester, content):
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--gradcheck-baseline" in result.stderr.str() and "baseline.json" in result.stderr.str()
     assert "Traceback" not in result.stderr.str()
+
+
+@pytest.mark.parametrize("call", ["gradcheck(bad, W)", "check_grad(bad, W)"])
+def test_a_failing_check_shows_the_tests_line_not_the_plugins_source(pytester, call):
+    """__tracebackhide__ in check_grad and the fixture: a default run (long tracebacks) shows the test's own
+    line and the verdict, and none of the plugin's source (check_grad's docstring used to fill the screen)."""
+    pytester.makepyfile(test_model=MODEL + f"""
+@pytest.mark.gradcheck
+def test_bad_only(gradcheck):
+    {call}
+""")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    text = result.stdout.str()
+    assert f">       {call}" in text and "formula_error" in text
+    assert "def check_grad(" not in text and "raise GradcheckError(result)" not in text, text
