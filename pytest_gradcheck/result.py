@@ -192,6 +192,8 @@ class GradcheckResult:
             "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
             "error": "the checker itself raised an error: no verdict (the note names the frame)",
         }[self.status]
+        if self.status == "formula_error" and not self.high_precision:  # no high-precision derivative to cite
+            headline = "the gradient formula disagrees with the float64 reference derivative"
         if self.high_precision:
             precision = f"{self.digits}-digit reference"
         else:

@@ -40,3 +40,12 @@ def test_beyond_the_limit_or_the_budget_it_projects(monkeypatch):
     assert check_grad(through_python_floats, (X,), grad=grad, per_op="off").mode == "fast"
     monkeypatch.setattr(check, "AUTO_FULL_LIMIT_FLOAT64", 256)
     assert check_grad(through_python_floats, (X,), grad=grad, per_op="off", max_evaluations=500).mode == "fast"
+
+
+def test_a_formula_error_against_a_float64_reference_says_so_in_its_headline():
+    def wrong(x):
+        return (-grad(x)[0],)
+
+    result = check_grad(through_python_floats, (X[:5],), grad=wrong, per_op="off", raise_on_mismatch=False)
+    assert result.summary().startswith("the gradient formula disagrees with the float64 reference derivative")
+    assert "high-precision" not in result.summary().split("[")[0]
