@@ -40,15 +40,7 @@ def _large_quadratic(rng):
 
 
 def _large_linear(rng):
-    x, t = rng.normal(size=(30, 20)), rng.normal(size=(30, 40))
-
-    def grad(w, b):
-        r = x @ w + b - t
-        return x.T @ r, np.sum(r, axis=0)
-
-    # 20x40 + 40 = 840 elements
-    return (lambda w, b: 0.5 * np.sum((x @ w + b - t) ** 2), grad,
-            (rng.normal(scale=0.5, size=(20, 40)), rng.normal(size=40)))
+    return corpus._linear(rng, samples=30, inputs=20, outputs=40)  # 20x40 + 40 = 840 elements
 
 
 def _large_softplus(rng):

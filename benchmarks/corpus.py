@@ -89,16 +89,16 @@ def _softmax_xent(rng):
     return f, lambda w: (x.T @ (probabilities(w) - onehot) / len(x),), (rng.normal(size=(3, 3)),)
 
 
-def _linear(rng):
-    x, t = rng.normal(size=(5, 8)), rng.normal(size=(5, 8))
+def _linear(rng, samples=5, inputs=8, outputs=8):
+    x, t = rng.normal(size=(samples, inputs)), rng.normal(size=(samples, outputs))
 
     def grad(w, b):
         r = x @ w + b - t
         return x.T @ r, np.sum(r, axis=0)
 
-    # 8x8 + 8 = 72 elements: above auto's full-mode limit of 64, so auto checks it with projections
+    # by default 8x8 + 8 = 72 elements: above auto's full-mode limit of 64, so auto checks it with projections
     return (lambda w, b: 0.5 * np.sum((x @ w + b - t) ** 2), grad,
-            (rng.normal(scale=0.5, size=(8, 8)), rng.normal(size=8)))
+            (rng.normal(scale=0.5, size=(inputs, outputs)), rng.normal(size=outputs)))
 
 
 def _rnn_states(w, u, xs, h0):

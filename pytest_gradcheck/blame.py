@@ -69,9 +69,14 @@ def user_code(function: F) -> F:
     return user_call  # type: ignore[return-value]
 
 
+def package_of(frame: FrameType) -> str:
+    """The top-level package of the module `frame` runs in ("numpy" for numpy._core.fromnumeric)."""
+    return str(frame.f_globals.get("__name__", "")).partition(".")[0]
+
+
 def owner(frame: FrameType) -> str:
     """'ours' (pytest_gradcheck, autodiff_ref), 'library' (numpy, scipy, mpmath, the standard library) or 'user'."""
-    root = str(frame.f_globals.get("__name__", "")).partition(".")[0]
+    root = package_of(frame)
     if root in _OURS:
         return "ours"
     return "library" if root in _LIBRARIES else "user"

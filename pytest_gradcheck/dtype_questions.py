@@ -12,6 +12,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from pytest_gradcheck import blame
+
 __all__ = ["note", "recording"]
 
 _local = threading.local()
@@ -39,6 +41,5 @@ def note() -> None:
     if found is None:
         return
     frame = sys._getframe(2)
-    module = frame.f_globals.get("__name__", "")
-    if not any(module == root or module.startswith(root + ".") for root in _NOT_USER) and len(found) < _PLACES:
+    if blame.package_of(frame) not in _NOT_USER and len(found) < _PLACES:
         found.append(f"{frame.f_code.co_filename}:{frame.f_lineno}")

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import dtype_questions, hparray
+from pytest_gradcheck import blame, dtype_questions, hparray
 
 __all__ = ["CASTS", "REPLACEMENTS", "in_this_thread", "keeping", "limits", "subdtype"]
 
@@ -76,8 +76,7 @@ def _context_of(value: Any) -> Any:
 
 def _exempt_caller(depth: int = 2) -> bool:
     """Whether the function's caller (`depth` frames up from here) is numpy, mpmath or the checker."""
-    module = sys._getframe(depth).f_globals.get("__name__", "")
-    return any(module == root or module.startswith(root + ".") for root in _EXEMPT)
+    return blame.package_of(sys._getframe(depth)) in _EXEMPT
 
 
 def _keeps(dtype: Any) -> bool:

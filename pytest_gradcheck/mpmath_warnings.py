@@ -18,6 +18,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pytest_gradcheck import blame
+
 __all__ = ["MAX_QUIETED", "QUIETED", "call", "raised_by_mpmath"]
 
 # Distinct mpmath warnings ever quieted: each cost one more run of f; more than this would be a checker bug.
@@ -32,8 +34,7 @@ def raised_by_mpmath(exc: BaseException) -> tuple[type[Warning], str] | None:
     if not isinstance(exc, Warning):
         return None
     frames = list(traceback.walk_tb(exc.__traceback__))
-    module = frames[-1][0].f_globals.get("__name__", "") if frames else ""
-    if module != "mpmath" and not module.startswith("mpmath."):
+    if not frames or blame.package_of(frames[-1][0]) != "mpmath":
         return None
     return type(exc), str(exc)
 

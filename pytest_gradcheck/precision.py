@@ -345,8 +345,7 @@ def _first_foreign(value: object, ctx: mpmath.MPContext) -> str:
 
 
 def _is_library(frame: FrameType, roots: tuple[str, ...] = _LIBRARY_ROOTS) -> bool:
-    module = frame.f_globals.get("__name__", "")
-    return any(module == root or module.startswith(root + ".") for root in roots)
+    return blame.package_of(frame) in roots
 
 
 def describe_failure(exc: Exception) -> str:
