@@ -8,6 +8,7 @@ gradient is ever silently wrong or silently constant.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -44,13 +45,24 @@ def unbox(x: Any) -> Any:
     return x
 
 
+UFUNC_HOMES = ("numpy", "scipy.special")  # where the ufuncs users call live (scipy.special's report no module)
+
+
 def qualified_name(func: Any) -> str:
-    module = getattr(func, "__module__", None) or "numpy"
-    return f"{module.replace('numpy._core', 'numpy')}.{getattr(func, '__name__', repr(func))}".replace("numpy.", "np.")
+    """The name users call `func` by: the shortest public module path that holds it (`np.linalg.solve`,
+    `scipy.special.logsumexp`, not `numpy.linalg._linalg.solve`), with numpy written `np`."""
+    name = getattr(func, "__name__", repr(func))
+    module = getattr(func, "__module__", None)
+    homes = UFUNC_HOMES if isinstance(func, np.ufunc) else ()
+    parts = module.split(".") if module else []
+    candidates = [*homes, *(".".join(parts[:i]) for i in range(1, len(parts) + 1))]
+    home = next((c for c in candidates if getattr(sys.modules.get(c), name, None) is func), module)
+    qualified = f"{home}.{name}" if home else name
+    return "np." + qualified.removeprefix("numpy.") if qualified.startswith("numpy.") else qualified
 
 
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    name = f"np.{ufunc.__name__}"
+    name = qualified_name(ufunc)
     if method != "__call__":
         raise AutodiffError(f"{name}.{method} is not supported on traced values (only plain calls of {name})")
     if kwargs:

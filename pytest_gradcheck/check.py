@@ -179,6 +179,17 @@ def check_grad(
     in `result.plots`; needs matplotlib.
     """
     __tracebackhide__ = True  # pytest shows the test's line and the verdict, not check_grad's source
+    try:
+        return _check_grad(f, args, grad, vjp, rtol, atol, mode, digits, seed, raise_on_mismatch, projections,
+                           float64_accuracy, per_op, max_evaluations, max_seconds, plots)
+    except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it
+        raise error.with_traceback(None) from None
+
+
+def _check_grad(f: Any, args: Any, grad: Any, vjp: Any, rtol: Any, atol: Any, mode: Any, digits: Any, seed: Any,
+                raise_on_mismatch: Any, projections: Any, float64_accuracy: Any, per_op: Any, max_evaluations: Any,
+                max_seconds: Any, plots: Any) -> GradcheckResult:
+    __tracebackhide__ = True
     _validate_options(mode, digits, seed, projections, float64_accuracy, rtol, atol, raise_on_mismatch,
                       max_evaluations, max_seconds)
     try:
@@ -289,10 +300,12 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
     )
     if not any(a.size for a in setup.args):
         result.notes.append("nothing to check: every argument is empty")
-    if options.per_op != "off" and stopped is not None:
-        result.notes.append("per-op checks skipped: the budget was spent")
-    elif options.per_op != "off":
-        rows, note = per_op_checks.check_ops(f, setup.args, scope=options.per_op, options=options)
+    if options.per_op == "off":
+        result.ops_note = 'per_op="off"'
+    elif stopped is not None:
+        result.ops_note = "the budget was spent before the per-op checks"
+    else:
+        rows, note, result.ops_note = per_op_checks.check_ops(f, setup.args, scope=options.per_op, options=options)
         result.ops = rows
         result.notes += [note] if note else []
         _attribute_to_ops(result, rows)

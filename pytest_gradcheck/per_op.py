@@ -37,7 +37,7 @@ class OpRow:
     """One op of the traced graph and its verdict (a row of `GradcheckResult.ops`).
 
     Attributes:
-        index: the op's position on the tape.
+        index: the op's number: 1 for the first op f calls, counting every traced op in tape order.
         name: the op's name (`matmul`, `tanh`, or a custom primitive's function name).
         location: `file:line` of the code that called the op, relative to the working directory when inside it.
         input_shapes: the shapes of the op's traced inputs.
@@ -110,14 +110,16 @@ def traced_ops(f: Callable[..., Any], args: Sequence[np.ndarray]) -> tuple[list[
         fault = blame.checker_fault(error)
         if fault is not None:
             raise blame.CheckerError(f"tracing f with autodiff_ref for the per-op checks: {fault}") from error
-        return [], f"per-op checks unavailable: f could not be traced by autodiff_ref ({blame.describe(error)})"
+        frame = _user_frame(error)  # the user's call that stopped the trace (none when f is numpy's own)
+        stop = blame.describe(error, frame) if frame is not None else f"{type(error).__name__}: {error}"
+        return [], f"per-op checks unavailable: f could not be traced by autodiff_ref ({stop})"
     if not isinstance(recording.output, autodiff_ref.Tensor):
         return [], "per-op checks: f's output does not depend on its arguments"
     nodes = [n for n in toposort(recording.output.node) if n.primitive is not None]
     return sorted(nodes, key=lambda n: n.index), ""
 
 
-def _op_function(node: Any, positions: list[int]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def _op_function(node: Any, positions: list[int], number: int) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The op's forward and VJP as functions of its differentiable inputs; the other inputs stay as recorded."""
     prim, kwargs = node.primitive, node.kwargs
 
@@ -141,7 +143,7 @@ def _op_function(node: Any, positions: list[int]) -> tuple[Callable[..., Any], C
             except Exception as error:  # the rule's call boundary: a bug of the checker is not the rule's fault
                 fault = blame.checker_fault(error)
                 if fault is not None:
-                    raise blame.CheckerError(f"the backward rule of op {node.index} ({node.name}): {fault}") \
+                    raise blame.CheckerError(f"the backward rule of op {number} ({node.name}): {fault}") \
                         from error
                 raise BackwardRuleError(f"its backward rule for input {p} raised {type(error).__name__}: "
                                         f"{error}") from error
@@ -154,11 +156,11 @@ def _op_function(node: Any, positions: list[int]) -> tuple[Callable[..., Any], C
     names = [f"input{p}" for p in positions]
     forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in names])
-    forward.__qualname__ = f"op {node.index} {node.name}"
+    forward.__qualname__ = f"op {number} {node.name}"
     return forward, vjp
 
 
-def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
+def check_op(node: Any, *, custom: bool, options: Any, number: int) -> OpRow:
     """Check one tape node's VJP against high-precision central differences of its forward.
 
     The engine's own primitives are tested to be precision-generic, so only custom ops are searched for
@@ -168,9 +170,9 @@ def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
     positions = [argnum for argnum, _ in node.parents]
     values = tuple(np.asarray(node.args[p]) for p in positions)
     shapes = tuple(np.shape(a) for a in node.args if isinstance(a, np.ndarray | float | int))
-    base = dict(index=node.index, name=node.name, location=short_location(node.location), input_shapes=shapes,
+    base = dict(index=number, name=node.name, location=short_location(node.location), input_shapes=shapes,
                 custom=custom)
-    forward, vjp = _op_function(node, positions)
+    forward, vjp = _op_function(node, positions, number)
     op_options = dataclasses.replace(
         options, mode="diagonal" if node.primitive.elementwise else "fast", projections=OP_PROJECTIONS,
         per_op="off", seed=(options.seed or 0) + node.index, verify_precision=custom, screen=True)
@@ -195,29 +197,45 @@ def check_op(node: Any, *, custom: bool, options: Any) -> OpRow:
                  kinks=tuple(result.kinks), note="; ".join([result.precision_note, *result.notes]).strip("; "))
 
 
-def _user_frame(error: BaseException) -> Any:
-    """The innermost traceback entry outside the checker and the libraries (the op's own line), if any."""
+def _entries(error: BaseException) -> list[Any]:
     entries, tb = [], error.__traceback__
     while tb is not None:
         entries.append(tb)
         tb = tb.tb_next
-    return next((tb for tb in reversed(entries) if blame.owner(tb.tb_frame) == "user"), None)
+    return entries
+
+
+def _user_frame(error: BaseException) -> Any:
+    """The innermost traceback entry outside the checker and the libraries (the op's own line), if any."""
+    return next((tb for tb in reversed(_entries(error)) if blame.owner(tb.tb_frame) == "user"), None)
+
 
 
 def check_ops(f: Callable[..., Any], args: Sequence[np.ndarray], *, scope: str,
-              options: Any) -> tuple[list[OpRow], str]:
-    """Rows for every op reachable from f's output (only custom primitives when scope == "custom")."""
+              options: Any) -> tuple[list[OpRow], str, str]:
+    """Rows for every op reachable from f's output (only custom primitives when scope == "custom"), numbered
+    from 1 in tape order; a note on what else was found, and why there are no rows ("" when there are)."""
     nodes, note = traced_ops(f, args)
     builtin = _builtin_primitives()
-    rows = [check_op(n, custom=id(n.primitive) not in builtin, options=options) for n in nodes
-            if scope == "all" or id(n.primitive) not in builtin]
+    rows = [check_op(n, custom=id(n.primitive) not in builtin, options=options, number=number)
+            for number, n in enumerate(nodes, start=1) if scope == "all" or id(n.primitive) not in builtin]
     first = next((i for i, r in enumerate(rows) if not r.ok), None)
     if first is not None:
         rows[first] = OpRow(**{**rows[first].__dict__, "first_failing": True})
     skipped = [f"op {r.index} ({r.name}): {r.note}" for r in rows if r.status == "skipped"]
     if skipped:
         note = "; ".join([note, *(f"per-op check skipped {s}" for s in skipped)]).strip("; ")
-    return rows, note
+    return rows, note, "" if rows else _no_rows(nodes, note, scope)
+
+
+def _no_rows(nodes: list[Any], note: str, scope: str) -> str:
+    """Why a per-op table is empty: f could not be traced (the call that stopped it), its output does not
+    depend on its arguments, or per_op="custom" found no custom op."""
+    if note:
+        return note.removeprefix("per-op checks unavailable: ").removeprefix("per-op checks: ")
+    if nodes and scope == "custom":
+        return f'per_op="custom" and none of f\'s {len(nodes)} ops is a custom primitive'
+    return "f's output is computed without any traced op"
 
 
 def short_location(location: str) -> str:
@@ -251,7 +269,7 @@ def render_rows(rows: Sequence[OpRow], *, failing_only: bool) -> list[str]:
         mark = ">" if r.first_failing else " "
         lines.append(f"   {mark} {r.index:>4}  {names[i]:<{wide[0]}}  {r.location:<{wide[1]}}  {inputs[i]:<{wide[2]}}  "
                      f"{_fmt(r.formula_error):>8} {_fmt(r.float64_error):>8} {_fmt(r.tolerance):>8}  {r.status}")
-        lines.extend(f"           {m.kind}: {m.describe()}" for m in r.mismatches[:3] if not r.ok)
+        lines.extend(f"           {m.kind}: {m.brief()}" for m in r.mismatches[:3] if not r.ok)
         if not r.ok and not r.mismatches and r.note:
             lines.append(f"           {r.note}")
         lines.extend(f"           kink at {k.describe()}" for k in r.kinks[:3])

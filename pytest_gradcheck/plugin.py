@@ -6,14 +6,13 @@ heavy (numpy, mpmath) is imported until a check runs.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
 
 from pytest_gradcheck import records, settings
-from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckSession, ReportOptions
+from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckFixture, GradcheckSession, ReportOptions
 
 SESSION = pytest.StashKey[GradcheckSession]()
 RECORDS = pytest.StashKey[list]()
@@ -97,7 +96,7 @@ def _junit_properties(recs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, Any]:
     report = yield
     if call.when == "call" and RECORDS in item.stash:
-        setattr(report, REPORT_ATTRIBUTE, item.stash[RECORDS])
+        setattr(report, REPORT_ATTRIBUTE, records.mark_expected(item.stash[RECORDS], report.passed))
     return report
 
 
@@ -120,19 +119,11 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     state = config.stash[SESSION]
     if state.collected or state.comparison is not None:
         terminalreporter.section("gradient checks")
-        state.terminal_summary(terminalreporter.write_line, verbose=config.getoption("verbose") > 0)
+        state.terminal_summary(terminalreporter.write_line, verbose=config.getoption("verbose") > 0,
+                               width=config.get_terminal_writer().fullwidth)
 
 
 @pytest.fixture(scope="session")
 def gradcheck(pytestconfig: pytest.Config) -> Callable[..., Any]:
     """check_grad with defaults from the gradcheck marker, the command line and the ini file (call wins)."""
-    from pytest_gradcheck.check import check_grad
-
-    state = pytestconfig.stash[SESSION]
-
-    @functools.wraps(check_grad)
-    def call(f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
-        __tracebackhide__ = True  # a failing check shows the test's line and the verdict, not this frame
-        return check_grad(f, args, **state.defaults(kwargs))
-
-    return call
+    return GradcheckFixture(pytestconfig.stash[SESSION])

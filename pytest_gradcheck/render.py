@@ -15,7 +15,8 @@ from typing import Any
 from pytest_gradcheck.records import SEVERITY
 
 WriteLine = Callable[[str], None]
-ID_WIDTH = 48  # long test ids are shortened to this, so the other seven columns still fit a 132-column log
+ID_WIDTH = 48  # without a known terminal width, long test ids are shortened to this (a 132-column CI log)
+MIN_ID_WIDTH = 32  # on a narrow terminal ids keep at least this much (the row wraps rather than losing the test)
 CHECK_WIDTH = 24  # function names beyond this are shortened (lambdas, long method paths)
 OP_WIDTH = 32  # "name@file.py:line" of the worst op
 ELLIPSIS = "..."  # ASCII: CI logs and Windows consoles show it everywhere
@@ -51,6 +52,20 @@ def shorten(text: str, width: int) -> str:
     return _elide_middle(text, width)
 
 
+def shorten_id(text: str, width: int) -> str:
+    """A test id in at most `width` characters keeping its end (the test name and parameters tell tests apart):
+    the directories go first, then the start of what is left."""
+    text = printable(text)
+    if len(text) <= width:
+        return text
+    path, separator, rest = text.partition("::")
+    if separator:
+        text = path.rsplit("/", 1)[-1] + separator + rest
+    if len(text) <= width:
+        return text
+    return ELLIPSIS + text[len(text) - max(width - len(ELLIPSIS), 1):]
+
+
 def shorten_op(text: str, width: int) -> str:
     """A worst op 'name@path/file.py:line' in at most `width` characters: the path loses its directories first."""
     name, at, where = text.partition("@")
@@ -79,20 +94,31 @@ def _table(header: list[str], rows: list[list[str]], right: set[int], indent: st
 
 def count_line(records: Iterable[dict[str, Any]]) -> str:
     """'7 checks: 5 pass, 1 formula_error, 1 nondifferentiable' (pass first, then worst first)."""
+    records = list(records)
     counts: dict[str, int] = {}
     for rec in records:
         counts[rec["status"]] = counts.get(rec["status"], 0) + 1
     total = sum(counts.values())
     order = ["pass", *(s for s in SEVERITY if s != "pass"), *sorted(set(counts) - set(SEVERITY))]
     parts = ", ".join(f"{counts[s]} {s}" for s in order if s in counts)
-    return f"{total} check{'' if total == 1 else 's'}" + (f": {parts}" if parts else "")
+    line = f"{total} check{'' if total == 1 else 's'}" + (f": {parts}" if parts else "")
+    return line + expected_clause(records)
+
+
+def expected_clause(records: Iterable[dict[str, Any]]) -> str:
+    """' (3 failing checks expected: their tests passed, asserting the failure)' or ''."""
+    expected = sum(bool(rec.get("expected")) for rec in records)
+    if not expected:
+        return ""
+    return (f" ({_plural(expected, 'failing check')} expected: {'its test' if expected == 1 else 'their tests'} "
+            "passed, asserting the failure)")
 
 
 def _op_lines(rec: dict[str, Any]) -> list[str]:
     rows = [[str(op["index"]), printable(op["name"]), printable(op["location"]), op["status"],
              number(op["formula_error"]), number(op["float64_error"])] for op in rec["ops"]]
     if not rows:
-        return ["    (no per-op rows)"]
+        return [f"    (no per-op rows: {printable(rec.get('ops_note') or 'none recorded')})"]
     return _table(["#", "op", "location", "status", "formula", "float64"], rows, {0, 4, 5}, indent="    ")
 
 
@@ -104,15 +130,40 @@ def shown_error(rec: dict[str, Any]) -> tuple[float | None, float | None]:
     return rec["formula_error"], rec["tolerance"].get("rtol_formula")
 
 
-def render_summary(records: list[dict[str, Any]], write_line: WriteLine, *, verbose: bool = False) -> None:
+def engine_gradients(records: Iterable[dict[str, Any]]) -> bool:
+    """Whether any check tested the engine's gradient: only then is a "worst op" column about what was tested."""
+    return any(rec.get("gradient_source") == "autodiff_ref" for rec in records)
+
+
+def worst_op_cell(rec: dict[str, Any]) -> str | None:
+    """The worst op of a check whose gradient is the engine's; None for a hand-written gradient (the engine's
+    ops are not what it tested)."""
+    return rec["worst_op"] if rec.get("gradient_source") == "autodiff_ref" else None
+
+
+def shown_status(rec: dict[str, Any]) -> str:
+    """The status, marked when a failing check was expected (its test passed: it asserted the failure)."""
+    return rec["status"] + (" (expected)" if rec.get("expected") else "")
+
+
+def render_summary(records: list[dict[str, Any]], write_line: WriteLine, *, verbose: bool = False,
+                   width: int | None = None) -> None:
     """The terminal section: a row per check (no table when there are none), then the count line; `verbose`
-    adds each check's per-op rows under it."""
-    header = ["test", "check", "status", "worst op", "error", "tolerance", "evals", "seconds"]
-    rows = [[shorten(rec["test"], ID_WIDTH), shorten(rec["check"], CHECK_WIDTH), rec["status"],
-             shorten_op(rec["worst_op"] or "-", OP_WIDTH), number(shown_error(rec)[0]),
-             number(shown_error(rec)[1], 1), str(rec["evaluations"]), f"{rec['seconds']:.2f}"]
-            for rec in records]
-    lines = _table(header, rows, {4, 5, 6, 7})
+    adds each check's per-op rows under it. Test ids fill the terminal's `width` (ID_WIDTH when unknown),
+    keeping their ends; the "worst op" column is shown only when some check tested the engine's gradient."""
+    with_ops = engine_gradients(records)
+    header = ["test", "check", "status", *(["worst op"] if with_ops else []), "error", "tolerance", "evals",
+              "seconds"]
+    cells = [[shorten(rec["check"], CHECK_WIDTH), shown_status(rec),
+              *([shorten_op(worst_op_cell(rec) or "-", OP_WIDTH)] if with_ops else []), number(shown_error(rec)[0]),
+              number(shown_error(rec)[1], 1), str(rec["evaluations"]), f"{rec['seconds']:.2f}"] for rec in records]
+    id_width = ID_WIDTH
+    if width is not None:
+        others = [max(len(c[i]) for c in [header[1:], *cells]) for i in range(len(header) - 1)]
+        id_width = max(width - 1 - sum(others) - 2 * len(others), MIN_ID_WIDTH)
+    rows = [[shorten_id(rec["test"], id_width), *c] for rec, c in zip(records, cells, strict=True)]
+    numbers = set(range(len(header) - 4, len(header)))
+    lines = _table(header, rows, numbers)
     if records:
         write_line(lines[0])
     for rec, line in zip(records, lines[1:], strict=True):
@@ -164,11 +215,14 @@ def _markdown_table(header: list[str], rows: list[list[str]], right: set[int] = 
 
 def _check_rows(checks: list[dict[str, Any]]) -> list[str]:
     """Failing checks first, so that a long table cut at MARKDOWN_ROWS never hides one."""
-    ordered = sorted(checks, key=lambda rec: rec["ok"])
-    rows = [[_code(rec["test"]), _code(rec["check"]), rec["status"] if rec["ok"] else f"**{rec['status']}**",
-             _code(rec["worst_op"]) if rec["worst_op"] else "-", number(shown_error(rec)[0]),
-             number(shown_error(rec)[1], 1)] for rec in ordered[:MARKDOWN_ROWS]]
-    lines = _markdown_table(["test", "check", "status", "worst op", "error", "tolerance"], rows, {4, 5})
+    ordered = sorted(checks, key=lambda rec: (rec["ok"], bool(rec.get("expected"))))  # unexpected failures first
+    with_ops = engine_gradients(checks)
+    rows = [[_code(rec["test"]), _code(rec["check"]),
+             shown_status(rec) if rec["ok"] or rec.get("expected") else f"**{rec['status']}**",
+             *([_code(worst_op_cell(rec)) if worst_op_cell(rec) else "-"] if with_ops else []),
+             number(shown_error(rec)[0]), number(shown_error(rec)[1], 1)] for rec in ordered[:MARKDOWN_ROWS]]
+    header = ["test", "check", "status", *(["worst op"] if with_ops else []), "error", "tolerance"]
+    lines = _markdown_table(header, rows, {len(header) - 2, len(header) - 1})
     if len(ordered) > MARKDOWN_ROWS:
         lines.append(f"\n... and {len(ordered) - MARKDOWN_ROWS} more passing checks (see the JSON report)")
     return lines
@@ -236,7 +290,11 @@ def render_markdown(report: dict[str, Any], comparison: Any = None, *, baseline_
     relative to the folder of `markdown_path`, the file the summary is written to, when given."""
     checks = report["checks"]
     failing = sum(not rec["ok"] for rec in checks)
+    expected = sum(bool(rec.get("expected")) for rec in checks)
     headline = f"## Gradient checks: {len(checks) - failing} ok, {failing} failing"
+    if expected:
+        tests = "its test" if expected == 1 else "their tests"
+        headline += f" ({'all ' if expected == failing else ''}{expected} expected by {tests})"
     if comparison is not None and comparison.regressed:
         headline += f", {_plural(len(comparison.regressions), 'regression')} against the baseline"
     env = report["environment"]

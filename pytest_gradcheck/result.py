@@ -8,11 +8,12 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from pytest_gradcheck import result_text
+
 STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "inconclusive", "nondeterministic",
             "budget_exceeded", "error")
 FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive", "nondeterministic", "budget_exceeded",
                      "error"})
-SHOWN_MISMATCHES = 5  # a failure message lists the worst few, never whole matrices
 HP_DIGITS_SHOWN = 25  # high-precision values in reports: the reference is good to ~25 digits
 
 
@@ -59,6 +60,12 @@ class Mismatch:
                 f"under test {self.value:.16g}; abs error {self.abs_error:.3e}, rel error {self.rel_error:.3e}, "
                 f"tolerance {self.tolerance:.3e} ({self.ratio:.3g}x)")
 
+    def brief(self) -> str:
+        """'input0 (1, 3): reference 0.58 +- 7e-26, under test 0.49, rel error 1.7e-01 (3.8e+14x tolerance)'."""
+        place = self.where.removeprefix("element ")
+        return (f"{self.name} {place}: reference {float(self.reference)!r} +- {self.reference_error:.1g}, "
+                f"under test {float(self.value)!r}, rel error {self.rel_error:.1e} ({self.ratio:.2g}x tolerance)")
+
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "argument": self.argument, "name": self.name, "where": self.where,
                 "index": list(self.index) if self.index is not None else None, "reference": self.reference,
@@ -97,7 +104,7 @@ class Kink:
                 "value": self.value, "valid_choice": self.valid_choice}
 
 
-@dataclass
+@dataclass(repr=False)  # the repr is one line (result_text.one_line); arrays stay in the fields
 class GradcheckResult:
     """Everything a check found and how; `ok` is False exactly when the status is a failing one.
 
@@ -129,6 +136,8 @@ class GradcheckResult:
         ops: the per-op table (`pytest_gradcheck.per_op.OpRow`), in tape order.
         checked: budget_exceeded: the directional derivatives completed and compared before the budget ran out.
         plots: the pictures drawn for this check (check_grad's `plots=`).
+        ops_note: why `ops` is empty or partial: `per_op="off"`, the budget was spent, f could not be traced
+            (with the call that stopped the trace), or no custom op for `per_op="custom"` ("" otherwise).
     """
 
     status: str
@@ -170,6 +179,7 @@ class GradcheckResult:
         return min(achieved_digits(), float(self.digits)) if self.float64_constants else float(self.digits)
     cotangent: np.ndarray | None = None  # the flattened cotangent v: the check compares v^T J with vjp(v)
     plots: list[str] = field(default_factory=list)  # pictures drawn for this check (check_grad's plots=)
+    ops_note: str = ""  # why the per-op table is empty or partial (per_op="off", f not traceable, ...)
 
     @property
     def ok(self) -> bool:
@@ -182,53 +192,23 @@ class GradcheckResult:
         return self.status not in FAILING
 
     def summary(self) -> str:
-        headline = {
-            "pass": "gradient check passed",
-            "formula_error": "the gradient formula disagrees with the high-precision derivative",
-            "float64_accuracy": "the gradient formula is right but its float64 evaluation loses accuracy",
-            "nondifferentiable": "the function is not differentiable at this point",
-            "inconclusive": "the check could not reach a verdict",
-            "nondeterministic": "f or its gradient returns different values at the same point: nothing to compare",
-            "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
-            "error": "the checker itself raised an error: no verdict (the note names the frame)",
-        }[self.status]
-        if self.status == "formula_error" and not self.high_precision:  # no high-precision derivative to cite
-            headline = "the gradient formula disagrees with the float64 reference derivative"
-        if self.high_precision:
-            precision = f"{self.digits}-digit reference"
-        else:
-            precision = f"float64 reference ({self.precision_note})"
-        return (f"{headline} [{self.status}; {self.function}, mode {self.mode}, {precision}, "
-                f"gradient from {self.gradient_source}]")
+        """The report's first line: what the verdict means, and how it was reached."""
+        return result_text.headline(self)
+
+    def report(self) -> str:
+        """The multi-line report a failure shows (also for a passing result): the headline, the tolerance, the
+        worst errors and the cost, the worst elements, the per-op table, notes and the remedy."""
+        return "\n".join(result_text.report_lines(self))
 
     def message(self) -> str:
-        lines = [self.summary()]
-        tol = ", ".join(f"{k}={v:.1e}" for k, v in self.tolerance.items())
-        lines.append(f"  tolerance: {tol}")
-        for mismatch in self.mismatches[:SHOWN_MISMATCHES]:
-            lines.append(f"  {mismatch.kind}: {mismatch.describe()}")
-        if len(self.mismatches) > SHOWN_MISMATCHES:
-            lines.append(f"  ... and {len(self.mismatches) - SHOWN_MISMATCHES} more mismatches")
-        lines.extend(f"  kink at {kink.describe()}" for kink in self.kinks[:SHOWN_MISMATCHES])
-        if self.miss_probability is not None:
-            lines.append(f"  {self.projections} random projections: an error of the tolerance's size goes unseen "
-                         f"with probability {self.miss_probability:.2g}")
-        lines.extend(f"  note: {note}" for note in self.notes)
-        failing = [r for r in self.ops if not r.ok]
-        if failing:
-            from pytest_gradcheck.per_op import render_rows
+        """The text of a `GradcheckError` for this result (the same as `report()`)."""
+        return self.report()
 
-            lines.append(f"  per-op check: {len(failing)} of {len(self.ops)} ops fail ('>' the first, '*' a custom "
-                         "op; errors are relative, largest over the op's elements):")
-            lines.extend(render_rows(self.ops, failing_only=True))
-        lines.extend(f"  picture: {path}" for path in self.plots)
-        if not self.ok and self.status in ("formula_error", "float64_accuracy"):
-            lines.append("  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)")
-        elif self.status == "budget_exceeded":
-            lines.append("  to let the check finish, raise max_seconds=/max_evaluations= or pass mode='fast'")
-        elif self.status == "error":
-            lines.append("  this is a bug in pytest-gradcheck, not in your gradient: please report it with the note")
-        return "\n".join(lines)
+    def __str__(self) -> str:
+        return self.report()
+
+    def __repr__(self) -> str:
+        return result_text.one_line(self)
 
     def to_dict(self) -> dict[str, Any]:
         def arrays(values: Any) -> Any:
@@ -251,12 +231,14 @@ class GradcheckResult:
             "traces": list(self.traces), "worst": dict(self.worst), "ops": [r.to_dict() for r in self.ops],
             "checked": list(self.checked), "float64_constants": list(self.float64_constants),
             "achieved_digits": self.achieved_digits,
-            "plots": list(self.plots),
+            "plots": list(self.plots), "ops_note": self.ops_note,
         }
 
 
 class GradcheckError(AssertionError):
     """A failed gradient check; the message reads as a pytest failure and `.result` has the details."""
+
+    __module__ = "pytest_gradcheck"  # shown in tracebacks: the name users import it by
 
     def __init__(self, result: GradcheckResult) -> None:
         super().__init__(result.message())

@@ -97,15 +97,32 @@ class GradcheckSession:
         else:
             self.written.append(path)
 
-    def terminal_summary(self, write_line: Callable[[str], None], *, verbose: bool) -> None:
+    def terminal_summary(self, write_line: Callable[[str], None], *, verbose: bool, width: int | None = None) -> None:
         from pytest_gradcheck import render
 
         recs = self.records()
         if recs:
-            render.render_summary(recs, write_line, verbose=verbose)
+            render.render_summary(recs, write_line, verbose=verbose, width=width)
         if self.comparison is not None:
             render.render_comparison(self.comparison, write_line, baseline_path=self.outputs.baseline)
         for line in self.write_errors:
             write_line(line)
         for path in self.written:
             write_line(f"gradcheck: wrote {path}")
+
+
+class GradcheckFixture:
+    """The `gradcheck` fixture: `check_grad(f, args, **kwargs)` with defaults from the gradcheck marker, the
+    command line and the ini file (the call's own keywords win)."""
+
+    def __init__(self, session: GradcheckSession) -> None:
+        self._session = session
+
+    def __call__(self, f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
+        __tracebackhide__ = True  # a failing check shows the test's line and the verdict, not this frame
+        from pytest_gradcheck.check import check_grad
+
+        return check_grad(f, args, **self._session.defaults(kwargs))
+
+    def __repr__(self) -> str:  # what a failing test's traceback shows for its argument
+        return "<gradcheck fixture: check_grad with this test's settings>"

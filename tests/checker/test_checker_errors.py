@@ -181,7 +181,7 @@ def test_an_op_whose_own_code_raises_is_skipped_with_its_line_in_the_row_and_the
         return out
 
     options = check.Options(None, None, "auto", None, None, 4, "fail", "all")
-    rows, note = per_op.check_ops(f, (X,), scope="all", options=options)
+    rows, note, _ = per_op.check_ops(f, (X,), scope="all", options=options)
     row = next(r for r in rows if r.name == "flaky")
     assert row.status == "skipped" and row.ok
     assert re.search(r"ValueError: sensor offline at .*test_checker_errors\.py:\d+ in flaky", row.note), row.note

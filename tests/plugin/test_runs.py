@@ -191,3 +191,33 @@ def test_bad_only(gradcheck):
     text = result.stdout.str()
     assert f">       {call}" in text and "formula_error" in text
     assert "def check_grad(" not in text and "raise GradcheckError(result)" not in text, text
+    failure = _failure_section(text, "test_bad_only")
+    assert len(failure) <= 30, "\n".join(failure)  # the issue's target for one failing check
+    assert not any("pytest_gradcheck" in line and ".py:" in line for line in failure), "\n".join(failure)
+
+
+def _failure_section(text: str, test: str) -> list[str]:
+    """The lines pytest prints for one failure: from its '____ test ____' title to the next section."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("_") and f" {test} " in line)
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith(("=", "_")))
+    return lines[start:end]
+
+
+@pytest.mark.parametrize(("call", "named"), [
+    ("check_grad(bad, [0.1, 0.2])", "got a list"),
+    ("check_grad(bad, (W.astype(int),))", "int64"),
+    ("check_grad(bad, (None,))", "None"),
+])
+def test_bad_input_shows_the_tests_line_and_the_message_only(pytester, call, named):
+    pytester.makepyfile(test_model=MODEL + f"""
+def test_misuse():
+    {call}
+""")
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    failure = _failure_section(result.stdout.str(), "test_misuse")
+    text = "\n".join(failure)
+    assert f">       {call}" in text and "GradcheckUsageError" in text and named in text, text
+    assert not any("pytest_gradcheck" in line and ".py:" in line for line in failure), text
+    assert len(failure) <= 30, text

@@ -61,12 +61,58 @@ def test_summary_columns_line_up(checks):
     assert len({line.index(f"  {status}  ") for line, status in zip(lines, statuses, strict=True)}) == 1
 
 
-def test_long_test_ids_are_shortened_keeping_the_file_and_test_name(checks):
+def test_long_test_ids_are_shortened_keeping_their_end(checks):
     lines = lines_of(render.render_summary, checks)
-    row = next(line for line in lines if "test_attention.py" in line)
+    row = next(line for line in lines if "heads-8-dim-64" in line)
     shown = row.split()[0]
-    assert len(shown) <= render.ID_WIDTH and shown.startswith("test_attention.py::")
-    assert shown.endswith("[heads-8-dim-64]") and render.ELLIPSIS in shown
+    assert len(shown) == render.ID_WIDTH and shown.startswith(render.ELLIPSIS)
+    assert LONG_TEST.endswith(shown.removeprefix(render.ELLIPSIS))
+
+
+def test_a_wide_terminal_shows_whole_test_ids_and_a_narrow_one_keeps_their_ends(checks):
+    wide = lines_of(render.render_summary, checks, width=240)
+    assert any(line.startswith(LONG_TEST + " ") for line in wide) and max(map(len, wide)) <= 240
+    narrow = lines_of(render.render_summary, checks, width=150)
+    row = next(line for line in narrow if "heads-8-dim-64" in line)
+    assert len(row) <= 150 and row.split()[0].startswith(render.ELLIPSIS)
+    assert "gradient_of_the_attention_weights[heads-8-dim-64]" in row  # the distinctive end survives
+    tiny = lines_of(render.render_summary, checks, width=20)  # never below MIN_ID_WIDTH: the row wraps instead
+    assert len(next(line for line in tiny if "heads-8" in line).split()[0]) == render.MIN_ID_WIDTH
+
+
+@pytest.mark.parametrize(("text", "width", "expected"), [
+    ("tests/a/test_b.py::test_c", 40, "tests/a/test_b.py::test_c"),
+    ("tests/a/test_b.py::test_c", 20, "test_b.py::test_c"),
+    ("tests/a/test_b.py::test_long_name[p1]", 20, "...est_long_name[p1]"),
+])
+def test_shorten_id(text, width, expected):
+    assert render.shorten_id(text, width) == expected
+
+
+def test_the_worst_op_column_is_shown_only_for_the_engines_gradient(checks):
+    assert {rec["gradient_source"] for rec in checks} == {"autodiff_ref", "grad"}
+    lines = lines_of(render.render_summary, checks)
+    assert "worst op" in lines[0]
+    wrong_row = next(line for line in lines if "test_wrong" in line)
+    assert re.search(r"wrong\s+formula_error\s+-\s+1\.00e-03", wrong_row)  # a hand-written gradient: no op
+    hand_written = [rec for rec in checks if rec["gradient_source"] == "grad"]
+    assert "worst op" not in lines_of(render.render_summary, hand_written)[0]
+    assert "worst op" not in render.render_markdown(report.build_report(hand_written, {}))
+    assert "worst op" in render.render_markdown(report.build_report(checks, {}))
+
+
+def test_failing_checks_of_passing_tests_are_marked_expected(checks):
+    marked = records.mark_expected(checks, test_passed=True)
+    assert [rec.get("expected", False) for rec in marked] == [not rec["ok"] for rec in checks]
+    assert records.mark_expected(checks, test_passed=False) == checks
+    lines = lines_of(render.render_summary, marked)
+    assert re.search(r"wrong\s+formula_error \(expected\)", next(line for line in lines if "test_wrong" in line))
+    assert lines[-1].endswith("(1 failing check expected: its test passed, asserting the failure)")
+    markdown = render.render_markdown(report.build_report(marked, {}))
+    assert "## Gradient checks: 2 ok, 1 failing (all 1 expected by its test)" in markdown
+    assert "**formula_error**" not in markdown and "formula_error (expected)" in markdown
+    unexpected = render.render_markdown(report.build_report(checks, {}))
+    assert "expected" not in unexpected and "**formula_error**" in unexpected
 
 
 @pytest.mark.parametrize(("text", "width", "expected"), [
@@ -91,6 +137,29 @@ def test_verbose_adds_the_per_op_rows_under_each_check(checks):
     assert re.search(r"#\s+op\s+location\s+status\s+formula\s+float64", ops[0])
     assert any(re.search(r"^\s+1\s+absolute\s+\S+:\d+\s+nondifferentiable\s+\d\.\d\de-\d+", op) for op in ops)
     assert any("log1p" in op for op in ops)
+    numbers = [int(op.split()[0]) for op in ops if op.split()[0].isdigit()]
+    assert numbers.count(1) == len(checks) and 0 not in numbers  # numbered from 1 in each check
+
+
+def test_verbose_says_why_a_check_has_no_per_op_rows(named):
+    def log_det(a):
+        return np.log(np.linalg.det(a))
+
+    def log_det_grad(a):
+        return np.linalg.inv(a).T
+
+    with records.recording() as results:
+        check_grad(log_det, np.eye(2) + 0.1, grad=log_det_grad)
+        check_grad(np.linalg.det, np.eye(2) + 0.1, grad=lambda a: np.linalg.det(a) * np.linalg.inv(a).T)
+        check_grad(softplus, np.array([0.1, -0.4]), per_op="off")
+    recs = [records.to_record(r, "t.py::t") for r in results]
+    lines = [line for rec in recs for line in lines_of(render.render_summary, [rec], verbose=True)]
+    untraced = [line for line in lines if "no per-op rows" in line and "np.linalg.det is not supported" in line]
+    assert len(untraced) == 2 and all("could not be traced by autodiff_ref" in line for line in untraced)
+    line = log_det.__code__.co_firstlineno + 1
+    assert f"test_render.py:{line} in log_det" in untraced[0]  # the user's call that stopped the trace
+    assert "numpy_bridge" not in untraced[1]  # f is numpy's own: no line of the engine is blamed
+    assert '    (no per-op rows: per_op="off")' in lines
 
 
 def test_summary_shows_unmeasured_and_infinite_errors(named):

@@ -1,0 +1,97 @@
+"""What a result looks like: a one-line repr, and a report that is the failure's text, also for a pass."""
+
+import re
+
+import numpy as np
+import pytest
+
+from pytest_gradcheck import GradcheckError, check_grad
+from pytest_gradcheck.result_text import SHOWN_ELEMENTS
+
+W = np.linspace(-1.0, 1.2, 10)
+
+
+def layer(w):
+    return np.sum(np.tanh(w) ** 2 + 0.5 * w)
+
+
+def layer_grad(w):
+    t = np.tanh(w)
+    return 2 * t * (1 - t**2) + 0.5
+
+
+def every_element_wrong(w):
+    return layer_grad(w) * (1 + 1e-3 * np.arange(1, 11))  # element k off by (k+1)e-3, the last worst
+
+
+@pytest.fixture(scope="module")
+def failing():
+    with pytest.raises(GradcheckError) as info:
+        check_grad(layer, W, grad=every_element_wrong, mode="full")
+    return info.value
+
+
+def test_repr_is_one_short_line_with_status_function_mode_worst_error_cost(failing):
+    result = failing.result
+    text = repr(result)
+    assert "\n" not in text and len(text) <= 200, text
+    assert text.startswith("<GradcheckResult formula_error: layer, mode full, worst error ")
+    worst = float(re.search(r"worst error (\S+) > tolerance (\S+),", text)[1])
+    assert worst == pytest.approx(1e-2, rel=0.1)  # element 9 is off by 1e-2
+    assert f"{result.evaluations} evaluations" in text and text.endswith(" s>")
+    assert "array" not in text and "mpf" not in text  # arrays stay in the fields
+
+
+def test_a_long_lambda_name_keeps_the_repr_short():
+    name_holder = {}
+    exec("def " + "f" * 300 + "(w):\n    return np.sum(w ** 2)\nname_holder['f'] = " + "f" * 300,
+         {"np": np, "name_holder": name_holder})
+    result = check_grad(name_holder["f"], W, grad=lambda w: 2 * w)
+    assert len(repr(result)) <= 200 and result.status == "pass"
+
+
+def test_str_report_and_the_failure_message_are_one_text(failing):
+    result = failing.result
+    assert str(result) == result.report() == result.message() == str(failing)
+    lines = str(result).splitlines()
+    assert len(lines) <= 40, str(result)  # the issue's target for a 10-element gradient
+    assert lines[0] == result.summary() and "[formula_error; layer, mode full" in lines[0]
+
+
+def test_the_report_lists_the_worst_elements_worst_first_with_reference_and_value(failing):
+    result = failing.result
+    text = str(result)
+    assert f"10 compared quantities outside tolerance (the worst {SHOWN_ELEMENTS}):" in text
+    rows = re.findall(r"^ +formula +w +\((\d+),\) +(\S+) \+- \S+ +(\S+) +(\S+) +(\S+)x$", text, re.MULTILINE)
+    assert [int(r[0]) for r in rows] == [9, 8, 7, 6, 5]
+    exact = layer_grad(W)
+    for index, reference, value, rel_error, _ in rows:
+        k = int(index)
+        assert float(reference) == pytest.approx(exact[k], rel=1e-14)
+        assert float(value) == pytest.approx(every_element_wrong(W)[k], rel=1e-15)  # evaluated at 40 digits
+        assert float(rel_error) == pytest.approx(1e-3 * (k + 1), rel=0.05)
+    assert text.splitlines()[-1].startswith("  to accept a looser gradient, pass rtol=/atol=")
+
+
+def test_a_passing_result_reports_the_same_way_without_a_remedy():
+    result = check_grad(layer, W, grad=layer_grad, mode="full")
+    lines = str(result).splitlines()
+    assert lines[0].startswith("gradient check passed [pass; layer, mode full, 40-digit reference")
+    assert re.search(r"worst relative error: formula \S+ \(tolerance 4\.4e-16\)", lines[2])
+    assert "outside tolerance" not in str(result) and "rtol=/atol=" not in str(result)
+    assert repr(result).startswith("<GradcheckResult pass: layer, mode full, worst error ")
+    assert " <= tolerance 4.4e-16," in repr(result)
+
+
+def test_a_planted_op_bug_shows_the_op_table_in_the_report():
+    import autodiff_ref
+
+    @autodiff_ref.primitive(elementwise=True)
+    def soft(z):
+        return np.log1p(np.exp(z))
+
+    soft.defvjp(lambda ans, z: lambda g: g / (1 + np.exp(z)))  # wrong: sigmoid(z) = 1 / (1 + exp(-z))
+    result = check_grad(lambda w: np.sum(soft(w * 2.0) ** 2), W[:4], raise_on_mismatch=False)
+    text = str(result)
+    assert result.status == "formula_error" and "per-op check: 1 of 4 ops fail" in text, text
+    assert re.search(r"^   > +2  soft\* ", text, re.MULTILINE), text  # numbered from 1: multiply is op 1
