@@ -25,7 +25,7 @@ UFUNCS: dict[np.ufunc, p.Primitive] = {
     np.absolute: p.absolute, np.power: p.power, np.exp: p.exp, np.expm1: p.expm1, np.log: p.log,
     np.log1p: p.log1p, np.sqrt: p.sqrt, np.sin: p.sin, np.cos: p.cos, np.tan: p.tan, np.sinh: p.sinh,
     np.cosh: p.cosh, np.tanh: p.tanh, np.arctan: p.arctan, np.maximum: p.maximum, np.minimum: p.minimum,
-    np.matmul: p.matmul,
+    np.logaddexp: p.logaddexp, np.logaddexp2: p.logaddexp2, np.matmul: p.matmul,
 }  # fmt: skip
 
 # Ufuncs whose result is boolean or piecewise constant: the derivative is zero wherever it exists.

@@ -154,6 +154,18 @@ def vjp_tie_split(first: bool) -> Any:
     return maker
 
 
+def vjp_logaddexp(first: bool, base2: bool = False) -> Any:
+    """logaddexp(x, y) = log(e^x + e^y): d/dx = e^(x - ans), at most 1, never overflowing (logaddexp2: 2^(x-ans))."""
+
+    def maker(ans: Any, x: Any, y: Any) -> Any:
+        mine = x if first else y
+        return lambda g: g * (np.exp2(mine - ans) if base2 else np.exp(mine - ans))
+
+    return maker
+
+
+logaddexp = defelementwise(np.logaddexp, vjp_logaddexp(True), vjp_logaddexp(False))
+logaddexp2 = defelementwise(np.logaddexp2, vjp_logaddexp(True, base2=True), vjp_logaddexp(False, base2=True))
 maximum = defelementwise(np.maximum, vjp_tie_split(True), vjp_tie_split(False))
 minimum = defelementwise(np.minimum, vjp_tie_split(True), vjp_tie_split(False))
 

@@ -122,4 +122,4 @@ def test_report_names_the_custom_op_with_the_wrong_backward_its_line_and_element
         np.testing.assert_allclose(m.value / m.reference, 1 / (1 - sigmoid(z1[m.index])), rtol=1e-9)
     message = str(failure.value)
     assert "sigmoid_op_buggy*" in message and failing[0].location in message
-    assert f"element {failing[0].mismatches[0].index}" in message
+    assert f"formula: input0 {failing[0].mismatches[0].index}: reference" in message

@@ -210,6 +210,13 @@ def _table_column(path, header):
     return " ".join(cells)
 
 
+@pytest.mark.parametrize("path", [ROOT / "README.md", ROOT / "docs" / "checker.md"])
+def test_every_mode_is_in_the_mode_tables(path):
+    from pytest_gradcheck.check import MODES
+
+    assert set(re.findall(r"`(\w+)`", _table_column(path, "mode"))) == set(MODES)
+
+
 def test_every_check_grad_keyword_is_in_the_settings_table():
     import inspect
 

@@ -39,6 +39,9 @@ CASES = {
     "maximum": (np.maximum, (A, B), -1.0, 1.0),
     "minimum": (np.minimum, (A, B), -1.0, 1.0),
     "maximum with a scalar": (lambda x: np.maximum(x, 0.25), (A,), -1.0, 1.0),
+    "logaddexp": (np.logaddexp, (A, B), -3.0, 3.0),
+    "logaddexp with a zero": (lambda x: np.logaddexp(0.0, x), (A,), -3.0, 3.0),
+    "logaddexp2": (np.logaddexp2, (A, B), -3.0, 3.0),
     "sum": (lambda x: np.sum(x, axis=0), (A,), -1.0, 1.0),
     "mean": (lambda x: np.mean(x, axis=(0, 1)), (A,), -1.0, 1.0),
     "max": (lambda x: np.max(x, axis=1), (A,), -1.0, 1.0),
@@ -72,7 +75,7 @@ ELEMENTWISE = (
     "add", "subtract", "multiply", "multiply by a scalar", "divide", "negative", "positive", "reciprocal", "square",
     "abs", "power", "power scalar exponent", "power constant base", "exp", "expm1", "log", "log1p", "sqrt", "sin",
     "cos", "tan", "sinh", "cosh", "tanh", "arctan", "maximum", "minimum", "maximum with a scalar", "sigmoid",
-    "softplus", "relu",
+    "softplus", "relu", "logaddexp", "logaddexp with a zero", "logaddexp2",
 )  # fmt: skip
 
 

@@ -112,6 +112,9 @@ PARTIALS = {  # case name -> one partial derivative per argument, as functions o
     "sigmoid": (lambda x: ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
     "softplus": (lambda x: 1 / (1 + ctx.exp(-x)),),
     "relu": (lambda x: int(x > 0),),
+    "logaddexp": (lambda x, y: 1 / (1 + ctx.exp(y - x)), lambda x, y: 1 / (1 + ctx.exp(x - y))),
+    "logaddexp with a zero": (lambda x: 1 / (1 + ctx.exp(-x)),),
+    "logaddexp2": (lambda x, y: 1 / (1 + ctx.power(2, y - x)), lambda x, y: 1 / (1 + ctx.power(2, x - y))),
 }
 
 
