@@ -221,3 +221,31 @@ def test_misuse():
     assert f">       {call}" in text and "GradcheckUsageError" in text and named in text, text
     assert not any("pytest_gradcheck" in line and ".py:" in line for line in failure), text
     assert len(failure) <= 30, text
+
+
+def test_a_failure_the_test_asserts_is_marked_expected_in_every_output(pytester):
+    pytester.makepyfile(test_model=MODEL + """
+from pytest_gradcheck import GradcheckError
+
+def test_bug_is_caught():
+    with pytest.raises(GradcheckError):
+        check_grad(bad, W)
+
+def test_bug_escapes():
+    check_grad(bad, W + 0.5)
+
+def test_fine():
+    check_grad(good, W)
+""")
+    result = pytester.runpytest("--gradcheck-report=report.json", "--gradcheck-markdown=summary.md")
+    result.assert_outcomes(passed=2, failed=1)
+    checks = {c["test"].split("::")[-1]: c for c in json.loads((pytester.path / "report.json").read_text())["checks"]}
+    assert checks["test_bug_is_caught"]["expected"] is True and not checks["test_bug_is_caught"]["ok"]
+    assert "expected" not in checks["test_bug_escapes"] and "expected" not in checks["test_fine"]
+    text = result.stdout.str()
+    assert re.search(r"test_bug_is_caught\s+bad\s+formula_error \(expected\)", text), text
+    assert re.search(r"test_bug_escapes\s+bad\s+formula_error\s", text), text
+    assert "(1 failing check expected: its test passed, asserting the failure)" in text
+    summary = (pytester.path / "summary.md").read_text()
+    assert "## Gradient checks: 1 ok, 2 failing (1 expected by its test)" in summary
+    assert "**formula_error**" in summary and "formula_error (expected)" in summary
