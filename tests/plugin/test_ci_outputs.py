@@ -53,6 +53,11 @@ def summary(pytester, monkeypatch):
     return path
 
 
+def _subprocess_imports_this_code(monkeypatch):
+    """A subprocess run (xdist) imports the package from this source tree, not an installed copy."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+
+
 def test_step_summary_is_appended_after_what_is_there(pytester, summary):
     pytester.makepyfile(test_model=MODEL + TESTS)
     result = pytester.runpytest()
@@ -150,11 +155,6 @@ def test_with_xdist_only_the_controller_appends(pytester, summary, monkeypatch):
     result.assert_outcomes(passed=2, failed=1)
     text = summary.read_text()
     assert text.count("## Gradient checks") == 1 and "## Gradient checks: 1 ok, 1 failing" in text
-
-
-def _subprocess_imports_this_code(monkeypatch):
-    """A subprocess run (xdist) imports the package from this source tree, not an installed copy."""
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
 
 
 def _html_extras(path):
