@@ -6,12 +6,13 @@ heavy (numpy, mpmath) is imported until a check runs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator
 from typing import Any
 
 import pytest
 
-from pytest_gradcheck import records, settings
+from pytest_gradcheck import records, settings, step_summary
 from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckFixture, GradcheckSession, ReportOptions
 
 SESSION = pytest.StashKey[GradcheckSession]()
@@ -21,6 +22,8 @@ REPORT_OPTIONS = {  # name: (help, metavar)
     "baseline": ("compare with a stored report at PATH; regressions fail the run (default: none)", "PATH"),
     "markdown": ("write a Markdown summary of the checks to PATH, for a CI job page (default: none)", "PATH"),
     "regression_factor": ("an error that grows by more than this factor is a regression (default: 10)", "X"),
+    "step_summary": ("append the Markdown summary to the file named by $GITHUB_STEP_SUMMARY when it is set "
+                     "(GitHub Actions): on or off (default: on)", "on|off"),
 }
 
 
@@ -47,9 +50,11 @@ def pytest_configure(config: pytest.Config) -> None:
                             "digits, mode, seed, per_op, float64_accuracy, projections, plots) are the gradcheck "
                             "fixture's defaults")
     factor = _value(config, "gradcheck_regression_factor")
+    summary_setting = _value(config, "gradcheck_step_summary") or None
     try:
         outputs = ReportOptions(*(_value(config, "gradcheck_" + n) or None for n in ("report", "baseline", "markdown")),
-                                factor=float(factor) if factor not in (None, "") else None)
+                                factor=float(factor) if factor not in (None, "") else None,
+                                step_summary=step_summary.target(summary_setting, os.environ))
         session = GradcheckSession(
             ini={n: config.getini(s.ini) for n, s in settings.SETTINGS.items()},
             command_line={n: config.getoption(s.ini) for n, s in settings.SETTINGS.items()},
@@ -96,8 +101,19 @@ def _junit_properties(recs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Generator[None, Any, Any]:
     report = yield
     if call.when == "call" and RECORDS in item.stash:
-        setattr(report, REPORT_ATTRIBUTE, records.mark_expected(item.stash[RECORDS], report.passed))
+        recs = records.mark_expected(item.stash[RECORDS], report.passed)
+        setattr(report, REPORT_ATTRIBUTE, recs)
+        if item.config.pluginmanager.hasplugin("html"):  # pytest-html: the checks' tables in the test's row
+            _add_html_extra(report, recs)
     return report
+
+
+def _add_html_extra(report: pytest.TestReport, recs: list[dict[str, Any]]) -> None:
+    from pytest_html import extras
+
+    from pytest_gradcheck.render_html import render_html
+
+    report.extras = [*getattr(report, "extras", []), extras.html(render_html(recs))]
 
 
 class _Collector:

@@ -22,6 +22,7 @@ class ReportOptions:
     baseline: str | None = None
     markdown: str | None = None
     factor: float | None = None
+    step_summary: str | None = None  # the file to append the Markdown summary to (GITHUB_STEP_SUMMARY), if any
 
 
 @dataclass
@@ -73,9 +74,11 @@ class GradcheckSession:
     def finish(self) -> bool:
         """Write the requested outputs and compare with the baseline; True when the run should fail: it regressed,
         or an output could not be written (the reason is kept in `write_errors`, never raised as a traceback)."""
-        if self.is_worker or not (self.outputs.report or self.outputs.markdown or self.baseline is not None):
+        summary_path = self.outputs.step_summary if self.collected or self.baseline is not None else None
+        if self.is_worker or not (self.outputs.report or self.outputs.markdown or self.baseline is not None
+                                  or summary_path):
             return False
-        from pytest_gradcheck import baseline, render, report
+        from pytest_gradcheck import baseline, render, report, step_summary
 
         current = report.build_report(self.records(), self.resolved_settings())
         if self.baseline is not None:
@@ -87,13 +90,18 @@ class GradcheckSession:
             text = render.render_markdown(current, self.comparison, baseline_path=self.outputs.baseline,
                                           markdown_path=self.outputs.markdown)
             self._write(self.outputs.markdown, lambda path: report.write_text(path, text))
+        if summary_path:  # pictures linked as recorded: the summary file lives in the runner's own folder
+            summary = render.render_markdown(current, self.comparison, baseline_path=self.outputs.baseline)
+            self._write(summary_path, lambda path: step_summary.append(path, summary),
+                        name=f"the step summary {step_summary.VARIABLE}={summary_path}",
+                        remedy=f" ({step_summary.OPTION}=off skips it)")
         return bool(self.comparison is not None and self.comparison.regressed) or bool(self.write_errors)
 
-    def _write(self, path: str, write: Callable[[str], None]) -> None:
+    def _write(self, path: str, write: Callable[[str], None], *, name: str | None = None, remedy: str = "") -> None:
         try:
             write(path)
         except OSError as error:  # a folder in the way, no permission, a full disk: the old file stays as it was
-            self.write_errors.append(f"gradcheck: could not write {path}: {error.strerror or error}")
+            self.write_errors.append(f"gradcheck: could not write {name or path}: {error.strerror or error}{remedy}")
         else:
             self.written.append(path)
 

@@ -19,3 +19,10 @@ def _seed_numpy():
 @pytest.fixture
 def rng():
     return np.random.default_rng(20240601)
+
+
+@pytest.fixture(autouse=True)
+def _no_step_summary(monkeypatch):
+    """The runs a test starts (pytester) must not append to the step summary of the CI job running this suite;
+    tests of that feature set the variable themselves."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
