@@ -7,6 +7,7 @@ on stderr, never a traceback).
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 
 from pytest_gradcheck import baseline, render, report
@@ -47,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _show(args: argparse.Namespace) -> int:
-    render.render_summary(report.load_report(args.report)["checks"], print, verbose=args.verbose)
+    width = shutil.get_terminal_size().columns  # $COLUMNS, the terminal, or 80 in a pipe
+    render.render_summary(report.load_report(args.report)["checks"], print, verbose=args.verbose, width=width)
     return EXIT_OK
 
 
