@@ -22,6 +22,7 @@ from pytest_gradcheck.evaluation import Evaluator
 from pytest_gradcheck.inputs import (
     GradcheckUsageError,
     argument_names,
+    describe,
     gradient_under_test,
     validate_args,
     validate_gradients,
@@ -355,7 +356,8 @@ def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float
 
 def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[Setup, str]:
     if not callable(f):
-        raise GradcheckUsageError(f"f: expected a callable, got {type(f).__name__}")
+        raise GradcheckUsageError(f"f: expected a callable, got {describe(f)}; the function comes first: "
+                                  "check_grad(f, args)")
     args = validate_args(args, lambda n: argument_names(f, n))
     names = argument_names(f, len(args))
     value = validate_output(f(*args), "f(*args)")
