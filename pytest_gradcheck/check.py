@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import blame, gradient_noise, hp_twins, hparray, mpmath_warnings, precision, records, verdict
+from pytest_gradcheck import (blame, gradient_noise, hp_twins, hparray, mpmath_warnings, nonfinite, precision, records,
+                              verdict)
 from pytest_gradcheck import budget as budgets
 from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import plots as drawing
@@ -384,6 +385,7 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
         raise _Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
                        (source, names, tolerance)) from None
     evaluator.evaluations += 2  # the two float64 evaluations above
+    evaluator.notes += nonfinite.gradient_notes(g64, names, source, "float64")
     affordable = options.mode != "auto" or _afford_high_precision(evaluator, args, options)
     g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source) if affordable else None
     hp_formula = g_hp is not None
@@ -518,7 +520,8 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
     except GradcheckUsageError as error:
         ev.notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
         return None
-    if all(precision.is_hp(g, ev.ctx) for g in grads):
+    if all(precision.is_hp(g, ev.ctx) for g in grads):  # nan/inf kept and judged: named, not switched away
+        ev.notes += nonfinite.gradient_notes(grads, names, source, "high-precision")
         return tuple(np.asarray(g, dtype=object) for g in grads)
     ev.notes.append(f"{source} returns float64 when given high-precision inputs; the formula is judged in float64")
     return None
@@ -536,7 +539,9 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
         return []
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
-        out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
+        judged = ~nonfinite.mask(g_hp)  # a nan/inf at high precision is a formula finding, not an accuracy one
+        out += [m for m in verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
                                rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(setup.tested64[a]),
                                argument=a, name=setup.names[a], worst=setup.worst, reference64=setup.tested64[a])
+                if judged[m.index]]
     return out

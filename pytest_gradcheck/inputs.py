@@ -122,8 +122,11 @@ def describe(value: Any) -> str:
     if value is None:
         return "None"
     if isinstance(value, np.ndarray):
-        kind = "" if type(value) is np.ndarray else f"{type(value).__module__}.{type(value).__name__} "
-        return f"{kind}{value.dtype} array of shape {value.shape}"
+        if type(value) is not np.ndarray:  # np.matrix, a masked array: named by their class
+            return f"{type(value).__name__} of dtype {value.dtype} and shape {value.shape}"
+        return f"{value.dtype} array of shape {value.shape}"
+    if isinstance(value, np.generic):
+        return f"{type(value).__name__} {value.item()!r}"
     if isinstance(value, list | tuple):
         kind = type(value).__name__
         if not value:

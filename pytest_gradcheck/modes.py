@@ -175,11 +175,14 @@ def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[n
 def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     """<g, u> for the gradient under test, exactly at its precision, and the magnitude of its terms."""
     u_hp = setup.evaluator.direction_hp(u) if any(g.dtype == object for g in setup.tested) else u
-    # np.dot adds the products in the order np.sum(g * u) would, without the array of products
-    value = sum(np.dot(g.ravel(), (w_hp.view(np.ndarray) if g.dtype == object else w).ravel())
-                for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None)
-    # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty
-    return value, float(sum(np.dot(np.abs(g.ravel()), np.abs(w.ravel()))
+    # np.dot adds the products in the order np.sum(g * u) would, without the array of products; a nan or inf
+    # in the gradient makes the projection nan or inf, a finding compare() reports (no warning)
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = sum(np.dot(g.ravel(), (w_hp.view(np.ndarray) if g.dtype == object else w).ravel())
+                    for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None)
+    # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty; its nan or inf
+    # elements set none (they fail on their own)
+    return value, float(sum(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel()))
                             for g, w in zip(setup.tested64, u, strict=True) if w is not None))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck import nonfinite
 from pytest_gradcheck.precision import to_float64
 from pytest_gradcheck.result import Kink, Mismatch
 
@@ -79,8 +80,9 @@ def with_measured_noise(tol: Tolerances, *, user_rtol: float | None, floor_rtol:
 
 
 def scale_of(values: Any) -> float:
-    """The largest magnitude among `values` (float or high precision), the `scale` of an argument; 0 if empty."""
-    return float(np.max(np.abs(to_float64(np.asarray(values))))) if np.size(values) else 0.0
+    """The largest finite magnitude among `values` (float or high precision), the `scale` of an argument; 0 if
+    empty. A nan or inf element is judged on its own (a failure), never a scale for the others."""
+    return nonfinite.finite_max(np.abs(to_float64(np.asarray(values)))) if np.size(values) else 0.0
 
 
 def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
@@ -150,11 +152,12 @@ def compare(
     out = []
     for found in np.argwhere(outside):  # argwhere, unlike nonzero, also serves 0-d arrays
         index = tuple(int(k) for k in found)
-        r = float(reference[index])
+        r, error = float(reference[index]), float(diff[index])
+        error = error if math.isfinite(error) else math.inf  # a nan or inf compared: no finite error, ranked first
         where = labels[index[0]] if labels is not None else f"element {index}"
         out.append(Mismatch(kind, argument, name, where, index if labels is None else None, r,
-                            float(ref_error[index]), float(value[index]), float(diff[index]),
-                            float(diff[index]) / abs(r) if r else float("inf"), float(limit[index])))
+                            float(ref_error[index]), float(value[index]), error,
+                            error / abs(r) if r and math.isfinite(r) else math.inf, float(limit[index])))
     return out
 
 

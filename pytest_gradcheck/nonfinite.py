@@ -1,0 +1,62 @@
+"""Non-finite values (nan, inf) in the gradient under test or the reference: where they are and who made them.
+
+A nan or inf is a verdict about one element, never a scale: it is named (argument, element, value, source) and
+kept out of the magnitudes that set the other elements' tolerances.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from mpmath.libmp import finf, fnan, fninf
+
+# mpmath's raw values of nan, +inf and -inf (any context: the raw tuple does not depend on the precision).
+_SPECIAL = (fnan, finf, fninf)
+
+
+def _finite_element(value: Any) -> bool:
+    raw = getattr(value, "_mpf_", None)
+    if isinstance(raw, tuple):
+        return raw not in _SPECIAL
+    return math.isfinite(value)
+
+
+def mask(values: Any) -> np.ndarray:
+    """Where `values` (float or an object array of mpf/float/int) is nan or inf."""
+    values = np.asarray(values)
+    if values.dtype.kind in "fiu":
+        return ~np.isfinite(values)
+    flat = [not _finite_element(v) for v in values.ravel().tolist()]
+    return np.array(flat, dtype=bool).reshape(values.shape)
+
+
+def finite_max(magnitudes: np.ndarray) -> float:
+    """The largest finite magnitude (0 when there is none): non-finite elements do not set a scale."""
+    finite = magnitudes[np.isfinite(magnitudes)]
+    return float(np.max(finite)) if finite.size else 0.0
+
+
+def first(bad: np.ndarray) -> tuple[int, ...]:
+    return tuple(int(k) for k in np.argwhere(bad)[0])
+
+
+def _show(value: Any) -> str:
+    return repr(float(value))  # nan, inf, -inf (mpmath's own repr would read mpf('nan'))
+
+
+def gradient_notes(grads: Sequence[Any], names: Sequence[str], source: str, evaluation: str) -> list[str]:
+    """One note per argument whose gradient under test holds nan/inf: the source, the argument, the first such
+    element with its value and how many there are, and which evaluation (float64, high precision) made it."""
+    notes = []
+    for a, g in enumerate(grads):
+        bad = mask(g)
+        if bad.any():
+            where = first(bad)
+            notes.append(f"{source} returned {_show(np.asarray(g)[where])} for argument {a} ({names[a]!r}) at "
+                         f"element {where} in its {evaluation} evaluation ({int(np.count_nonzero(bad))} of "
+                         f"{bad.size} elements non-finite); a non-finite gradient element is wrong wherever the "
+                         "reference derivative is finite")
+    return notes
