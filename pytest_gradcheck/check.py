@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import (blame, gradient_noise, hp_twins, hparray, mpmath_warnings, nonfinite, precision, records,
-                              verdict)
+from pytest_gradcheck import blame, gradient_noise, hp_twins, hparray, mpmath_warnings, precision, records, verdict
 from pytest_gradcheck import budget as budgets
 from pytest_gradcheck import per_op as per_op_checks
 from pytest_gradcheck import plots as drawing
@@ -29,6 +28,7 @@ from pytest_gradcheck.inputs import (
     validate_gradients,
     validate_output,
 )
+from pytest_gradcheck.nonfinite import gradient_notes, mask
 from pytest_gradcheck.result import GradcheckError, GradcheckResult, Mismatch
 
 MODES = ("auto", "full", "fast", "taylor", "diagonal")
@@ -385,7 +385,7 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
         raise _Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
                        (source, names, tolerance)) from None
     evaluator.evaluations += 2  # the two float64 evaluations above
-    evaluator.notes += nonfinite.gradient_notes(g64, names, source, "float64")
+    evaluator.notes += gradient_notes(g64, names, source, "float64")
     affordable = options.mode != "auto" or _afford_high_precision(evaluator, args, options)
     g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source) if affordable else None
     hp_formula = g_hp is not None
@@ -521,7 +521,7 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
         ev.notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
         return None
     if all(precision.is_hp(g, ev.ctx) for g in grads):  # nan/inf kept and judged: named, not switched away
-        ev.notes += nonfinite.gradient_notes(grads, names, source, "high-precision")
+        ev.notes += gradient_notes(grads, names, source, "high-precision")
         return tuple(np.asarray(g, dtype=object) for g in grads)
     ev.notes.append(f"{source} returns float64 when given high-precision inputs; the formula is judged in float64")
     return None
@@ -539,7 +539,7 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
         return []
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
-        judged = ~nonfinite.mask(g_hp)  # a nan/inf at high precision is a formula finding, not an accuracy one
+        judged = ~mask(g_hp)  # a nan/inf at high precision is a formula finding, not an accuracy one
         out += [m for m in verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
                                rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(setup.tested64[a]),
                                argument=a, name=setup.names[a], worst=setup.worst, reference64=setup.tested64[a])

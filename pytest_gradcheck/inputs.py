@@ -85,9 +85,9 @@ def _validate_arg(i: int, value: Any, names: tuple[str, ...]) -> np.ndarray:
     where = f"args[{i}] ({name!r})"
     if not isinstance(value, np.ndarray) or isinstance(value, REFUSED_ARRAY_TYPES):
         fix = _fix(value, name)
-        call = ", ".join(fix if k == i else n for k, n in enumerate(names))
+        call = ", ".join(fix if k == i else n for k, n in enumerate(names)) + ("," if len(names) == 1 else "")
         raise GradcheckUsageError(f"{where}: expected a float64 or float32 numpy array, got {describe(value)}; "
-                                  f"pass {fix}{_zero_d(value)}: check_grad(f, ({call}{',' if len(names) == 1 else ''}))")
+                                  f"pass {fix}{_zero_d(value)}: check_grad(f, ({call}))")
     if np.iscomplexobj(value):
         raise GradcheckUsageError(f"{where}: complex inputs are not supported (yet); got dtype {value.dtype}; "
                                   f"pass the real and imaginary parts as two float64 arguments "
