@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import float64_limits, precision, verdict
+from pytest_gradcheck import float64_limits, nonfinite, precision, verdict
 from pytest_gradcheck.budget import BudgetExceeded
 from pytest_gradcheck.result import Kink, Mismatch
 
@@ -59,7 +59,8 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
         outcome.kinks.append(_kink(setup, a, where, d, value, verdict.scale_of(setup.tested[a])))
     elif d.status != "ok":
         outcome.converged = False
-        outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge")
+        outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge"
+                             f"{nonfinite.step_reason(d)}")
     return setup.project(d.value), setup.project_error(d.error), d.status
 
 
@@ -180,6 +181,10 @@ def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     with np.errstate(invalid="ignore", over="ignore"):
         value = sum(np.dot(g.ravel(), (w_hp.view(np.ndarray) if g.dtype == object else w).ravel())
                     for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None)
+        if not nonfinite.finite(value):  # inf * 0 is nan: a group without the non-finite element must not fail
+            value = sum(np.dot(g.ravel()[k], (w_hp.view(np.ndarray) if g.dtype == object else w).ravel()[k])
+                        for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None
+                        for k in [np.flatnonzero(w)])
     # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty; its nan or inf
     # elements set none (they fail on their own)
     return value, float(sum(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel()))
@@ -196,7 +201,9 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
         return []
     if d.status != "ok":
         outcome.converged = False
-        outcome.notes.append(f"{label}: central differences did not converge")
+        reason = nonfinite.step_reason(d)
+        outcome.notes.append(f"{label}: central differences did not converge{reason}"
+                             + ("; mode=\"full\" names the element" if reason else ""))
         return []
     reference, error = setup.project(d.value), setup.project_error(d.error)
     if verdict.unresolved([reference], [error], scale, setup.projection_tol, _resolution(setup))[0]:

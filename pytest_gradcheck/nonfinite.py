@@ -17,7 +17,8 @@ from mpmath.libmp import finf, fnan, fninf
 _SPECIAL = (fnan, finf, fninf)
 
 
-def _finite_element(value: Any) -> bool:
+def finite(value: Any) -> bool:
+    """Whether one number (float, int or an mpf of any context) is finite."""
     raw = getattr(value, "_mpf_", None)
     if isinstance(raw, tuple):
         return raw not in _SPECIAL
@@ -29,7 +30,7 @@ def mask(values: Any) -> np.ndarray:
     values = np.asarray(values)
     if values.dtype.kind in "fiu":
         return ~np.isfinite(values)
-    flat = [not _finite_element(v) for v in values.ravel().tolist()]
+    flat = [not finite(v) for v in values.ravel().tolist()]
     return np.array(flat, dtype=bool).reshape(values.shape)
 
 
@@ -60,3 +61,15 @@ def gradient_notes(grads: Sequence[Any], names: Sequence[str], source: str, eval
                          f"{bad.size} elements non-finite); a non-finite gradient element is wrong wherever the "
                          "reference derivative is finite")
     return notes
+
+
+def step_reason(d: Any) -> str:
+    """Why a reference derivative did not converge when f was non-finite at a step: the first step whose difference
+    quotient is nan or inf names where f stopped being finite; '' when every quotient is finite."""
+    for h, estimate in zip(d.steps, d.estimates, strict=True):
+        values = np.asarray(estimate).ravel().tolist()
+        bad = [v for v in values if not finite(v)]
+        if bad:
+            return (f"; f returned a non-finite value at x +- h for h = {float(h):.2g} (the difference quotient "
+                    f"there is {_show(bad[0])}), so the reference derivative here is unknown, not judged")
+    return ""
