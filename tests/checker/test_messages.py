@@ -96,7 +96,8 @@ def test_a_non_finite_argument_names_the_element_and_the_count():
     assert "args[0] ('w'): non-finite input inf at element (1, 2) (1 of 6 elements non-finite)" in message
 
 
-@pytest.mark.parametrize(("option", "value", "got"), [("grad", 3, "got int 3"), ("vjp", np.ones(2), "got float64 array")])
+@pytest.mark.parametrize(("option", "value", "got"),
+                         [("grad", 3, "got int 3"), ("vjp", np.ones(2), "got float64 array")])
 def test_a_gradient_option_that_is_not_callable_names_what_it_got(option, value, got):
     message = usage_error(loss, np.ones(2), **{option: value})
     assert message.startswith(f"{option}: expected a callable, {got}") and f"{option}=my_{option}" in message
@@ -210,7 +211,8 @@ def test_the_vjp_source_is_named():
 def test_f_non_finite_at_a_step_leaves_the_element_inconclusive_and_says_why(mode):
     # sqrt at 0: every step makes the element negative, so f is nan at x - h; the gradient there is not judged
     x = np.array([1.0, 0.0, 2.0])
-    result = check_grad(lambda x: np.sum(np.sqrt(x)), x, grad=lambda x: np.where(x > 0, 0.5 / np.sqrt(x + (x == 0)), 0.0),
+    result = check_grad(lambda x: np.sum(np.sqrt(x)), x,
+                        grad=lambda x: np.where(x > 0, 0.5 / np.sqrt(x + (x == 0)), 0.0),
                         mode=mode, per_op="off", raise_on_mismatch=False)
     assert result.status == "inconclusive"
     note = note_of(result, "non-finite value")
@@ -219,3 +221,23 @@ def test_f_non_finite_at_a_step_leaves_the_element_inconclusive_and_says_why(mod
     if mode == "full":
         assert note.startswith("argument 0 ('x') element (1,): central differences did not converge")
         assert not any("nan" in n for n in result.notes if "element (0,)" in n or "element (2,)" in n)
+
+
+def test_f_non_finite_at_a_step_of_one_element_does_not_hide_an_error_in_another():
+    # the round-off probe's step makes x[1] = 0 negative: a nan there must not become every element's error bound
+    x = np.array([1.0, 0.0])
+    result = check_grad(lambda x: np.sum(np.sqrt(x)), x, grad=lambda x: np.array([0.4, 0.0]), mode="full",
+                        per_op="off", raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    assert [m.index for m in result.mismatches] == [(0,)]
+    assert np.isfinite(result.reference_error[0][0])
+    note_of(result, "argument 0 ('x') element (1,): central differences did not converge; f returned a non-finite")
+
+
+def test_fast_mode_narrows_to_a_non_finite_element_among_many():
+    # 100 elements: the bisection's groups without element 37 must pass (inf * 0 in <g, u> would fail them all)
+    w = np.linspace(0.1, 1.0, 100)
+    result = check_grad(loss, w, grad=planted_gradient(np.inf, 37), mode="fast", per_op="off",
+                        raise_on_mismatch=False)
+    assert [m.index for m in result.mismatches if m.argument is not None] == [(37,)]
+    assert not any("narrowing stopped" in n for n in result.notes)
