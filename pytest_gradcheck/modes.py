@@ -359,7 +359,7 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
             outcome.kinks.append(kink_record(setup, a, where, left, right, float(error[index]), tested[index], scale))
         else:
             outcome.converged = False
-            outcome.notes.append(f"{label} {where}: central differences did not converge")
+            outcome.notes.append(f"{label} {where}: central differences did not converge{nonfinite.step_reason(d)}")
     found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
                             scale=scale, argument=a, name=setup.names[a], worst=setup.worst,
                             noise=setup.element_noise(a))
@@ -384,4 +384,8 @@ def run_taylor(setup: Any, projections: int) -> Outcome:
         outcome.formula.append(Mismatch("formula", None, "observed order of the Taylor remainder", "as h -> 0",
                                         None, 2.0, 0.0, order, 2.0 - order, (2.0 - order) / 2.0,
                                         2.0 - TAYLOR_ORDER_THRESHOLD))
+    if not nonfinite.finite(directional):  # no remainder, so no order: judge the nan/inf elements themselves
+        bad = [(a, int(i)) for a, g in enumerate(setup.tested) for i in np.flatnonzero(nonfinite.mask(g))]
+        for a, i in bad[:NARROWING_BUDGET]:
+            outcome.formula += _element_mismatches(setup, a, i, outcome)
     return outcome

@@ -158,7 +158,7 @@ def note_of(result, needle):
     return found[0]
 
 
-@pytest.mark.parametrize("mode", ["full", "fast", "auto"])
+@pytest.mark.parametrize("mode", ["full", "fast", "auto", "taylor", "diagonal"])
 @pytest.mark.parametrize(("planted", "index"), [(np.nan, (1, 0)), (np.inf, (0, 2))])
 def test_a_non_finite_gradient_element_fails_and_is_named(mode, planted, index):
     w = np.linspace(0.5, 3.0, 6).reshape(2, 3)
