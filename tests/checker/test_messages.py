@@ -241,3 +241,12 @@ def test_fast_mode_narrows_to_a_non_finite_element_among_many():
                         raise_on_mismatch=False)
     assert [m.index for m in result.mismatches if m.argument is not None] == [(37,)]
     assert not any("narrowing stopped" in n for n in result.notes)
+
+
+def test_diagonal_mode_names_the_element_whose_steps_make_f_non_finite():
+    x = np.array([1.0, 0.0, 2.0])
+    result = check_grad(np.sqrt, x, vjp=lambda v, x: v * 0.5 / np.sqrt(x + (x == 0)), mode="diagonal", per_op="off",
+                        raise_on_mismatch=False)
+    assert result.status == "inconclusive"
+    note_of(result, "argument 0 ('x'), diagonal element (1,): central differences did not converge; f returned a "
+                    "non-finite value at x +- h")
