@@ -347,7 +347,7 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
     v, w = setup.cotangent, (precision.to_hp(u, ctx) if hp else u).ravel()
     vv = precision.to_hp(v, ctx) if hp else v
     reference = (vv * d.value / w).reshape(x.shape)
-    error = (np.abs(v) * np.asarray(d.error, dtype=float) / np.abs(u.ravel())).reshape(x.shape)
+    error = (np.abs(v) * nonfinite.floats(d.error) / np.abs(u.ravel())).reshape(x.shape)
     tested, scale = setup.tested[a], verdict.scale_of(reference)
     statuses = np.asarray(d.component_status).reshape(x.shape)
     for index in (tuple(int(k) for k in found) for found in np.argwhere(statuses != "ok")):

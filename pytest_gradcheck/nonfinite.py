@@ -34,6 +34,13 @@ def mask(values: Any) -> np.ndarray:
     return np.array(flat, dtype=bool).reshape(values.shape)
 
 
+def floats(values: Any) -> np.ndarray:
+    """`values` (float, or mpf objects that may be nan: f nan at a step) as float64, without numpy 2.0's warning
+    on casting an mpf nan: the nan is a finding that callers name, not a fault."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(values, dtype=float)
+
+
 def finite_max(magnitudes: np.ndarray) -> float:
     """The largest finite magnitude (0 when there is none): non-finite elements do not set a scale."""
     finite = magnitudes[np.isfinite(magnitudes)]

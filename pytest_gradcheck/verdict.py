@@ -87,7 +87,7 @@ def scale_of(values: Any) -> float:
 
 def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
     """The tolerance of each compared quantity, as float64."""
-    return tol.atol + rtol * error_scale(reference, scale, tol) + tol.safety * np.asarray(ref_error, dtype=float)
+    return tol.atol + rtol * error_scale(reference, scale, tol) + tol.safety * nonfinite.floats(ref_error)
 
 
 # A reference whose error estimate exceeds this share of its own size does not know the derivative to one
@@ -97,7 +97,7 @@ UNRESOLVED_SHARE = 0.1
 
 def error_scale(reference: Any, scale: float, tol: Tolerances) -> np.ndarray:
     """What an error is relative to: max(|reference|, relative_floor * scale)."""
-    return np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+    return np.maximum(np.abs(nonfinite.floats(reference)), tol.relative_floor * scale)
 
 
 def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, resolution: float) -> np.ndarray:
@@ -106,7 +106,7 @@ def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, re
     round-off level of a derivative that is itself about 0 says the derivative is below what can be seen,
     which the verdict's tolerance already allows for)."""
     size = error_scale(reference, scale, tol)
-    error = np.broadcast_to(np.asarray(ref_error, dtype=float), size.shape)
+    error = np.broadcast_to(nonfinite.floats(ref_error), size.shape)
     return (size > 0) & ~(error <= UNRESOLVED_SHARE * size) & ~(error <= resolution * np.maximum(1.0, size))
 
 
@@ -136,7 +136,7 @@ def compare(
     over max(|reference|, relative_floor * scale), the figure per-op tables report.
     """
     reference, value = np.asarray(reference), np.asarray(value)
-    ref_error = np.asarray(ref_error, dtype=float)
+    ref_error = nonfinite.floats(ref_error)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
         size = error_scale(reference if reference64 is None else reference64, scale, tol)  # as in allowed(), once
