@@ -22,11 +22,13 @@ from pytest_gradcheck.evaluation import Evaluator
 from pytest_gradcheck.inputs import (
     GradcheckUsageError,
     argument_names,
+    describe,
     gradient_under_test,
     validate_args,
     validate_gradients,
     validate_output,
 )
+from pytest_gradcheck.nonfinite import floats, gradient_notes, mask
 from pytest_gradcheck.result import GradcheckError, GradcheckResult, Mismatch
 
 MODES = ("auto", "full", "fast", "taylor", "diagonal")
@@ -114,7 +116,7 @@ class Setup:
         return np.dot(v, values)
 
     def project_error(self, errors: Any) -> float:
-        return float(np.dot(np.abs(self.cotangent), np.asarray(errors, dtype=float)))
+        return float(np.dot(np.abs(self.cotangent), floats(errors)))  # an mpf nan: f nan at a step
 
 
 def _is_object(values: Any) -> bool:
@@ -368,7 +370,8 @@ def _validate_options(mode: str, digits: Any, seed: Any, projections: Any, float
 
 def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[Setup, str]:
     if not callable(f):
-        raise GradcheckUsageError(f"f: expected a callable, got {type(f).__name__}")
+        raise GradcheckUsageError(f"f: expected a callable, got {describe(f)}; the function comes first: "
+                                  "check_grad(f, args)")
     args = validate_args(args, lambda n: argument_names(f, n))
     names = argument_names(f, len(args))
     value = validate_output(f(*args), "f(*args)")
@@ -395,6 +398,7 @@ def _prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[
         raise _Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
                        (source, names, tolerance)) from None
     evaluator.evaluations += 2  # the two float64 evaluations above
+    evaluator.notes += gradient_notes(g64, names, source, "float64")
     affordable = options.mode != "auto" or _afford_high_precision(evaluator, args, options)
     g_hp = _gradient_hp(under_test, cotangent, evaluator, names, source) if affordable else None
     hp_formula = g_hp is not None
@@ -529,7 +533,8 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
     except GradcheckUsageError as error:
         ev.notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
         return None
-    if all(precision.is_hp(g, ev.ctx) for g in grads):
+    if all(precision.is_hp(g, ev.ctx) for g in grads):  # nan/inf kept and judged: named, not switched away
+        ev.notes += gradient_notes(grads, names, source, "high-precision")
         return tuple(np.asarray(g, dtype=object) for g in grads)
     ev.notes.append(f"{source} returns float64 when given high-precision inputs; the formula is judged in float64")
     return None
@@ -547,7 +552,9 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
         return []
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
-        out += verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
+        judged = ~mask(g_hp)  # a nan/inf at high precision is a formula finding, not an accuracy one
+        out += [m for m in verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
                                rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(setup.tested64[a]),
                                argument=a, name=setup.names[a], worst=setup.worst, reference64=setup.tested64[a])
+                if judged[m.index]]
     return out

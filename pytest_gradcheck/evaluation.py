@@ -23,6 +23,7 @@ from pytest_gradcheck import (
     dtype_questions,
     float64_differences,
     hparray,
+    nonfinite,
     precision,
 )
 from pytest_gradcheck.budget import Budget
@@ -182,6 +183,9 @@ class Evaluator:
                  for x, u in zip(base, direction, strict=True)]
         reference = np.asarray(self._call(moved)).ravel()
         error = [abs(fine.mpf(a) - fine.mpf(b)) for a, b in zip(working, reference, strict=True)]
+        # f non-finite at this step (sqrt of a component the step made negative): nothing measured, and a nan
+        # must not become every later derivative's error bound; those derivatives name the step themselves
+        error = [e if nonfinite.finite(e) else fine.mpf(0) for e in error]
         self.noise = np.array([self.ctx.mpf(NOISE_SAFETY * e) for e in error], dtype=object)
 
     def verify_no_float64_buffer(self, direction: Sequence[np.ndarray | None]) -> None:

@@ -54,41 +54,112 @@ def _positional_names(f: Callable[..., Any]) -> tuple[str, ...]:
 
 
 def validate_args(args: Any, names_of: Callable[[int], tuple[str, ...]]) -> tuple[np.ndarray, ...]:
-    """`args` as a tuple of finite float32/float64 arrays; one array (not a tuple) means one argument."""
-    if isinstance(args, np.ndarray):
+    """`args` as a tuple of finite float32/float64 arrays; one array (not a tuple) means one argument.
+
+    A list is refused, not guessed at: a list of floats is one vector to most users, a list of arrays one
+    argument per array to others."""
+    if isinstance(args, np.ndarray) and not isinstance(args, REFUSED_ARRAY_TYPES):
         args = (args,)
-    if not isinstance(args, tuple | list):
-        raise GradcheckUsageError(f"args: expected a numpy float array or a tuple of them, got {type(args).__name__}")
+    if isinstance(args, list):
+        raise GradcheckUsageError(_list_of_args(args, names_of))
+    if not isinstance(args, tuple):
+        fix = _fix(args, names_of(1)[0])
+        raise GradcheckUsageError(f"args: expected a numpy float array or a tuple of them, got {describe(args)}; "
+                                  f"pass {fix}{_zero_d(args)}: check_grad(f, {fix}) or check_grad(f, ({fix},))")
     if not args:
         raise GradcheckUsageError("args: at least one argument is needed to check a gradient")
     names = names_of(len(args))
-    checked = []
-    for i, value in enumerate(args):
-        where = f"args[{i}] ({names[i]!r})"
-        if not isinstance(value, np.ndarray) or isinstance(value, REFUSED_ARRAY_TYPES):
-            raise GradcheckUsageError(f"{where}: expected a float64 or float32 numpy array, got {type(value).__name__}")
-        if np.iscomplexobj(value):
-            raise GradcheckUsageError(f"{where}: complex inputs are not supported (yet); got dtype {value.dtype}")
-        if value.dtype not in SUPPORTED_DTYPES:
-            raise GradcheckUsageError(f"{where}: expected dtype float64 or float32, got {value.dtype}; "
-                                      "convert explicitly (nothing is coerced)")
-        if not np.all(np.isfinite(value)):
-            bad = tuple(int(k) for k in np.argwhere(~np.isfinite(value))[0])
-            raise GradcheckUsageError(f"{where}: non-finite input {value[bad]!r} at element {bad}")
-        checked.append(value)
-    return tuple(checked)
+    return tuple(_validate_arg(i, value, names) for i, value in enumerate(args))
+
+
+def _list_of_args(args: list[Any], names_of: Callable[[int], tuple[str, ...]]) -> str:
+    name = names_of(1)[0]
+    return (f"args: got {describe(args)}; a list is neither unpacked into arguments nor converted. For one vector "
+            f"argument pass check_grad(f, np.array({name})) or check_grad(f, (np.array({name}),)); for a list of "
+            "arrays, one per argument, pass check_grad(f, tuple(args))")
+
+
+def _validate_arg(i: int, value: Any, names: tuple[str, ...]) -> np.ndarray:
+    """One argument: a finite float32/float64 ndarray (not a matrix or masked array)."""
+    name = names[i]
+    where = f"args[{i}] ({name!r})"
+    if not isinstance(value, np.ndarray) or isinstance(value, REFUSED_ARRAY_TYPES):
+        fix = _fix(value, name)
+        call = ", ".join(fix if k == i else n for k, n in enumerate(names)) + ("," if len(names) == 1 else "")
+        raise GradcheckUsageError(f"{where}: expected a float64 or float32 numpy array, got {describe(value)}; "
+                                  f"pass {fix}{_zero_d(value)}: check_grad(f, ({call}))")
+    if np.iscomplexobj(value):
+        raise GradcheckUsageError(f"{where}: complex inputs are not supported (yet); got dtype {value.dtype}; "
+                                  f"pass the real and imaginary parts as two float64 arguments "
+                                  f"({name}.real, {name}.imag)")
+    if value.dtype not in SUPPORTED_DTYPES:
+        raise GradcheckUsageError(f"{where}: expected dtype float64 or float32, got {value.dtype}; "
+                                  f"convert explicitly (nothing is coerced): np.asarray({name}, dtype=np.float64)")
+    finite = np.isfinite(value)
+    if not finite.all():
+        bad = tuple(int(k) for k in np.argwhere(~finite)[0])
+        raise GradcheckUsageError(f"{where}: non-finite input {value[bad].item()!r} at element {bad} "
+                                  f"({int(np.count_nonzero(~finite))} of {value.size} elements non-finite); "
+                                  "a gradient is checked at a finite point")
+    return value
+
+
+def _fix(value: Any, name: str) -> str:
+    """How to pass `value` as an array: np.array(1.5) for a Python scalar, np.asarray(name) for a matrix."""
+    if isinstance(value, REFUSED_ARRAY_TYPES):
+        return f"np.asarray({name})" if not isinstance(value, np.ma.MaskedArray) else f"{name}.filled()"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"np.array({float(value)!r})"
+    return f"np.array({name})"
+
+
+def _zero_d(value: Any) -> str:
+    return " (a 0-d array)" if isinstance(value, numbers.Real) and not isinstance(value, bool) else ""
+
+
+def describe(value: Any) -> str:
+    """What a user passed, in words: 'None', 'float 1.5', 'list [0.1, 0.2] (a list of 2 floats)', 'int64 array'."""
+    if value is None:
+        return "None"
+    if isinstance(value, np.ndarray):
+        if type(value) is not np.ndarray:  # np.matrix, a masked array: named by their class
+            return f"{type(value).__name__} of dtype {value.dtype} and shape {value.shape}"
+        return f"{value.dtype} array of shape {value.shape}"
+    if isinstance(value, np.generic):
+        return f"{type(value).__name__} {value.item()!r}"
+    if isinstance(value, list | tuple):
+        kind = type(value).__name__
+        if not value:
+            return f"an empty {kind}"
+        kinds = sorted({_kind(v) for v in value})
+        held = f"{len(value)} {_plural(kinds[0], len(value))}" if len(kinds) == 1 else \
+            f"{len(value)} items ({', '.join(kinds)})"
+        return f"{kind} {_brief(value)} (a {kind} of {held})"
+    return f"{type(value).__name__} {_brief(value)}"
+
+
+def _kind(value: Any) -> str:
+    return "array" if isinstance(value, np.ndarray) else "None" if value is None else type(value).__name__
+
+
+def _plural(word: str, count: int) -> str:
+    return word if count == 1 or word == "None" else word + "s"
 
 
 def validate_output(value: Any, context: str) -> np.ndarray:
-    """f's float64 output: a finite float array (or scalar)."""
+    """f's float64 output: a finite float array (or scalar); a non-finite element is named with its value."""
     if not isinstance(value, OUTPUT_TYPES):
         raise GradcheckUsageError(f"{context}: f must return a float64/float32 scalar or numpy array, "
-                                  f"got {type(value).__name__}")
+                                  f"got {describe(value)}")
     out = np.asarray(value)
     if out.dtype not in SUPPORTED_DTYPES:
         raise GradcheckUsageError(f"{context}: f must return a float64/float32 scalar or array, got {out.dtype}")
-    if not np.all(np.isfinite(out)):
-        raise GradcheckUsageError(f"{context}: f returned non-finite values at the point being checked")
+    finite = np.isfinite(out)
+    if not finite.all():
+        bad = tuple(int(k) for k in np.argwhere(~finite)[0])
+        raise GradcheckUsageError(f"{context} returned {out[bad].item()!r} at output element {bad} "
+                                  f"({int(np.count_nonzero(~finite))} of {out.size} elements non-finite); "
+                                  "a gradient needs a finite value at the point being checked")
     return out
 
 
@@ -98,14 +169,18 @@ def validate_gradients(grads: Any, args: Sequence[np.ndarray], names: Sequence[s
         grads = (grads,)
     if not isinstance(grads, tuple | list):
         raise GradcheckUsageError(f"{source} must return one array per argument ({len(args)}), "
-                                  f"got {type(grads).__name__}")
+                                  f"got {describe(grads)}")
     if len(grads) != len(args):
-        raise GradcheckUsageError(f"{source} returned {len(grads)} arrays, expected {len(args)} (one per argument)")
+        arrays = all(isinstance(g, np.ndarray) for g in grads)
+        hint = "" if arrays else "; return a numpy array, np.array([...]), for a vector argument"
+        raise GradcheckUsageError(f"{source} returned {f'{len(grads)} arrays' if arrays else describe(grads)}, "
+                                  f"expected {len(args)} (one array per argument: "
+                                  f"{', '.join(repr(n) for n in names)}){hint}")
     out = []
     for i, (g, x) in enumerate(zip(grads, args, strict=True)):
         if not (isinstance(g, np.ndarray | np.generic | numbers.Real) or _is_mp_real(g)):
-            raise GradcheckUsageError(f"{source} returned {type(g).__name__} for argument {i} ({names[i]!r}); "
-                                      "expected a numpy array")
+            raise GradcheckUsageError(f"{source} returned {describe(g)} for argument {i} ({names[i]!r}); "
+                                      "expected a numpy array: return np.array(...)")
         g = np.asarray(g)
         if g.shape != x.shape:
             raise GradcheckUsageError(f"{source} returned shape {g.shape} for argument {i} ({names[i]!r}), "
@@ -148,7 +223,8 @@ def gradient_under_test(
         raise GradcheckUsageError("give either grad= or vjp=, not both")
     for name, given in (("grad", grad), ("vjp", vjp)):
         if given is not None and not callable(given):
-            raise GradcheckUsageError(f"{name}: expected a callable, got {type(given).__name__}")
+            raise GradcheckUsageError(f"{name}: expected a callable, got {describe(given)}; pass the function "
+                                      f"itself, check_grad(f, args, {name}=my_{name})")
     if grad is not None:
         if not scalar_output:
             raise GradcheckUsageError("grad= needs a scalar-valued f; for an array-valued f pass "

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck import float64_limits, precision, verdict
+from pytest_gradcheck import float64_limits, nonfinite, precision, verdict
 from pytest_gradcheck.budget import BudgetExceeded
 from pytest_gradcheck.result import Kink, Mismatch
 
@@ -59,7 +59,8 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
         outcome.kinks.append(_kink(setup, a, where, d, value, verdict.scale_of(setup.tested[a])))
     elif d.status != "ok":
         outcome.converged = False
-        outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge")
+        outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge"
+                             f"{nonfinite.step_reason(d)}")
     return setup.project(d.value), setup.project_error(d.error), d.status
 
 
@@ -175,11 +176,18 @@ def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[n
 def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     """<g, u> for the gradient under test, exactly at its precision, and the magnitude of its terms."""
     u_hp = setup.evaluator.direction_hp(u) if any(g.dtype == object for g in setup.tested) else u
-    # np.dot adds the products in the order np.sum(g * u) would, without the array of products
-    value = sum(np.dot(g.ravel(), (w_hp.view(np.ndarray) if g.dtype == object else w).ravel())
-                for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None)
-    # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty
-    return value, float(sum(np.dot(np.abs(g.ravel()), np.abs(w.ravel()))
+    # np.dot adds the products in the order np.sum(g * u) would, without the array of products; a nan or inf
+    # in the gradient makes the projection nan or inf, a finding compare() reports (no warning)
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = sum(np.dot(g.ravel(), (w_hp.view(np.ndarray) if g.dtype == object else w).ravel())
+                    for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None)
+        if not nonfinite.finite(value):  # inf * 0 is nan: a group without the non-finite element must not fail
+            value = sum(np.dot(g.ravel()[k], (w_hp.view(np.ndarray) if g.dtype == object else w).ravel()[k])
+                        for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None
+                        for k in [np.flatnonzero(w)])
+    # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty; its nan or inf
+    # elements set none (they fail on their own)
+    return value, float(sum(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel()))
                             for g, w in zip(setup.tested64, u, strict=True) if w is not None))
 
 
@@ -193,7 +201,9 @@ def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Out
         return []
     if d.status != "ok":
         outcome.converged = False
-        outcome.notes.append(f"{label}: central differences did not converge")
+        reason = nonfinite.step_reason(d)
+        outcome.notes.append(f"{label}: central differences did not converge{reason}"
+                             + ("; mode=\"full\" names the element" if reason else ""))
         return []
     reference, error = setup.project(d.value), setup.project_error(d.error)
     if verdict.unresolved([reference], [error], scale, setup.projection_tol, _resolution(setup))[0]:
@@ -337,7 +347,7 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
     v, w = setup.cotangent, (precision.to_hp(u, ctx) if hp else u).ravel()
     vv = precision.to_hp(v, ctx) if hp else v
     reference = (vv * d.value / w).reshape(x.shape)
-    error = (np.abs(v) * np.asarray(d.error, dtype=float) / np.abs(u.ravel())).reshape(x.shape)
+    error = (np.abs(v) * nonfinite.floats(d.error) / np.abs(u.ravel())).reshape(x.shape)
     tested, scale = setup.tested[a], verdict.scale_of(reference)
     statuses = np.asarray(d.component_status).reshape(x.shape)
     for index in (tuple(int(k) for k in found) for found in np.argwhere(statuses != "ok")):
@@ -349,7 +359,7 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
             outcome.kinks.append(kink_record(setup, a, where, left, right, float(error[index]), tested[index], scale))
         else:
             outcome.converged = False
-            outcome.notes.append(f"{label} {where}: central differences did not converge")
+            outcome.notes.append(f"{label} {where}: central differences did not converge{nonfinite.step_reason(d)}")
     found = verdict.compare("formula", reference, error, tested, rtol=setup.formula_rtol, tol=setup.tol,
                             scale=scale, argument=a, name=setup.names[a], worst=setup.worst,
                             noise=setup.element_noise(a))
@@ -374,4 +384,8 @@ def run_taylor(setup: Any, projections: int) -> Outcome:
         outcome.formula.append(Mismatch("formula", None, "observed order of the Taylor remainder", "as h -> 0",
                                         None, 2.0, 0.0, order, 2.0 - order, (2.0 - order) / 2.0,
                                         2.0 - TAYLOR_ORDER_THRESHOLD))
+    if not nonfinite.finite(directional):  # no remainder, so no order: judge the nan/inf elements themselves
+        bad = [(a, int(i)) for a, g in enumerate(setup.tested) for i in np.flatnonzero(nonfinite.mask(g))]
+        for a, i in bad[:NARROWING_BUDGET]:
+            outcome.formula += _element_mismatches(setup, a, i, outcome)
     return outcome

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck import nonfinite
 from pytest_gradcheck.precision import to_float64
 from pytest_gradcheck.result import Kink, Mismatch
 
@@ -79,13 +80,14 @@ def with_measured_noise(tol: Tolerances, *, user_rtol: float | None, floor_rtol:
 
 
 def scale_of(values: Any) -> float:
-    """The largest magnitude among `values` (float or high precision), the `scale` of an argument; 0 if empty."""
-    return float(np.max(np.abs(to_float64(np.asarray(values))))) if np.size(values) else 0.0
+    """The largest finite magnitude among `values` (float or high precision), the `scale` of an argument; 0 if
+    empty. A nan or inf element is judged on its own (a failure), never a scale for the others."""
+    return nonfinite.finite_max(np.abs(to_float64(np.asarray(values)))) if np.size(values) else 0.0
 
 
 def allowed(reference: Any, ref_error: Any, scale: float, rtol: float, tol: Tolerances) -> np.ndarray:
     """The tolerance of each compared quantity, as float64."""
-    return tol.atol + rtol * error_scale(reference, scale, tol) + tol.safety * np.asarray(ref_error, dtype=float)
+    return tol.atol + rtol * error_scale(reference, scale, tol) + tol.safety * nonfinite.floats(ref_error)
 
 
 # A reference whose error estimate exceeds this share of its own size does not know the derivative to one
@@ -95,7 +97,7 @@ UNRESOLVED_SHARE = 0.1
 
 def error_scale(reference: Any, scale: float, tol: Tolerances) -> np.ndarray:
     """What an error is relative to: max(|reference|, relative_floor * scale)."""
-    return np.maximum(np.abs(np.asarray(reference, dtype=float)), tol.relative_floor * scale)
+    return np.maximum(np.abs(nonfinite.floats(reference)), tol.relative_floor * scale)
 
 
 def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, resolution: float) -> np.ndarray:
@@ -104,7 +106,7 @@ def unresolved(reference: Any, ref_error: Any, scale: float, tol: Tolerances, re
     round-off level of a derivative that is itself about 0 says the derivative is below what can be seen,
     which the verdict's tolerance already allows for)."""
     size = error_scale(reference, scale, tol)
-    error = np.broadcast_to(np.asarray(ref_error, dtype=float), size.shape)
+    error = np.broadcast_to(nonfinite.floats(ref_error), size.shape)
     return (size > 0) & ~(error <= UNRESOLVED_SHARE * size) & ~(error <= resolution * np.maximum(1.0, size))
 
 
@@ -134,7 +136,7 @@ def compare(
     over max(|reference|, relative_floor * scale), the figure per-op tables report.
     """
     reference, value = np.asarray(reference), np.asarray(value)
-    ref_error = np.asarray(ref_error, dtype=float)
+    ref_error = nonfinite.floats(ref_error)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # nan and inf in a gradient are verdicts
         diff = np.abs(np.asarray(value - reference, dtype=float))  # difference taken at the arrays' precision
         size = error_scale(reference if reference64 is None else reference64, scale, tol)  # as in allowed(), once
@@ -150,11 +152,12 @@ def compare(
     out = []
     for found in np.argwhere(outside):  # argwhere, unlike nonzero, also serves 0-d arrays
         index = tuple(int(k) for k in found)
-        r = float(reference[index])
+        r, error = float(reference[index]), float(diff[index])
+        error = error if math.isfinite(error) else math.inf  # a nan or inf compared: no finite error, ranked first
         where = labels[index[0]] if labels is not None else f"element {index}"
         out.append(Mismatch(kind, argument, name, where, index if labels is None else None, r,
-                            float(ref_error[index]), float(value[index]), float(diff[index]),
-                            float(diff[index]) / abs(r) if r else float("inf"), float(limit[index])))
+                            float(ref_error[index]), float(value[index]), error,
+                            error / abs(r) if r and math.isfinite(r) else math.inf, float(limit[index])))
     return out
 
 

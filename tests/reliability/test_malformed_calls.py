@@ -89,6 +89,13 @@ def _usage(label, f, args, *needles, **kwargs):
     return Call(label, f, args, kwargs, needles=needles)
 
 
+def _got(value):
+    """How a message names what it got: None, a plain array by its dtype, anything else by its type."""
+    if value is None:
+        return "got None"
+    return f"got {value.dtype} array" if type(value) is np.ndarray else f"got {type(value).__name__}"
+
+
 def _replace(args, i, value):
     return (*args[:i], value, *args[i + 1:])
 
@@ -133,7 +140,7 @@ def not_an_array(draw, f, grad, args):
     ]))
     bad = _quiet(value)
     return _usage(f"{type(bad).__name__} argument", f, _replace(args, i, bad),
-                  f"args[{i}] ({NAMES[i]!r}): expected a float64 or float32 numpy array, got {type(bad).__name__}")
+                  f"args[{i}] ({NAMES[i]!r}): expected a float64 or float32 numpy array, {_got(bad)}")
 
 
 @st.composite
@@ -142,19 +149,19 @@ def bad_container(draw, f, grad, args):
     if draw(st.booleans()):
         return _usage("empty args", f, (), "args: at least one argument")
     return _usage(f"{type(bad).__name__} args", f, bad, f"args: expected a numpy float array or a tuple of them, "
-                  f"got {type(bad).__name__}")
+                  f"{_got(bad)}")
 
 
 @st.composite
 def f_not_callable(draw, f, grad, args):
     bad = draw(st.sampled_from([None, 3, "f", np.ones(2), (f,)]))
-    return _usage("f not callable", bad, args, f"f: expected a callable, got {type(bad).__name__}")
+    return _usage("f not callable", bad, args, f"f: expected a callable, {_got(bad)}")
 
 
 @st.composite
 def bad_output(draw, f, grad, args):
     returned, expected = draw(st.sampled_from([
-        (None, "got NoneType"), ([1.0], "got list"), ((1.0, 2.0), "got tuple"), ("loss", "got str"),
+        (None, "got None"), ([1.0], "got list"), ((1.0, 2.0), "got tuple"), ("loss", "got str"),
         ({"loss": 1.0}, "got dict"), (3, "got int"), (np.int64(3), "got int64"), (np.arange(3), "got int64"),
         (1 + 2j, "got complex"), (np.array(True), "got bool"), (np.float16(1.0), "got float16"),
         (math.nan, "non-finite"), (np.array([1.0, math.inf]), "non-finite"),
@@ -189,11 +196,12 @@ def bad_gradient(draw, f, grad, args):
                                                       f"{where}",)
     elif kind in ("none", "mapping"):  # one argument: it is that argument's gradient; several: not a tuple
         returned = None if kind == "none" else {"w": right[0]}
-        kind_name = type(returned).__name__
-        needles = (f"grad returned {kind_name} for argument 0 ('w'); expected a numpy array",) if n == 1 else (
-            f"grad must return one array per argument ({n}), got {kind_name}",)
+        needles = (f"grad returned {_got(returned)[4:]}", "for argument 0 ('w'); expected a numpy array") if n == 1 \
+            else (f"grad must return one array per argument ({n}), {_got(returned)}",)
     else:
-        returned, needles = _replace(right, j, right[j].tolist()), (f"grad returned list for {where}",)
+        listed = right[j].tolist()
+        held = f"a list of {len(listed)} floats" if right[j].ndim == 1 else "a list of"
+        returned, needles = _replace(right, j, listed), ("grad returned list", held, f"for {where}")
     gradient = lambda *xs: returned  # noqa: E731
     return _usage(f"grad returns {kind}", f, args, *needles, grad=gradient)
 
@@ -203,7 +211,7 @@ def bad_gradient_option(draw, f, grad, args):
     kind = draw(st.sampled_from(["grad", "vjp", "both", "grad of an array f"]))
     if kind in ("grad", "vjp"):
         bad = draw(st.sampled_from([3, "grad", np.ones(2)]))
-        return _usage(f"{kind} not callable", f, args, f"{kind}: expected a callable, got {type(bad).__name__}",
+        return _usage(f"{kind} not callable", f, args, f"{kind}: expected a callable, {_got(bad)}",
                       **{kind: bad})
     if kind == "both":
         return _usage("grad and vjp", f, args, "give either grad= or vjp=, not both", grad=grad,
