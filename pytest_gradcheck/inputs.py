@@ -26,6 +26,8 @@ OUTPUT_TYPES = (np.ndarray, np.generic, float)
 class GradcheckUsageError(ValueError):
     """A call to check_grad that cannot be checked as given (bad input, wrong gradient shapes, ...)."""
 
+    __module__ = "pytest_gradcheck"  # shown in tracebacks: the name users import it by
+
 
 _positional: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
@@ -157,9 +159,10 @@ def validate_output(value: Any, context: str) -> np.ndarray:
     finite = np.isfinite(out)
     if not finite.all():
         bad = tuple(int(k) for k in np.argwhere(~finite)[0])
-        raise GradcheckUsageError(f"{context} returned {out[bad].item()!r} at output element {bad} "
-                                  f"({int(np.count_nonzero(~finite))} of {out.size} elements non-finite); "
-                                  "a gradient needs a finite value at the point being checked")
+        where = f" at output element {bad} ({int(np.count_nonzero(~finite))} of {out.size} elements non-finite)" \
+            if out.ndim else " (its scalar value is non-finite)"
+        raise GradcheckUsageError(f"{context}: returned {out[bad].item()!r}{where}; a gradient needs a finite value "
+                                  "at the point being checked")
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,15 +57,23 @@ class Mismatch:
     def describe(self) -> str:
         target = f"argument {self.argument} ({self.name!r})" if self.argument is not None else self.name
         compared = "reference" if self.kind == "formula" else "high-precision gradient"
-        return (f"{target}, {self.where}: {compared} {self.reference:.16g} +- {self.reference_error:.1e}, "
-                f"under test {self.value:.16g}; abs error {self.abs_error:.3e}, rel error {self.rel_error:.3e}, "
-                f"tolerance {self.tolerance:.3e} ({self.ratio:.3g}x)")
+        head = (f"{target}, {self.where}: {compared} {self.reference:.16g} +- {self.reference_error:.1e}, "
+                f"under test {self.value:.16g}; ")
+        if not (math.isfinite(self.value) and math.isfinite(self.reference)):
+            return head + f"a non-finite value: no error to measure, tolerance {self.tolerance:.3e}"
+        return head + (f"abs error {self.abs_error:.3e}, rel error {self.rel_error:.3e}, "
+                       f"tolerance {self.tolerance:.3e} ({self.ratio:.3g}x)")
 
     def brief(self) -> str:
         """'input0 (1, 3): reference 0.58 +- 7e-26, under test 0.49, rel error 1.7e-01 (3.8e+14x tolerance)'."""
         place = self.where.removeprefix("element ")
         return (f"{self.name} {place}: reference {float(self.reference)!r} +- {self.reference_error:.1g}, "
-                f"under test {float(self.value)!r}, rel error {self.rel_error:.1e} ({self.ratio:.2g}x tolerance)")
+                f"under test {float(self.value)!r}, {self._how_far()}")
+
+    def _how_far(self) -> str:
+        if not (math.isfinite(self.value) and math.isfinite(self.reference)):
+            return "a non-finite value: no error to measure"
+        return f"rel error {self.rel_error:.1e} ({self.ratio:.2g}x tolerance)"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "argument": self.argument, "name": self.name, "where": self.where,

@@ -6,6 +6,7 @@ fields.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 SHOWN_ELEMENTS = 5  # a report lists the worst few elements, never whole matrices
@@ -91,10 +92,16 @@ def element_lines(result: Any) -> list[str]:
     title = (f"  {count} compared quantit{'y' if count == 1 else 'ies'} outside tolerance"
              f"{' (the worst ' + str(len(shown)) + ')' if count > len(shown) else ''}:")
     rows = [[DIAGNOSES.get(m.kind, m.kind), m.name, m.where.removeprefix("element "),
-             f"{float(m.reference)!r} +- {m.reference_error:.1g}", repr(float(m.value)), f"{m.rel_error:.1e}",
-             f"{m.ratio:.2g}x"] for m in shown]
+             f"{float(m.reference)!r} +- {m.reference_error:.1g}", repr(float(m.value)), *_errors(m)] for m in shown]
     header = ["diagnosis", "argument", "where", "reference", "under test", "rel error", "of tolerance"]
     return [title, *_table(header, rows, {5, 6}, indent="    ")]
+
+
+def _errors(m: Any) -> list[str]:
+    """The relative error and how many tolerances it is; a non-finite value or reference has neither."""
+    if not (math.isfinite(m.value) and math.isfinite(m.reference)):
+        return ["non-finite", "-"]
+    return [f"{m.rel_error:.1e}", f"{m.ratio:.2g}x"]
 
 
 def _op_lines(result: Any) -> list[str]:

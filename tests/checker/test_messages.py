@@ -136,7 +136,12 @@ def test_f_non_finite_at_the_point_names_the_output_element(planted, index):
         return out
 
     message = usage_error(f, np.linspace(0.1, 0.5, 5), vjp=lambda v, w: v * np.cos(w))
-    assert f"f(*args) returned {planted!r} at output element {index} (1 of 5 elements non-finite)" in message
+    assert f"f(*args): returned {planted!r} at output element {index} (1 of 5 elements non-finite)" in message
+
+
+def test_a_scalar_f_that_is_nan_says_its_value_is_non_finite():
+    message = usage_error(lambda w: np.sum(w) * np.nan, np.linspace(0.1, 0.5, 5))
+    assert "f(*args): returned nan (its scalar value is non-finite)" in message
 
 
 def planted_gradient(value, index, only=None):

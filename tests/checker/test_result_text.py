@@ -95,3 +95,18 @@ def test_a_planted_op_bug_shows_the_op_table_in_the_report():
     text = str(result)
     assert result.status == "formula_error" and "per-op check: 1 of 4 ops fail" in text, text
     assert re.search(r"^   > +2  soft\* ", text, re.MULTILINE), text  # numbered from 1: multiply is op 1
+
+
+def test_a_nan_in_the_gradient_is_a_row_of_its_own_with_no_ratio_and_a_note_naming_it():
+    def with_nan(w):
+        g = layer_grad(w)
+        g[3] = np.nan
+        return g
+
+    result = check_grad(layer, W, grad=with_nan, mode="full", raise_on_mismatch=False)
+    text = str(result)
+    assert result.status == "formula_error"
+    assert re.search(r"^ +formula +w +\(3,\) +\S+ \+- \S+ +nan +non-finite +-$", text, re.MULTILINE), text
+    assert "nanx" not in text and "infx" not in text and "tolerance nan" not in text
+    assert "grad returned nan for argument 0 ('w') at element (3,)" in text
+    assert len([m for m in result.mismatches if m.kind == "formula"]) == 1  # the other elements keep their scale
