@@ -23,10 +23,13 @@ import corpus
 import mutations
 import numpy as np
 
-from pytest_gradcheck import check_grad, hparray, precision, verdict
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.checker import verdict
+from pytest_gradcheck.hp import array as hparray
+from pytest_gradcheck.hp import precision
 
 try:  # absent before tolerances were measured: the script then gives the "before" figures, without a margin
-    from pytest_gradcheck import gradient_noise
+    from pytest_gradcheck.checker import gradient_noise
 except ImportError:
     gradient_noise = None
 

@@ -16,7 +16,7 @@ import timeit
 import mpmath
 import numpy as np
 
-from pytest_gradcheck.precision import DEFAULT_DIGITS, context, to_hp
+from pytest_gradcheck.hp.precision import DEFAULT_DIGITS, context, to_hp
 
 SIZE = 50  # a 50x50 matrix: 2,500 elements per ufunc, 125,000 multiply-adds per matmul
 REPEATS = 5  # best of 5 runs filters out scheduler noise without making the script slow

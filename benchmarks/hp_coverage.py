@@ -41,8 +41,8 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import precision
-from pytest_gradcheck.report import write_text
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.report.report import write_text
 
 
 def _sibling(name: str) -> ModuleType:

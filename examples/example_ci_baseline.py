@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_gradcheck import baseline, report
+from pytest_gradcheck.report import baseline, report
 
 GOOD = '''
 import numpy as np

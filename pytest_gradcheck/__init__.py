@@ -10,14 +10,14 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "check_grad": "pytest_gradcheck.check",
-    "GradcheckUsageError": "pytest_gradcheck.inputs",
-    "GradcheckError": "pytest_gradcheck.result",
-    "GradcheckResult": "pytest_gradcheck.result",
-    "Kink": "pytest_gradcheck.result",
-    "Mismatch": "pytest_gradcheck.result",
-    "register_hp": "pytest_gradcheck.hp_registry",
-    "hp_twin": "pytest_gradcheck.hp_registry",
+    "check_grad": "pytest_gradcheck.checker.check",
+    "GradcheckUsageError": "pytest_gradcheck.checker.inputs",
+    "GradcheckError": "pytest_gradcheck.checker.result",
+    "GradcheckResult": "pytest_gradcheck.checker.result",
+    "Kink": "pytest_gradcheck.checker.result",
+    "Mismatch": "pytest_gradcheck.checker.result",
+    "register_hp": "pytest_gradcheck.hp.registry",
+    "hp_twin": "pytest_gradcheck.hp.registry",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -10,7 +10,7 @@ import argparse
 import shutil
 import sys
 
-from pytest_gradcheck import baseline, render, report
+from pytest_gradcheck.report import baseline, render, report
 
 EXIT_OK, EXIT_REGRESSED, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_gradcheck import records, settings, step_summary
+from pytest_gradcheck import settings
+from pytest_gradcheck.report import records, step_summary
 from pytest_gradcheck.session import REPORT_ATTRIBUTE, GradcheckFixture, GradcheckSession, ReportOptions
 
 SESSION = pytest.StashKey[GradcheckSession]()
@@ -111,7 +112,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 def _add_html_extra(report: pytest.TestReport, recs: list[dict[str, Any]]) -> None:
     from pytest_html import extras
 
-    from pytest_gradcheck.render_html import render_html
+    from pytest_gradcheck.report.render_html import render_html
 
     report.extras = [*getattr(report, "extras", []), extras.html(render_html(recs))]
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_gradcheck import records, settings
+from pytest_gradcheck import settings
+from pytest_gradcheck.report import records
 
 REPORT_ATTRIBUTE = "gradcheck_records"  # the attribute of a TestReport that carries its check records
 
@@ -44,14 +45,14 @@ class GradcheckSession:
         """Fail fast on bad settings, factor or baseline (raises ValueError with a clear message)."""
         self.resolved_settings()
         if self.outputs.factor is not None:
-            from pytest_gradcheck import baseline
+            from pytest_gradcheck.report import baseline
 
             try:
                 baseline.validate_factor(self.outputs.factor)
             except ValueError as error:
                 raise ValueError(f"--gradcheck-regression-factor: {error}") from None
         if self.outputs.baseline and not self.is_worker:
-            from pytest_gradcheck import report
+            from pytest_gradcheck.report import report
 
             try:
                 self.baseline = report.load_report(self.outputs.baseline)
@@ -78,7 +79,7 @@ class GradcheckSession:
         if self.is_worker or not (self.outputs.report or self.outputs.markdown or self.baseline is not None
                                   or summary_path):
             return False
-        from pytest_gradcheck import baseline, render, report, step_summary
+        from pytest_gradcheck.report import baseline, render, report, step_summary
 
         current = report.build_report(self.records(), self.resolved_settings())
         if self.baseline is not None:
@@ -106,7 +107,7 @@ class GradcheckSession:
             self.written.append(path)
 
     def terminal_summary(self, write_line: Callable[[str], None], *, verbose: bool, width: int | None = None) -> None:
-        from pytest_gradcheck import render
+        from pytest_gradcheck.report import render
 
         recs = self.records()
         if recs:
@@ -128,7 +129,7 @@ class GradcheckFixture:
 
     def __call__(self, f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True  # a failing check shows the test's line and the verdict, not this frame
-        from pytest_gradcheck.check import check_grad
+        from pytest_gradcheck.checker.check import check_grad
 
         return check_grad(f, args, **self._session.defaults(kwargs))
 

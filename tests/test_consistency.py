@@ -5,8 +5,8 @@ import pytest
 from hp_support import hp, make_context, one
 
 from pytest_gradcheck import check_grad
-from pytest_gradcheck import consistency as con
-from pytest_gradcheck import differences as dif
+from pytest_gradcheck.checker import consistency as con
+from pytest_gradcheck.checker import differences as dif
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hp_support import DIGITS, elementwise, hp, make_context, one
 
-from pytest_gradcheck import differences as dif
-from pytest_gradcheck import float64_differences as f64
-from pytest_gradcheck.taylor import taylor_test
+from pytest_gradcheck.checker import differences as dif
+from pytest_gradcheck.checker import float64_differences as f64
+from pytest_gradcheck.checker.taylor import taylor_test
 
 
 @pytest.fixture

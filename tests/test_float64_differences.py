@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from pytest_gradcheck import float64_differences as f64
+from pytest_gradcheck.checker import float64_differences as f64
 
 EPS64 = float(np.finfo(float).eps)
 

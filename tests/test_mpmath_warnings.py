@@ -8,8 +8,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, mpmath_warnings
-from pytest_gradcheck.precision import DEFAULT_DIGITS, context, evaluate_hp, to_hp
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import mpmath_warnings
+from pytest_gradcheck.hp.precision import DEFAULT_DIGITS, context, evaluate_hp, to_hp
 
 MESSAGE = "simulated: this internal is deprecated, use another"
 

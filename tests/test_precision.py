@@ -1,4 +1,4 @@
-"""Tests for pytest_gradcheck.precision: the private context, its ufunc methods, conversions, classification."""
+"""Tests for pytest_gradcheck.hp.precision: the private context, its ufunc methods, conversions, classification."""
 
 import re
 import threading
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from mpmath.libmp import ComplexResult, dps_to_prec, to_rational
 
-from pytest_gradcheck.precision import (
+from pytest_gradcheck.hp.precision import (
     DEFAULT_DIGITS,
     UFUNC_METHODS,
     context,

@@ -5,7 +5,7 @@ import pytest
 from primitive_cases import CASES, ELEMENTWISE, arguments
 
 import autodiff_ref
-from pytest_gradcheck.precision import context, to_hp
+from pytest_gradcheck.hp.precision import context, to_hp
 
 DIGITS = 40
 ctx = context(DIGITS)

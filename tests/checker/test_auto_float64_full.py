@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from pytest_gradcheck import check, check_grad
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.checker import check
 
 
 def through_python_floats(x):

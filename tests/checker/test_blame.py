@@ -5,11 +5,11 @@ import re
 import numpy as np
 import pytest
 
-from pytest_gradcheck import blame
+from pytest_gradcheck.hp import blame
 
 CHECKER_CODE = '''
 import numpy as np
-from pytest_gradcheck.blame import HPUnsupported, forwarding
+from pytest_gradcheck.hp.blame import HPUnsupported, forwarding
 
 def mirrors_numpy(x):
     raise ValueError("Invalid norm order for matrices.")

@@ -7,8 +7,9 @@ import time
 import numpy as np
 import pytest
 
-from pytest_gradcheck import GradcheckUsageError, check_grad, gradient_noise
-from pytest_gradcheck.budget import Budget, BudgetExceeded
+from pytest_gradcheck import GradcheckUsageError, check_grad
+from pytest_gradcheck.checker import gradient_noise
+from pytest_gradcheck.checker.budget import Budget, BudgetExceeded
 
 
 def f(x):

@@ -11,7 +11,12 @@ import re
 import numpy as np
 import pytest
 
-from pytest_gradcheck import GradcheckError, blame, check_grad, hp_solvers, hparray, modes, precision, step_sweep
+from pytest_gradcheck import GradcheckError, check_grad
+from pytest_gradcheck.checker import modes
+from pytest_gradcheck.hp import array as hparray
+from pytest_gradcheck.hp import blame, precision
+from pytest_gradcheck.hp.twins.linalg import solvers as hp_solvers
+from pytest_gradcheck.plots import step_sweep
 
 X = np.array([0.3, -0.7, 1.1])
 
@@ -28,7 +33,7 @@ def test_a_broken_mpf_ufunc_method_is_an_error_not_a_float64_fallback(monkeypatc
     monkeypatch.setattr(precision, "_real_cbrt", None)  # np.cbrt's element method calls it
     result = check_grad(lambda x: np.sum(np.cbrt(x)), X, grad=lambda x: np.cbrt(x) ** -2 / 3,
                         raise_on_mismatch=False, per_op="off")
-    _assert_error(result, r"pytest_gradcheck/precision\.py:\d+ in <lambda>")
+    _assert_error(result, r"pytest_gradcheck/hp/precision\.py:\d+ in <lambda>")
     assert "high-precision evaluation of f" in result.notes[0]
 
 
@@ -36,7 +41,7 @@ def test_a_broken_hparray_dispatch_helper_is_an_error(monkeypatch):
     monkeypatch.setattr(hparray, "_exact_scalar", None)  # a Python scalar operand of a ufunc goes through it
     result = check_grad(lambda x: np.sum(2.5 * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
                         per_op="off")
-    _assert_error(result, r"pytest_gradcheck/hparray\.py:\d+ in dispatch_ufunc")
+    _assert_error(result, r"pytest_gradcheck/hp/array\.py:\d+ in dispatch_ufunc")
 
 
 def test_a_broken_twin_is_an_error_and_check_grad_raises(monkeypatch):
@@ -45,7 +50,7 @@ def test_a_broken_twin_is_an_error_and_check_grad_raises(monkeypatch):
     with pytest.raises(GradcheckError) as raised:
         check_grad(lambda a: np.linalg.det(a), a, grad=lambda a: np.array([[a[1, 1], -a[1, 0]], [-a[0, 1], a[0, 0]]]),
                    per_op="off")
-    _assert_error(raised.value.result, r"pytest_gradcheck/hp_solvers\.py:\d+ in determinant")
+    _assert_error(raised.value.result, r"pytest_gradcheck/hp/twins/linalg/solvers\.py:\d+ in determinant")
     assert "bug in pytest-gradcheck" in str(raised.value)
 
 
@@ -53,7 +58,7 @@ def test_a_checker_bug_in_the_gradient_at_high_precision_is_an_error(monkeypatch
     monkeypatch.setattr(precision, "_real_cbrt", None)  # only the gradient calls np.cbrt
     result = check_grad(lambda x: 0.5 * np.sum(x * x), X, grad=lambda x: np.cbrt(x * x * x),
                         raise_on_mismatch=False, per_op="off")
-    _assert_error(result, r"pytest_gradcheck/precision\.py:\d+ in <lambda>")
+    _assert_error(result, r"pytest_gradcheck/hp/precision\.py:\d+ in <lambda>")
     assert "the gradient (grad) at high precision" in result.notes[0]
 
 
@@ -64,7 +69,7 @@ def test_a_checker_bug_inside_an_op_check_is_an_error_row_and_the_result_says_so
                         raise_on_mismatch=False)
     rows = [r for r in result.ops if r.name == "tanh"]
     assert rows and rows[0].status == "error" and not rows[0].ok
-    assert re.search(r"pytest_gradcheck/check\.py:\d+ in _run_check", rows[0].note), rows[0].note
+    assert re.search(r"pytest_gradcheck/checker/check\.py:\d+ in _run_check", rows[0].note), rows[0].note
     _assert_error(result, r"op \d+ \(tanh\): checker error: ")
     assert "error" in "\n".join(result.message().splitlines()[-6:])
 
@@ -112,7 +117,7 @@ def test_no_object_loop_is_the_deliberate_unsupported_signal_and_stays_a_fallbac
 
 def _error_report(monkeypatch, tmp_path):
     """A report holding one real "error" check (a mutated twin) and one passing check, as written and loaded."""
-    from pytest_gradcheck import records, report
+    from pytest_gradcheck.report import records, report
 
     a = np.array([[2.0, 0.5], [0.3, 1.5]])
     with records.recording() as results:
@@ -127,26 +132,26 @@ def _error_report(monkeypatch, tmp_path):
 
 
 def test_an_error_check_reaches_the_json_report_markdown_and_terminal_naming_the_frame(monkeypatch, tmp_path):
-    from pytest_gradcheck import render
+    from pytest_gradcheck.report import render
 
     loaded = _error_report(monkeypatch, tmp_path)
     broken = [rec for rec in loaded["checks"] if rec["status"] == "error"]
     assert len(broken) == 1 and not broken[0]["ok"] and not loaded["summary"]["ok"]
-    assert re.search(r"hp_solvers\.py:\d+ in determinant", broken[0]["error"])
+    assert re.search(r"linalg/solvers\.py:\d+ in determinant", broken[0]["error"])
     assert loaded["summary"]["by_status"] == {"pass": 1, "error": 1}
     markdown = render.render_markdown(loaded)
     assert "### Checker errors (1 check)" in markdown and "**error**" in markdown
-    assert re.search(r"hp_solvers\.py:\d+ in determinant", markdown.split("### Checker errors")[1])
+    assert re.search(r"linalg/solvers\.py:\d+ in determinant", markdown.split("### Checker errors")[1])
     lines = []
     render.render_summary(loaded["checks"], lines.append)
-    assert any(re.search(r"checker error: .*hp_solvers\.py:\d+ in determinant", line) for line in lines), lines
+    assert any(re.search(r"checker error: .*linalg/solvers\.py:\d+ in determinant", line) for line in lines), lines
     assert lines[-1] == "2 checks: 1 pass, 1 error"
 
 
 def test_an_error_is_a_regression_against_any_baseline_status(monkeypatch, tmp_path):
     import copy
 
-    from pytest_gradcheck import baseline
+    from pytest_gradcheck.report import baseline
 
     current = _error_report(monkeypatch, tmp_path)
     for old_status, old_ok in (("pass", True), ("formula_error", False)):
@@ -163,7 +168,7 @@ def test_an_error_is_a_regression_against_any_baseline_status(monkeypatch, tmp_p
 
 def test_an_op_whose_own_code_raises_is_skipped_with_its_line_in_the_row_and_the_overall_note():
     import autodiff_ref
-    from pytest_gradcheck import check, per_op
+    from pytest_gradcheck.checker import check, per_op
 
     state = {"armed": False}
 
@@ -195,7 +200,7 @@ def test_a_picture_that_fails_leaves_the_verdict_and_a_note_naming_the_frame(mon
                         per_op="off", plots=tmp_path)
     assert result.status == "formula_error"  # the verdict stands
     note = next(n for n in result.notes if n.startswith("plots:"))
-    assert re.search(r"TypeError: 'NoneType' object is not callable at pytest_gradcheck/step_sweep\.py:\d+ in "
+    assert re.search(r"TypeError: 'NoneType' object is not callable at pytest_gradcheck/plots/step_sweep\.py:\d+ in "
                      r"<genexpr>", note), note
     assert [p.endswith(".ops.png") for p in result.plots] == [True]
 

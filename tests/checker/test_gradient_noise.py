@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, gradient_noise, precision
-from pytest_gradcheck.verdict import FLOAT_RTOL
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.checker import gradient_noise
+from pytest_gradcheck.checker.verdict import FLOAT_RTOL
+from pytest_gradcheck.hp import precision
 
 
 def float64_only(grad):
@@ -144,7 +146,7 @@ def test_the_fit_sees_rounding_that_an_equally_spaced_table_misses():
     # between rare wraps, and ECnoise's differences vanish; the jittered points draw it afresh.
     import mpmath
 
-    from pytest_gradcheck.float64_differences import ecnoise
+    from pytest_gradcheck.checker.float64_differences import ecnoise
 
     x = 2.6630840808692113 + np.linspace(0, 1e-3, 50)
 

@@ -10,7 +10,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_grad, plots, report, step_sweep
+from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_grad
+from pytest_gradcheck.plots import plots, step_sweep
+from pytest_gradcheck.report import report
 
 X = np.array([0.3, -1.2, 2.0])
 FORMULA_ERROR = 1e-13  # far below what float64 central differences can see, far above the 40-digit reference's
@@ -189,7 +191,7 @@ def test_without_matplotlib_the_option_says_how_to_install_it(tmp_path, monkeypa
 
 
 def test_importing_the_plugin_and_the_checker_does_not_import_matplotlib():
-    code = ("import sys, pytest_gradcheck.plugin, pytest_gradcheck.check, pytest_gradcheck.plots; "
+    code = ("import sys, pytest_gradcheck.plugin, pytest_gradcheck.checker.check, pytest_gradcheck.plots.plots; "
             "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pytest_gradcheck import GradcheckError, check_grad
-from pytest_gradcheck.result_text import SHOWN_ELEMENTS
+from pytest_gradcheck.checker.result_text import SHOWN_ELEMENTS
 
 W = np.linspace(-1.0, 1.2, 10)
 

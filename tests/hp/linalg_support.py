@@ -3,7 +3,7 @@
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import precision
+from pytest_gradcheck.hp import precision
 
 _WIDE = mpmath.MPContext()
 _WIDE.dps = 120  # differences of 40- and 60-digit results are exact here

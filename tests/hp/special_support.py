@@ -4,7 +4,9 @@
 import mpmath
 import numpy as np
 
-from pytest_gradcheck import hp_special, hp_stats, precision
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.twins.special import ufuncs as hp_special
+from pytest_gradcheck.hp.twins.stats import distributions as hp_stats
 
 REF = mpmath.MPContext()  # the independent reference: mpmath's own functions at 60 digits, complex allowed
 REF.dps = 60

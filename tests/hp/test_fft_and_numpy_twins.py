@@ -4,8 +4,9 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, precision
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.array import HPArray
 
 REF = mpmath.MPContext()
 REF.dps = 60

@@ -6,8 +6,11 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, dtype_questions, hp_registry, hp_twins, precision
-from pytest_gradcheck.hparray import HPArray, recording_leaks
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import dtype_questions, precision
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.array import HPArray, recording_leaks
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""High-precision numpy.linalg decompositions and least squares (pytest_gradcheck.hp_decompositions).
+"""High-precision numpy.linalg decompositions and least squares (pytest_gradcheck.hp.twins.linalg.decompositions).
 
 Compared with mpmath's own algorithms in the same context, with numpy's float64 results (eigenvectors and
 singular vectors up to numpy's arbitrary signs; QR exactly, signs included), and with 60 digits. The sign
@@ -22,8 +22,8 @@ from linalg_support import (
     symmetric,
 )
 
-from pytest_gradcheck import hp_decompositions as dec
-from pytest_gradcheck import precision
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.twins.linalg import decompositions as dec
 
 FLOAT64_RTOL = 1e-12
 MP_DIGITS = 35

@@ -8,8 +8,13 @@ import numpy as np
 import pytest
 from linalg_support import agreeing_digits, all_mpf, square, symmetric
 
-from pytest_gradcheck import check_grad, hp_decompositions, hp_linalg, hp_solvers, hp_twins, precision
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.array import HPArray
+from pytest_gradcheck.hp.twins.linalg import decompositions as hp_decompositions
+from pytest_gradcheck.hp.twins.linalg import registrations as hp_linalg
+from pytest_gradcheck.hp.twins.linalg import solvers as hp_solvers
 
 scipy_linalg = pytest.importorskip("scipy.linalg")
 

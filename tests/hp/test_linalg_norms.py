@@ -1,4 +1,4 @@
-"""High-precision numpy.linalg norms and condition numbers (pytest_gradcheck.hp_norms): every ord, axis and
+"""High-precision numpy.linalg norms and condition numbers (pytest_gradcheck.hp.twins.linalg.norms): every ord, axis and
 keepdims against numpy's float64 results and mpmath's own norms, with numpy's errors for invalid orders."""
 
 import math
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from linalg_support import agreeing_digits, all_mpf, f64, hp, mp_matrix, rel_error, square
 
-from pytest_gradcheck import hp_norms, precision
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.twins.linalg import norms as hp_norms
 
 FLOAT64_RTOL = 1e-12
 VECTOR_ORDS = [None, 2, 1, 0, math.inf, -math.inf, 3, 0.5, -1, -2.5]

@@ -1,13 +1,13 @@
-"""High-precision scipy.linalg twins (pytest_gradcheck.hp_scipy_linalg, hp_scipy_matfuncs): scipy's results in
+"""High-precision scipy.linalg twins (hp.twins.linalg.scipy_linalg and scipy_matfuncs): scipy's results in
 float64, mpmath's own in the same context, 60 digits, and the entries each option reads."""
 
 import numpy as np
 import pytest
 from linalg_support import agreeing_digits, all_mpf, hp, mp_array, mp_matrix, rel_error, spd, square
 
-from pytest_gradcheck import hp_scipy_linalg as sl_twins
-from pytest_gradcheck import hp_scipy_matfuncs as mf_twins
-from pytest_gradcheck import precision
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.twins.linalg import scipy_linalg as sl_twins
+from pytest_gradcheck.hp.twins.linalg import scipy_matfuncs as mf_twins
 
 scipy_linalg = pytest.importorskip("scipy.linalg")
 

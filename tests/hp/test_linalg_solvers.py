@@ -1,4 +1,4 @@
-"""High-precision numpy.linalg determinants, inverses and solvers (pytest_gradcheck.hp_solvers).
+"""High-precision numpy.linalg determinants, inverses and solvers (pytest_gradcheck.hp.twins.linalg.solvers).
 
 Each twin is compared with mpmath's own algorithm in the same context (to ~35 digits), with numpy's float64
 result (to ~1e-12 relative on well-conditioned input), and with itself at 60 digits; errors are numpy's.
@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 from linalg_support import agreeing_digits, all_mpf, f64, hp, mp_array, mp_matrix, rel_error, spd, square
 
-from pytest_gradcheck import hp_linalg, hp_registry, hp_solvers, precision
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.twins.linalg import registrations as hp_linalg
+from pytest_gradcheck.hp.twins.linalg import solvers as hp_solvers
 
 FLOAT64_RTOL = 1e-12
 MP_DIGITS = 35
@@ -40,7 +43,7 @@ def test_every_numpy_twin_is_registered_and_found_for_its_function():
 def test_registering_the_twins_does_not_import_scipy():
     code = ("import sys, pytest_gradcheck\n"
             "before = {m for m in sys.modules if m.startswith('scipy')}\n"
-            "import pytest_gradcheck.hp_linalg\n"
+            "import pytest_gradcheck.hp.twins.linalg.registrations\n"
             "print(sorted({m for m in sys.modules if m.startswith('scipy')} - before))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

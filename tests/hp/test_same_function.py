@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, evaluation
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.checker import evaluation
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, hp_twins, precision
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.array import HPArray
 
 distance = pytest.importorskip("scipy.spatial.distance")
 

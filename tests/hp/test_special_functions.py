@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 from special_support import REF, assert_agrees, assert_all_mpf, assert_float64_close, ensure_registered, hp, off_grid
 
-from pytest_gradcheck import check_grad, hp_twins, precision
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.array import HPArray
 
 sc = pytest.importorskip("scipy.special")
 R = REF.mpf

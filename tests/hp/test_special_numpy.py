@@ -6,8 +6,9 @@ import pytest
 from special_support import REF, assert_agrees, assert_all_mpf, assert_float64_close, ensure_registered, hp, off_grid
 from special_support import same_as_float64 as same
 
-from pytest_gradcheck import hp_registry, precision
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.array import HPArray
 
 R = REF.mpf
 

@@ -17,9 +17,10 @@ from special_support import (
 )
 from special_support import same_as_float64 as same
 
-from pytest_gradcheck import hp_registry, precision
-from pytest_gradcheck.hp_special_kernels import KERNELS
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.array import HPArray
+from pytest_gradcheck.hp.twins.special.kernels import KERNELS
 
 sc = pytest.importorskip("scipy.special")
 

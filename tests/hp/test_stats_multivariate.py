@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from special_support import REF, assert_agrees, assert_all_mpf, assert_float64_close, ensure_registered, hp, off_grid
 
-from pytest_gradcheck import check_grad, hp_twins, precision
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision
 
 st = pytest.importorskip("scipy.stats")
 R = REF.mpf

@@ -9,7 +9,10 @@ import pytest
 from special_support import REF, assert_agrees, assert_all_mpf, assert_float64_close, ensure_registered, hp, off_grid
 from special_support import same_as_float64 as same
 
-from pytest_gradcheck import check_grad, hp_registry, hp_twins, precision
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp import registry as hp_registry
 
 st = pytest.importorskip("scipy.stats")
 R = REF.mpf

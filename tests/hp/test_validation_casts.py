@@ -6,8 +6,10 @@ import mpmath
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, hp_twins, precision
-from pytest_gradcheck.hparray import HPArray
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp.array import HPArray
 
 X = np.array([0.3, -1.1, 0.7])
 

@@ -5,7 +5,7 @@ import time
 import numpy as np
 
 from pytest_gradcheck import check_grad
-from pytest_gradcheck.budget import DEFAULT_MAX_SECONDS
+from pytest_gradcheck.checker.budget import DEFAULT_MAX_SECONDS
 
 
 def test_a_million_elements_in_auto_mode_complete_within_the_default_budget():

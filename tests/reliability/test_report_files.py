@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_gradcheck import baseline, check_grad, cli, records, render, report
+from pytest_gradcheck import check_grad, cli
+from pytest_gradcheck.report import baseline, records, render, report
 
 SENTINEL = "pwned"  # hostile payloads would create this file in the working directory if they ever ran
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from pytest_gradcheck import baseline
+from pytest_gradcheck.report import baseline
 
 RTOL_FORMULA, RTOL_FLOAT64 = 4.4e-16, 1e-10  # the float64 defaults: formula floor 4.4e-19, float64 floor 1e-13
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, cli, records, report
+from pytest_gradcheck import check_grad, cli
+from pytest_gradcheck.report import records, report
 
 TEST = "tests/test_model.py::test_loss"
 

@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, cli, records, render, report
+from pytest_gradcheck import check_grad, cli
+from pytest_gradcheck.report import records, render, report
 
 TEST = "tests/test_x.py::test_y"
 

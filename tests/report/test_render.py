@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from pytest_gradcheck import baseline, check_grad, records, render, report
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.report import baseline, records, render, report
 
 LONG_TEST = ("tests/models/recurrent/attention/test_attention.py::TestMultiHead::"
              "test_gradient_of_the_attention_weights[heads-8-dim-64]")

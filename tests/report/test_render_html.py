@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from pytest_gradcheck.render_html import render_html
+from pytest_gradcheck.report.render_html import render_html
 
 HOSTILE_TEST = 'tests/test_x.py::test_a[<script>alert("x")</script>&]'
 

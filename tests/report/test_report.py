@@ -7,7 +7,8 @@ import os
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad, records, report
+from pytest_gradcheck import check_grad
+from pytest_gradcheck.report import records, report
 
 TEST = "tests/test_x.py::test_y"
 

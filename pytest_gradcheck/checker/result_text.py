@@ -1,0 +1,147 @@
+"""The text of a check result: its one-line repr, and the report a failure shows (also for a passing result).
+
+Arrays never appear here: the report names elements and shows their values, the arrays stay in the result's
+fields.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+SHOWN_ELEMENTS = 5  # a report lists the worst few elements, never whole matrices
+REPR_NAME_WIDTH = 60  # a function name longer than this (a lambda's long qualname) is cut in the repr
+HEADLINES = {
+    "pass": "gradient check passed",
+    "formula_error": "the gradient formula disagrees with the high-precision derivative",
+    "float64_accuracy": "the gradient formula is right but its float64 evaluation loses accuracy",
+    "nondifferentiable": "the function is not differentiable at this point",
+    "inconclusive": "the check could not reach a verdict",
+    "nondeterministic": "f or its gradient returns different values at the same point: nothing to compare",
+    "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
+    "error": "the checker itself raised an error: no verdict (the note names the frame)",
+}
+DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64"}  # a mismatch's kind, as its table row says it
+
+
+def shown_worst(result: Any) -> tuple[float | None, float | None]:
+    """The largest relative error and its tolerance for the diagnosis the status is about: float64 accuracy for
+    a float64_accuracy verdict, the formula otherwise (None when nothing was compared)."""
+    if result.status == "float64_accuracy":
+        return result.worst.get("float64_accuracy"), result.tolerance.get("rtol_float64")
+    return result.worst.get("formula"), result.tolerance.get("rtol_formula")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def one_line(result: Any) -> str:
+    """`<GradcheckResult formula_error: loss, mode full, worst error 1.0e-02 > tolerance 4.4e-16, 135
+    evaluations, 0.07 s>`: what a repr shows, in at most ~200 characters."""
+    error, tol = shown_worst(result)
+    if error is None:
+        worst = "nothing compared"
+    else:
+        relation = "<=" if tol is not None and error <= tol else ">"
+        worst = f"worst error {error:.1e} {relation} tolerance {tol:.1e}" if tol is not None else f"worst {error:.1e}"
+    return (f"<GradcheckResult {result.status}: {_cut(result.function, REPR_NAME_WIDTH)}, mode {result.mode}, "
+            f"{worst}, {result.evaluations} evaluations, {result.seconds:.2f} s>")
+
+
+def headline(result: Any) -> str:
+    """The first line of a report: what the verdict means, and how it was reached."""
+    text = HEADLINES[result.status]
+    if result.status == "formula_error" and not result.high_precision:  # no high-precision derivative to cite
+        text = "the gradient formula disagrees with the float64 reference derivative"
+    precision = (f"{result.digits}-digit reference" if result.high_precision
+                 else f"float64 reference ({result.precision_note})")
+    return (f"{text} [{result.status}; {result.function}, mode {result.mode}, {precision}, "
+            f"gradient from {result.gradient_source}]")
+
+
+def _number(value: float) -> str:
+    return f"{value:.2g}"
+
+
+def _measured(result: Any) -> str:
+    """'worst error: formula 1.0e-02 (tolerance 4.4e-16), float64 3.1e-17 (tolerance 1.0e-10); 135 ...'."""
+    parts = []
+    for key, tol_key, label in (("formula", "rtol_formula", "formula"), ("float64_accuracy", "rtol_float64",
+                                                                         "float64 accuracy")):
+        if result.worst.get(key) is not None:
+            parts.append(f"{label} {result.worst[key]:.1e} (tolerance {result.tolerance.get(tol_key, 0.0):.1e})")
+    worst = "worst relative error: " + ", ".join(parts) if parts else "no element compared"
+    return f"{worst}; {result.evaluations} evaluations of f in {result.seconds:.2f} s"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int], indent: str) -> list[str]:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    return [(indent + "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                                for i, (c, w) in enumerate(zip(row, widths, strict=True)))).rstrip()
+            for row in [header, *rows]]
+
+
+def element_lines(result: Any) -> list[str]:
+    """The worst elements outside tolerance as a table: diagnosis, argument, element, reference +- its error
+    estimate, the value under test, the relative error and how many tolerances it is."""
+    shown = result.mismatches[:SHOWN_ELEMENTS]
+    if not shown:
+        return []
+    count = len(result.mismatches)
+    title = (f"  {count} compared quantit{'y' if count == 1 else 'ies'} outside tolerance"
+             f"{' (the worst ' + str(len(shown)) + ')' if count > len(shown) else ''}:")
+    rows = [[DIAGNOSES.get(m.kind, m.kind), m.name, m.where.removeprefix("element "),
+             f"{float(m.reference)!r} +- {m.reference_error:.1g}", repr(float(m.value)), *_errors(m)] for m in shown]
+    header = ["diagnosis", "argument", "where", "reference", "under test", "rel error", "of tolerance"]
+    return [title, *_table(header, rows, {5, 6}, indent="    ")]
+
+
+def _errors(m: Any) -> list[str]:
+    """The relative error and how many tolerances it is; a non-finite value or reference has neither."""
+    if not (math.isfinite(m.value) and math.isfinite(m.reference)):
+        return ["non-finite", "-"]
+    return [f"{m.rel_error:.1e}", f"{m.ratio:.2g}x"]
+
+
+def _op_lines(result: Any) -> list[str]:
+    from pytest_gradcheck.checker.per_op import render_rows
+
+    failing = [r for r in result.ops if not r.ok]
+    if failing:
+        return [f"  per-op check: {len(failing)} of {len(result.ops)} ops fail ('>' the first, '*' a custom op; "
+                "errors are relative, largest over the op's elements):", *render_rows(result.ops, failing_only=True)]
+    if result.ops:
+        return [f"  per-op check: every one of the {len(result.ops)} ops passes its own check"]
+    reason = result.ops_note
+    if not reason or any(reason in note for note in result.notes):  # a note already says it
+        return []
+    return [f"  per-op checks unavailable: {reason}"]
+
+
+def remedy(result: Any) -> list[str]:
+    """What to do next, for a failing result."""
+    if not result.ok and result.status in ("formula_error", "float64_accuracy"):
+        return ["  to accept a looser gradient, pass rtol=/atol= (the tolerance shown above is what was used)"]
+    if result.status == "budget_exceeded":
+        return ["  to let the check finish, raise max_seconds=/max_evaluations= or pass mode='fast'"]
+    if result.status == "error":
+        return ["  this is a bug in pytest-gradcheck, not in your gradient: please report it with the note"]
+    return []
+
+
+def report_lines(result: Any) -> list[str]:
+    """The multi-line report: headline, tolerance, worst errors and cost, the worst elements, kinks, the
+    per-op table, notes, pictures, then the remedy."""
+    lines = [headline(result)]
+    lines.append("  tolerance: " + ", ".join(f"{k}={_number(v)}" for k, v in result.tolerance.items()))
+    lines.append("  " + _measured(result))
+    lines += element_lines(result)
+    lines += [f"  kink at {kink.describe()}" for kink in result.kinks[:SHOWN_ELEMENTS]]
+    if result.miss_probability is not None:
+        lines.append(f"  {result.projections} random projections: an error of the tolerance's size goes unseen "
+                     f"with probability {result.miss_probability:.2g}")
+    lines += _op_lines(result)
+    lines += [f"  note: {note}" for note in result.notes]
+    lines += [f"  picture: {path}" for path in result.plots]
+    return lines + remedy(result)

@@ -1,0 +1,88 @@
+"""Loading the high-precision twins, and installing the patched ones while high-precision evaluations run."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pytest_gradcheck.hp import casts as hp_casts
+from pytest_gradcheck.hp import registry as hp_registry
+
+__all__ = ["TWIN_MODULES", "load", "patched"]
+
+# Modules whose import registers twins (hp_registry.register_*).
+TWIN_MODULES = tuple(f"pytest_gradcheck.hp.twins.{name}" for name in (
+    "numpy_functions", "fft", "linalg.registrations", "special.ufuncs", "stats.distributions", "distance",
+))
+
+_loaded = False
+_lock = threading.RLock()
+_depth = 0
+_saved: list[tuple[Any, str, Any]] = []
+
+
+def load() -> None:
+    """Import every twin module once (registration happens at import)."""
+    global _loaded
+    if _loaded:
+        return
+    with _lock:
+        for name in TWIN_MODULES:
+            importlib.import_module(name)
+        _loaded = True
+
+
+_located: tuple[Any, list[tuple[str, Any, str]]] = (None, [])
+_wrappers: dict[tuple[Any, Any], Any] = {}  # (twin, original function) -> their type-dispatching wrapper
+
+
+def _targets() -> list[tuple[str, Any, str]]:
+    """(name, owner, attribute) of the patched functions reachable now; located again only when a module was
+    imported or a twin (un)registered since (locating every name costs more than a small evaluation of f)."""
+    global _located
+    key = (len(sys.modules), hp_registry.version())
+    if _located[0] != key:
+        found = [(dotted, hp_registry.locate(dotted)) for dotted in hp_registry.PATCHED]
+        # never imports: a module not imported is not being called
+        _located = (key, [(dotted, *where) for dotted, where in found if where is not None])
+    return _located[1]
+
+
+@contextmanager
+def patched() -> Iterator[None]:
+    """Replace registered non-dispatching functions by type-dispatching wrappers, and numpy's casts by ones
+    that keep the checker's arrays high precision (`hp_casts`), for the duration (re-entrant, shared by
+    threads: installed by the first to enter, restored by the last to leave)."""
+    global _depth
+    load()  # the twins register on import: before the first check builds a context, too
+    with _lock:
+        if _depth == 0:
+            for dotted, owner, attribute in _targets():
+                original, twin = getattr(owner, attribute), hp_registry.PATCHED[dotted]
+                key = (twin, original)
+                if key not in _wrappers:
+                    _wrappers[key] = hp_registry.hp_twin(twin)(original)
+                _saved.append((owner, attribute, original))
+                setattr(owner, attribute, _wrappers[key])
+            for owner, attribute, factory in hp_casts.REPLACEMENTS:  # numpy's casts keep high precision
+                original = getattr(owner, attribute)
+                key = (factory, original)
+                if key not in _wrappers:
+                    _wrappers[key] = factory(original)
+                _saved.append((owner, attribute, original))
+                setattr(owner, attribute, _wrappers[key])
+        _depth += 1
+    try:
+        with hp_casts.in_this_thread():
+            yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0:
+                while _saved:
+                    owner, attribute, original = _saved.pop()
+                    setattr(owner, attribute, original)

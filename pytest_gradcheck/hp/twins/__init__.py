@@ -1,0 +1,1 @@
+"""High-precision twins of numpy and scipy functions, one module per family."""

@@ -1,0 +1,1 @@
+"""Twins of np.linalg and scipy.linalg: matrices, decompositions, solvers, norms, functions."""

@@ -1,0 +1,1 @@
+"""Twins of scipy.special: elementwise kernels, array functions, Bessel functions."""

@@ -1,0 +1,1 @@
+"""Twins of scipy.stats distributions, univariate and multivariate."""

@@ -1,0 +1,1 @@
+"""Pictures of a check: error against step size, per-op errors (matplotlib, optional)."""

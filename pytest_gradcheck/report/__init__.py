@@ -1,0 +1,1 @@
+"""Records, reports, baselines and their renderings (terminal, Markdown, HTML): plain data only."""
