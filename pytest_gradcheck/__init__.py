@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "check_grad": "pytest_gradcheck.checker.check",
+    "check_grad": "pytest_gradcheck.api",
     "GradcheckUsageError": "pytest_gradcheck.checker.inputs",
     "GradcheckError": "pytest_gradcheck.checker.result",
     "GradcheckResult": "pytest_gradcheck.checker.result",

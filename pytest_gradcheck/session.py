@@ -129,7 +129,7 @@ class GradcheckFixture:
 
     def __call__(self, f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True  # a failing check shows the test's line and the verdict, not this frame
-        from pytest_gradcheck.checker.check import check_grad
+        from pytest_gradcheck.api import check_grad
 
         return check_grad(f, args, **self._session.defaults(kwargs))
 

@@ -212,7 +212,7 @@ def _table_column(path, header):
 
 @pytest.mark.parametrize("path", [ROOT / "README.md", ROOT / "docs" / "checker.md"])
 def test_every_mode_is_in_the_mode_tables(path):
-    from pytest_gradcheck.checker.check import MODES
+    from pytest_gradcheck.checker.options import MODES
 
     assert set(re.findall(r"`(\w+)`", _table_column(path, "mode"))) == set(MODES)
 
@@ -347,7 +347,7 @@ def test_site_builds_strictly_with_every_link_and_anchor_resolved(tmp_path, monk
     monkeypatch.chdir(ROOT)
     build(load_config(str(ROOT / "mkdocs.yml"), strict=True, site_dir=str(tmp_path)))
     api = (tmp_path / "api" / "index.html").read_text()
-    assert 'id="pytest_gradcheck.checker.check.check_grad"' in api and 'id="autodiff_ref.grad"' in api
+    assert 'id="pytest_gradcheck.api.check_grad"' in api and 'id="autodiff_ref.grad"' in api
 
 
 def test_ci_runs_readme_commands_in_order():

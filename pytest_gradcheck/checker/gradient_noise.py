@@ -17,8 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from pytest_gradcheck.checker import verdict
 
 F64_EPS = float(np.finfo(np.float64).eps)  # 2^-52: the unit of float64 rounding
 # Extra evaluations of the gradient: with the point itself 9 values per element, 6 degrees of freedom left by a
@@ -121,3 +124,16 @@ def note(noise: GradientNoise) -> str:
             f"of ~{OFFSET_SPACING:g} relative (largest element noise {noise.largest_relative():.1e} of its "
             f"argument's scale); tolerance {NOISE_SAFETY:g} x the measured noise (of each element, and of each "
             f"projection) + {FLOOR_ULPS:g} ulps")
+
+
+def apply(setup: Any, options: Any) -> None:
+    """A float64-only gradient: measure its round-off (NOISE_OFFSETS gradient evaluations) and
+    judge its formula against that instead of FLOAT_RTOL; not with a user's rtol, nor for float32 arguments."""
+    if options.rtol is not None or np.result_type(*setup.args) != np.float64 or setup.gradient64 is None:
+        return
+    rng = np.random.default_rng([0 if options.seed is None else options.seed, 1])  # not the check's own stream
+    setup.noise = measure(setup.gradient64, setup.args, setup.g64, rng)
+    setup.tol = verdict.with_measured_noise(setup.tol, user_rtol=options.rtol, floor_rtol=FLOOR_RTOL,
+                                            largest=setup.noise.largest_relative(),
+                                            safety=NOISE_SAFETY)
+    setup.evaluator.notes.append(note(setup.noise))

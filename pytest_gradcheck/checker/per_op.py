@@ -4,7 +4,8 @@ f is traced once by autodiff_ref at the point being checked; every op reachable 
 checked on its own, at the inputs recorded on the tape (the model is never rerun): the op's VJP against
 high-precision central differences of the op's forward. Elementwise ops need one directional derivative per
 argument (their Jacobian is diagonal); other ops get a few random projections; only failing ops are narrowed
-down to elements.
+down to elements. The loop over the ops is the check's (check._check_ops); this module builds each op's
+check, turns its result into an `OpRow`, and relates the rows to the whole-function verdict.
 """
 
 from __future__ import annotations
@@ -12,83 +13,23 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker.result import Kink, Mismatch
+from pytest_gradcheck.checker import verdict
+from pytest_gradcheck.checker.options import Options
+from pytest_gradcheck.checker.result import GradcheckResult, OpRow
 from pytest_gradcheck.hp import blame
 
-PER_OP_CHOICES = ("all", "custom", "off")
 # Non-elementwise ops: two seeded projections each (an op whose VJP is wrong in a whole direction fails both
 # with near certainty); a failing op is then narrowed to elements.
 OP_PROJECTIONS = 2
-CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
 
 
 class BackwardRuleError(Exception):
     """An op's backward rule raised or returned the wrong shape: the op fails its check."""
-
-
-@dataclass(frozen=True)
-class OpRow:
-    """One op of the traced graph and its verdict (a row of `GradcheckResult.ops`).
-
-    Attributes:
-        index: the op's number: 1 for the first op f calls, counting every traced op in tape order.
-        name: the op's name (`matmul`, `tanh`, or a custom primitive's function name).
-        location: `file:line` of the code that called the op, relative to the working directory when inside it.
-        input_shapes: the shapes of the op's traced inputs.
-        custom: whether the op is a custom primitive (not one of autodiff_ref's own).
-        status: a check status (`error`: the checker itself raised while checking the op, `note` names the
-            frame), or `skipped` when the op's own code raised for a reason of its own (see `note`).
-        ok: False when the op's backward rule fails its check.
-        formula_error: the largest relative error of the op's VJP against the reference derivative.
-        float64_error: the largest relative error of the float64 VJP against the same VJP at high precision.
-        tolerance: the formula rtol used.
-        high_precision: whether the op's reference was computed at high precision.
-        mismatches: the op's worst elements outside tolerance.
-        kinks: non-differentiable points of the op at its recorded inputs.
-        note: why the op was skipped, or what else its check found.
-        first_failing: whether this is the first failing op on the tape (marked `>` in messages).
-    """
-
-    index: int
-    name: str
-    location: str
-    input_shapes: tuple[tuple[int, ...], ...]
-    custom: bool
-    status: str  # a check status ("error": the checker raised), or "skipped": the op's code raised (see note)
-    ok: bool
-    formula_error: float | None  # largest relative error of the VJP against the reference derivative
-    float64_error: float | None  # largest relative error of the float64 VJP against the same VJP at high precision
-    tolerance: float | None  # the formula rtol used
-    high_precision: bool
-    mismatches: tuple[Mismatch, ...] = ()
-    kinks: tuple[Kink, ...] = ()
-    note: str = ""
-    first_failing: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "name": self.name, "location": self.location,
-                "input_shapes": [list(s) for s in self.input_shapes], "custom": self.custom,
-                "status": self.status, "ok": self.ok, "formula_error": self.formula_error,
-                "float64_error": self.float64_error, "tolerance": self.tolerance,
-                "high_precision": self.high_precision, "mismatches": [m.to_dict() for m in self.mismatches],
-                "kinks": [k.to_dict() for k in self.kinks], "note": self.note, "first_failing": self.first_failing}
-
-
-def resolve_per_op(per_op: Any) -> str:
-    """True/False or one of PER_OP_CHOICES."""
-    if per_op is True:
-        return "all"
-    if per_op is False:
-        return "off"
-    if per_op not in PER_OP_CHOICES:
-        raise ValueError(f"per_op: expected True, False or one of {PER_OP_CHOICES}, got {per_op!r}")
-    return per_op
 
 
 def _builtin_primitives() -> frozenset[int]:
@@ -160,13 +101,13 @@ def _op_function(node: Any, positions: list[int], number: int) -> tuple[Callable
     return forward, vjp
 
 
-def check_op(node: Any, *, custom: bool, options: Any, number: int) -> OpRow:
-    """Check one tape node's VJP against high-precision central differences of its forward.
+def check_op(node: Any, number: int, *, custom: bool, options: Options,
+             run: Callable[[Any, Any, Any, Any, Options], GradcheckResult]) -> OpRow:
+    """Check one tape node's VJP against high-precision central differences of its forward, with `run` (the
+    checker's run_check, handed in: this module does not import the check it is part of).
 
     The engine's own primitives are tested to be precision-generic, so only custom ops are searched for
     float64 buffers inside."""
-    from pytest_gradcheck.checker.check import run_check
-
     positions = [argnum for argnum, _ in node.parents]
     values = tuple(np.asarray(node.args[p]) for p in positions)
     shapes = tuple(np.shape(a) for a in node.args if isinstance(a, np.ndarray | float | int))
@@ -177,24 +118,27 @@ def check_op(node: Any, *, custom: bool, options: Any, number: int) -> OpRow:
         options, mode="diagonal" if node.primitive.elementwise else "fast", projections=OP_PROJECTIONS,
         per_op="off", seed=(options.seed or 0) + node.index, verify_precision=custom, screen=True)
     try:
-        result = run_check(forward, values, None, vjp, op_options)
+        result = run(forward, values, None, vjp, op_options)
     except BackwardRuleError as error:
-        return OpRow(**base, status="formula_error", ok=False, formula_error=None, float64_error=None,
-                     tolerance=None, high_precision=False, note=str(error))
+        return _unmeasured(base, "formula_error", str(error), ok=False)
     except Exception as error:  # the op's own code raised (skipped, the note says where) or the checker did
         fault = blame.checker_fault(error)
         if fault is not None:
-            return OpRow(**base, status="error", ok=False, formula_error=None, float64_error=None, tolerance=None,
-                         high_precision=False, note=f"checker error: {fault}")
-        return OpRow(**base, status="skipped", ok=True, formula_error=None, float64_error=None, tolerance=None,
-                     high_precision=False, note=f"the op's own code raised {blame.describe(error, _user_frame(error))}")
+            return _unmeasured(base, "error", f"checker error: {fault}", ok=False)
+        return _unmeasured(base, "skipped", f"the op's own code raised {blame.describe(error, _user_frame(error))}",
+                           ok=True)
     if result.status == "error":  # the checker raised inside the op's check (run_check reports it as a result)
-        return OpRow(**base, status="error", ok=False, formula_error=None, float64_error=None, tolerance=None,
-                     high_precision=False, note="; ".join(result.notes))  # "checker error: <frame>"
+        return _unmeasured(base, "error", "; ".join(result.notes), ok=False)  # "checker error: <frame>"
     return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
                  float64_error=result.worst.get("float64_accuracy"), tolerance=result.tolerance["rtol_formula"],
                  high_precision=result.high_precision, mismatches=tuple(result.mismatches),
                  kinks=tuple(result.kinks), note="; ".join([result.precision_note, *result.notes]).strip("; "))
+
+
+def _unmeasured(base: dict[str, Any], status: str, note: str, *, ok: bool) -> OpRow:
+    """A row without measured errors: the rule raised, the op's code raised, or the checker did."""
+    return OpRow(**base, status=status, ok=ok, formula_error=None, float64_error=None, tolerance=None,
+                 high_precision=False, note=note)
 
 
 def _entries(error: BaseException) -> list[Any]:
@@ -210,25 +154,31 @@ def _user_frame(error: BaseException) -> Any:
     return next((tb for tb in reversed(_entries(error)) if blame.owner(tb.tb_frame) == "user"), None)
 
 
-
-def check_ops(f: Callable[..., Any], args: Sequence[np.ndarray], *, scope: str,
-              options: Any) -> tuple[list[OpRow], str, str]:
-    """Rows for every op reachable from f's output (only custom primitives when scope == "custom"), numbered
-    from 1 in tape order; a note on what else was found, and why there are no rows ("" when there are)."""
-    nodes, note = traced_ops(f, args)
+def selected(nodes: list[Any], scope: str) -> Iterator[tuple[int, Any, bool]]:
+    """(number, node, custom) of the ops to check, numbered from 1 among all traced ops in tape order: every
+    op, or only custom primitives when scope == "custom"."""
     builtin = _builtin_primitives()
-    rows = [check_op(n, custom=id(n.primitive) not in builtin, options=options, number=number)
-            for number, n in enumerate(nodes, start=1) if scope == "all" or id(n.primitive) not in builtin]
+    for number, node in enumerate(nodes, start=1):
+        custom = id(node.primitive) not in builtin
+        if scope == "all" or custom:
+            yield number, node, custom
+
+
+def mark_first_failing(rows: list[OpRow]) -> list[OpRow]:
+    """The rows, the first failing one marked (">" in messages)."""
     first = next((i for i, r in enumerate(rows) if not r.ok), None)
     if first is not None:
-        rows[first] = OpRow(**{**rows[first].__dict__, "first_failing": True})
+        rows = [*rows[:first], dataclasses.replace(rows[first], first_failing=True), *rows[first + 1:]]
+    return rows
+
+
+def skipped_note(rows: list[OpRow], note: str) -> str:
+    """The tracing note, with the ops whose own code raised (their rows are "skipped") named after it."""
     skipped = [f"op {r.index} ({r.name}): {r.note}" for r in rows if r.status == "skipped"]
-    if skipped:
-        note = "; ".join([note, *(f"per-op check skipped {s}" for s in skipped)]).strip("; ")
-    return rows, note, "" if rows else _no_rows(nodes, note, scope)
+    return "; ".join([note, *(f"per-op check skipped {s}" for s in skipped)]).strip("; ") if skipped else note
 
 
-def _no_rows(nodes: list[Any], note: str, scope: str) -> str:
+def no_rows(nodes: list[Any], note: str, scope: str) -> str:
     """Why a per-op table is empty: f could not be traced (the call that stopped it), its output does not
     depend on its arguments, or per_op="custom" found no custom op."""
     if note:
@@ -236,6 +186,35 @@ def _no_rows(nodes: list[Any], note: str, scope: str) -> str:
     if nodes and scope == "custom":
         return f'per_op="custom" and none of f\'s {len(nodes)} ops is a custom primitive'
     return "f's output is computed without any traced op"
+
+
+def attribute(result: GradcheckResult, rows: list[OpRow]) -> None:
+    """Relate the whole-function verdict to the per-op verdicts. A checker error in any op's check makes the
+    whole result an error: the check did not do what it reports."""
+    errors = [r for r in rows if r.status == "error"]
+    if errors:
+        result.status = verdict.decide([], [], [], True, checker_error=True)
+        result.notes += [f"op {r.index} ({r.name}): {r.note}" for r in errors]  # each note: "checker error: ..."
+    failing = [r for r in rows if not r.ok and r.status != "error"]
+    engine = result.gradient_source == "autodiff_ref"
+    if failing and engine and result.ok and not errors:
+        wrong = [r for r in failing if r.status == "formula_error"]
+        culprit = (wrong or failing)[0]
+        result.status = culprit.status
+        if wrong:
+            result.notes.append(f"op {culprit.index} ({culprit.name}) has a wrong backward rule that this "
+                                "check's cotangent did not expose in the whole-function comparison")
+        else:
+            result.notes.append(f"op {culprit.index} ({culprit.name}) could not be verified on its own "
+                                f"({culprit.status}); see the per-op table")
+    elif failing and not engine:
+        result.notes.append(f"{len(failing)} op(s) of the traced graph fail their own check; your gradient "
+                            "does not use the engine's rules, so they do not decide this verdict")
+    kinked = [f"{r.index} ({r.name})" for r in rows if r.status == "nondifferentiable"]
+    if kinked:
+        result.notes.append(f"op(s) {', '.join(kinked)} sit at a non-differentiable point (see the per-op table)")
+    if not failing and rows and not engine and result.status == "formula_error":
+        result.notes.append("your gradient disagrees with the reference; every op in the traced graph is correct")
 
 
 def short_location(location: str) -> str:
@@ -246,31 +225,3 @@ def short_location(location: str) -> str:
     except ValueError:
         return location
     return f"{relative}:{line}" if not relative.startswith("..") else location
-
-
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1e}"
-
-
-def render_rows(rows: Sequence[OpRow], *, failing_only: bool) -> list[str]:
-    """Table lines: with failing_only, the failing ops and CONTEXT_ROWS neighbours; '>' marks the first."""
-    shown = range(len(rows))
-    if failing_only:
-        bad = [i for i, r in enumerate(rows) if not r.ok]
-        shown = sorted({j for i in bad for j in range(i - CONTEXT_ROWS, i + CONTEXT_ROWS + 1) if 0 <= j < len(rows)})
-    names = [r.name + ("*" if r.custom else "") for r in rows]
-    inputs = [" ".join(str(s).replace(" ", "") for s in r.input_shapes) for r in rows]
-    wide = [max([len(h), *(len(c[i]) for i in shown)]) for h, c in
-            (("op", names), ("location", [r.location for r in rows]), ("inputs", inputs))]
-    lines = [f"     {'#':>4}  {'op':<{wide[0]}}  {'location':<{wide[1]}}  {'inputs':<{wide[2]}}  {'formula':>8} "
-             f"{'float64':>8} {'rtol':>8}  status"]
-    for i in shown:
-        r = rows[i]
-        mark = ">" if r.first_failing else " "
-        lines.append(f"   {mark} {r.index:>4}  {names[i]:<{wide[0]}}  {r.location:<{wide[1]}}  {inputs[i]:<{wide[2]}}  "
-                     f"{_fmt(r.formula_error):>8} {_fmt(r.float64_error):>8} {_fmt(r.tolerance):>8}  {r.status}")
-        lines.extend(f"           {m.kind}: {m.brief()}" for m in r.mismatches[:3] if not r.ok)
-        if not r.ok and not r.mismatches and r.note:
-            lines.append(f"           {r.note}")
-        lines.extend(f"           kink at {k.describe()}" for k in r.kinks[:3])
-    return lines

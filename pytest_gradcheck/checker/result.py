@@ -113,6 +113,54 @@ class Kink:
                 "value": self.value, "valid_choice": self.valid_choice}
 
 
+@dataclass(frozen=True)
+class OpRow:
+    """One op of the traced graph and its verdict (a row of `GradcheckResult.ops`).
+
+    Attributes:
+        index: the op's number: 1 for the first op f calls, counting every traced op in tape order.
+        name: the op's name (`matmul`, `tanh`, or a custom primitive's function name).
+        location: `file:line` of the code that called the op, relative to the working directory when inside it.
+        input_shapes: the shapes of the op's traced inputs.
+        custom: whether the op is a custom primitive (not one of autodiff_ref's own).
+        status: a check status (`error`: the checker itself raised while checking the op, `note` names the
+            frame), or `skipped` when the op's own code raised for a reason of its own (see `note`).
+        ok: False when the op's backward rule fails its check.
+        formula_error: the largest relative error of the op's VJP against the reference derivative.
+        float64_error: the largest relative error of the float64 VJP against the same VJP at high precision.
+        tolerance: the formula rtol used.
+        high_precision: whether the op's reference was computed at high precision.
+        mismatches: the op's worst elements outside tolerance.
+        kinks: non-differentiable points of the op at its recorded inputs.
+        note: why the op was skipped, or what else its check found.
+        first_failing: whether this is the first failing op on the tape (marked `>` in messages).
+    """
+
+    index: int
+    name: str
+    location: str
+    input_shapes: tuple[tuple[int, ...], ...]
+    custom: bool
+    status: str  # a check status ("error": the checker raised), or "skipped": the op's code raised (see note)
+    ok: bool
+    formula_error: float | None  # largest relative error of the VJP against the reference derivative
+    float64_error: float | None  # largest relative error of the float64 VJP against the same VJP at high precision
+    tolerance: float | None  # the formula rtol used
+    high_precision: bool
+    mismatches: tuple[Mismatch, ...] = ()
+    kinks: tuple[Kink, ...] = ()
+    note: str = ""
+    first_failing: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "name": self.name, "location": self.location,
+                "input_shapes": [list(s) for s in self.input_shapes], "custom": self.custom,
+                "status": self.status, "ok": self.ok, "formula_error": self.formula_error,
+                "float64_error": self.float64_error, "tolerance": self.tolerance,
+                "high_precision": self.high_precision, "mismatches": [m.to_dict() for m in self.mismatches],
+                "kinks": [k.to_dict() for k in self.kinks], "note": self.note, "first_failing": self.first_failing}
+
+
 @dataclass(repr=False)  # the repr is one line (result_text.one_line); arrays stay in the fields
 class GradcheckResult:
     """Everything a check found and how; `ok` is False exactly when the status is a failing one.

@@ -7,6 +7,7 @@ fields.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 SHOWN_ELEMENTS = 5  # a report lists the worst few elements, never whole matrices
@@ -21,6 +22,7 @@ HEADLINES = {
     "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
     "error": "the checker itself raised an error: no verdict (the note names the frame)",
 }
+CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
 DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64"}  # a mismatch's kind, as its table row says it
 
 
@@ -105,8 +107,6 @@ def _errors(m: Any) -> list[str]:
 
 
 def _op_lines(result: Any) -> list[str]:
-    from pytest_gradcheck.checker.per_op import render_rows
-
     failing = [r for r in result.ops if not r.ok]
     if failing:
         return [f"  per-op check: {len(failing)} of {len(result.ops)} ops fail ('>' the first, '*' a custom op; "
@@ -145,3 +145,31 @@ def report_lines(result: Any) -> list[str]:
     lines += [f"  note: {note}" for note in result.notes]
     lines += [f"  picture: {path}" for path in result.plots]
     return lines + remedy(result)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1e}"
+
+
+def render_rows(rows: Sequence[Any], *, failing_only: bool) -> list[str]:
+    """Table lines: with failing_only, the failing ops and CONTEXT_ROWS neighbours; '>' marks the first."""
+    shown = range(len(rows))
+    if failing_only:
+        bad = [i for i, r in enumerate(rows) if not r.ok]
+        shown = sorted({j for i in bad for j in range(i - CONTEXT_ROWS, i + CONTEXT_ROWS + 1) if 0 <= j < len(rows)})
+    names = [r.name + ("*" if r.custom else "") for r in rows]
+    inputs = [" ".join(str(s).replace(" ", "") for s in r.input_shapes) for r in rows]
+    wide = [max([len(h), *(len(c[i]) for i in shown)]) for h, c in
+            (("op", names), ("location", [r.location for r in rows]), ("inputs", inputs))]
+    lines = [f"     {'#':>4}  {'op':<{wide[0]}}  {'location':<{wide[1]}}  {'inputs':<{wide[2]}}  {'formula':>8} "
+             f"{'float64':>8} {'rtol':>8}  status"]
+    for i in shown:
+        r = rows[i]
+        mark = ">" if r.first_failing else " "
+        lines.append(f"   {mark} {r.index:>4}  {names[i]:<{wide[0]}}  {r.location:<{wide[1]}}  {inputs[i]:<{wide[2]}}  "
+                     f"{_fmt(r.formula_error):>8} {_fmt(r.float64_error):>8} {_fmt(r.tolerance):>8}  {r.status}")
+        lines.extend(f"           {m.kind}: {m.brief()}" for m in r.mismatches[:3] if not r.ok)
+        if not r.ok and not r.mismatches and r.note:
+            lines.append(f"           {r.note}")
+        lines.extend(f"           kink at {k.describe()}" for k in r.kinks[:3])
+    return lines

@@ -3,7 +3,7 @@
 import numpy as np
 
 from pytest_gradcheck import check_grad
-from pytest_gradcheck.checker import check
+from pytest_gradcheck.checker import planning
 
 
 def through_python_floats(x):
@@ -37,9 +37,9 @@ def test_an_error_in_one_element_is_named_where_one_projection_would_dilute_it()
 
 
 def test_beyond_the_limit_or_the_budget_it_projects(monkeypatch):
-    monkeypatch.setattr(check, "AUTO_FULL_LIMIT_FLOAT64", 99)
+    monkeypatch.setattr(planning, "AUTO_FULL_LIMIT_FLOAT64", 99)
     assert check_grad(through_python_floats, (X,), grad=grad, per_op="off").mode == "fast"
-    monkeypatch.setattr(check, "AUTO_FULL_LIMIT_FLOAT64", 256)
+    monkeypatch.setattr(planning, "AUTO_FULL_LIMIT_FLOAT64", 256)
     assert check_grad(through_python_floats, (X,), grad=grad, per_op="off", max_evaluations=500).mode == "fast"
 
 

@@ -69,7 +69,7 @@ def test_a_checker_bug_inside_an_op_check_is_an_error_row_and_the_result_says_so
                         raise_on_mismatch=False)
     rows = [r for r in result.ops if r.name == "tanh"]
     assert rows and rows[0].status == "error" and not rows[0].ok
-    assert re.search(r"pytest_gradcheck/checker/check\.py:\d+ in _run_check", rows[0].note), rows[0].note
+    assert re.search(r"pytest_gradcheck/checker/check\.py:\d+ in _decide", rows[0].note), rows[0].note
     _assert_error(result, r"op \d+ \(tanh\): checker error: ")
     assert "error" in "\n".join(result.message().splitlines()[-6:])
 
@@ -168,7 +168,8 @@ def test_an_error_is_a_regression_against_any_baseline_status(monkeypatch, tmp_p
 
 def test_an_op_whose_own_code_raises_is_skipped_with_its_line_in_the_row_and_the_overall_note():
     import autodiff_ref
-    from pytest_gradcheck.checker import check, per_op
+    from pytest_gradcheck.checker import check
+    from pytest_gradcheck.checker.options import Options
 
     state = {"armed": False}
 
@@ -185,8 +186,8 @@ def test_an_op_whose_own_code_raises_is_skipped_with_its_line_in_the_row_and_the
         state["armed"] = True  # traced once; the op's own check then meets the user's error
         return out
 
-    options = check.Options(None, None, "auto", None, None, 4, "fail", "all")
-    rows, note, _ = per_op.check_ops(f, (X,), scope="all", options=options)
+    options = Options(None, None, "auto", None, None, 4, "fail", "all")
+    rows, note, _ = check.op_rows(f, (X,), options)
     row = next(r for r in rows if r.name == "flaky")
     assert row.status == "skipped" and row.ok
     assert re.search(r"ValueError: sensor offline at .*test_checker_errors\.py:\d+ in flaky", row.note), row.note

@@ -7,7 +7,7 @@ import pytest
 
 from pytest_gradcheck import check_grad
 from pytest_gradcheck.checker import modes
-from pytest_gradcheck.checker.check import SCREEN_FAILED_NOTE
+from pytest_gradcheck.checker.planning import SCREEN_FAILED_NOTE
 
 X = np.array([0.3, -1.2, 2.0, 0.7, -0.4, 1.5])
 

@@ -1,0 +1,75 @@
+"""check_grad, the public entry point: validate the keywords, run the check, draw its pictures when asked, hand
+the result to the active recorder (the pytest plugin's), and raise GradcheckError on a failing verdict."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from pytest_gradcheck.checker import options as check_options
+from pytest_gradcheck.checker.budget import DEFAULT_MAX_SECONDS
+from pytest_gradcheck.checker.check import run_check
+from pytest_gradcheck.checker.inputs import GradcheckUsageError
+from pytest_gradcheck.checker.options import DEFAULT_PROJECTIONS
+from pytest_gradcheck.checker.result import GradcheckError, GradcheckResult
+from pytest_gradcheck.plots import plots as drawing
+from pytest_gradcheck.report import records
+
+
+def check_grad(
+    f: Callable[..., Any],
+    args: Any,
+    *,
+    grad: Callable[..., Any] | None = None,
+    vjp: Callable[..., Any] | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    mode: str = "auto",
+    digits: int | None = None,
+    seed: int | None = None,
+    raise_on_mismatch: bool = True,
+    projections: int = DEFAULT_PROJECTIONS,
+    float64_accuracy: str = "fail",
+    per_op: str | bool = "all",
+    max_evaluations: int | None = None,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    plots: str | os.PathLike[str] | None = None,
+) -> GradcheckResult:
+    """Check the gradient of `f` at `args` against high-precision central differences.
+
+    The gradient under test is `grad(*args)` (scalar f: one array per argument), or `vjp(cotangent, *args)`
+    (array f), or autodiff_ref's reverse mode when neither is given. Raises `GradcheckError` on a failing
+    verdict unless `raise_on_mismatch=False`; bad input raises `GradcheckUsageError` naming the argument.
+    `mode="auto"` screens first: one random projection at high precision whose agreement within 1e-3 of the
+    tolerance is the verdict (mode "fast", one projection); anything else runs "full" (up to 64 elements) or
+    "fast", which decide and name the elements.
+    `per_op` ("all", "custom" for custom primitives only, or "off"; True/False mean "all"/"off") also
+    checks every op of f's autodiff_ref trace on its own, to name the op whose backward rule is wrong.
+    Budget: at most `max_evaluations` evaluations of f (None: no limit; each per-op check has its own count)
+    and `max_seconds` of wall time for the whole call (math.inf: no limit); past either the check stops with
+    status "budget_exceeded" and lists in `result.checked` what it did check. In `auto` mode a function too
+    slow to evaluate at high precision within the budget (for the screen, then for the full or fast check when the
+    screen does not settle it) is checked against a float64 reference instead.
+    A function or gradient that returns different values at the same point is "nondeterministic".
+    `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
+    in `result.plots`; needs matplotlib.
+    """
+    __tracebackhide__ = True  # pytest shows the test's line and the verdict, not check_grad's source
+    try:
+        if not isinstance(raise_on_mismatch, bool):
+            raise GradcheckUsageError(f"raise_on_mismatch: expected True or False, got {raise_on_mismatch!r}")
+        options = check_options.from_keywords(
+            rtol=rtol, atol=atol, mode=mode, digits=digits, seed=seed, projections=projections,
+            float64_accuracy=float64_accuracy, per_op=per_op, max_evaluations=max_evaluations,
+            max_seconds=max_seconds)
+        picture_folder = drawing.directory_option(plots)
+        result = run_check(f, args, grad, vjp, options)
+    except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it
+        raise error.with_traceback(None) from None
+    if picture_folder is not None and result.status in drawing.DRAWN_STATUSES:
+        result.plots = drawing.write_plots(f, args, result, picture_folder)
+    records.record_result(result)
+    if raise_on_mismatch and not result.ok:
+        raise GradcheckError(result)
+    return result
