@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from autodiff_ref.arrays import ones_like
 from autodiff_ref.tensor import AutodiffError, Node, Tape, Tensor, backward, source_location
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
@@ -124,8 +125,6 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..
         if recording.value.size != 1:
             raise ValueError(f"grad requires a scalar-valued function; {getattr(f, '__name__', 'f')} returned "
                              f"shape {recording.value.shape} (use autodiff_ref.vjp for array outputs)")
-        from autodiff_ref.primitives import ones_like
-
         grads = recording.backward(ones_like(recording.value))
         return grads[0] if isinstance(argnums, int | np.integer) else grads
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from autodiff_ref.primitives import expand_reduced
+from autodiff_ref.arrays import expand_reduced
 from autodiff_ref.tensor import Primitive
 
 

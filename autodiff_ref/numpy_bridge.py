@@ -1,6 +1,7 @@
 """numpy dispatch: how `np.tanh(x @ w).sum()` on tensors becomes recorded primitives.
 
-`Tensor.__array_ufunc__` and `Tensor.__array_function__` land here. Supported calls are mapped to primitives;
+`Tensor.__array_ufunc__` and `Tensor.__array_function__` land here. The dispatch tables are derived from the
+ops in `autodiff_ref.primitives`, each of which names the numpy functions it implements (see `registration`);
 piecewise-constant and structural calls (comparisons, sign, argmax, shape, zeros_like) run on the plain values,
 since their derivative is zero; anything else raises an `AutodiffError` naming the numpy function, so no
 gradient is ever silently wrong or silently constant.
@@ -8,25 +9,17 @@ gradient is ever silently wrong or silently constant.
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from autodiff_ref import primitives as p
-from autodiff_ref.tensor import AutodiffError, Tensor
-
-_NO_VALUE = np._NoValue  # numpy's "argument not given" sentinel in signatures such as np.clip's
-
-UFUNCS: dict[np.ufunc, p.Primitive] = {
-    np.add: p.add, np.subtract: p.subtract, np.multiply: p.multiply, np.divide: p.divide,
-    np.negative: p.negative, np.positive: p.positive, np.reciprocal: p.reciprocal, np.square: p.square,
-    np.absolute: p.absolute, np.power: p.power, np.exp: p.exp, np.expm1: p.expm1, np.log: p.log,
-    np.log1p: p.log1p, np.sqrt: p.sqrt, np.sin: p.sin, np.cos: p.cos, np.tan: p.tan, np.sinh: p.sinh,
-    np.cosh: p.cosh, np.tanh: p.tanh, np.arctan: p.arctan, np.maximum: p.maximum, np.minimum: p.minimum,
-    np.logaddexp: p.logaddexp, np.logaddexp2: p.logaddexp2, np.matmul: p.matmul,
-}  # fmt: skip
+from autodiff_ref import primitives
+from autodiff_ref.registration import Composite, NumpyOp
+from autodiff_ref.tensor import AutodiffError, Tensor, unbox
 
 # Ufuncs whose result is boolean or piecewise constant: the derivative is zero wherever it exists.
 CONSTANT_UFUNCS = frozenset({
@@ -35,15 +28,11 @@ CONSTANT_UFUNCS = frozenset({
     np.logical_not, np.logical_xor,
 })  # fmt: skip
 
-
-def unbox(x: Any) -> Any:
-    """The plain value of a tensor; lists and tuples are unboxed element by element."""
-    if isinstance(x, Tensor):
-        return x.value
-    if isinstance(x, list | tuple):
-        return type(x)(unbox(item) for item in x)
-    return x
-
+# Structural or piecewise-constant functions: evaluated on plain values (derivative zero).
+CONSTANT_FUNCTIONS = (
+    np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.zeros_like, np.ones_like, np.empty_like,
+    np.full_like, np.isclose, np.allclose, np.array_equal, np.count_nonzero, np.nonzero, np.result_type,
+)  # fmt: skip
 
 UFUNC_HOMES = ("numpy", "scipy.special")  # where the ufuncs users call live (scipy.special's report no module)
 
@@ -61,6 +50,50 @@ def qualified_name(func: Any) -> str:
     return "np." + qualified.removeprefix("numpy.") if qualified.startswith("numpy.") else qualified
 
 
+def numpy_ops(module: ModuleType = primitives) -> list[NumpyOp | Composite]:
+    """The ops of `module` that implement numpy functions or ufuncs, in definition order."""
+    return [v for v in vars(module).values() if isinstance(v, NumpyOp | Composite)]
+
+
+def _handler(op: NumpyOp | Composite, func: Any) -> Callable[..., Any]:
+    """What a call of numpy function `func` on traced values runs: the op, its adapter, or the composite."""
+    if isinstance(op, NumpyOp) and op.call is not None:
+        return functools.partial(op.call, op, qualified_name(func))
+    return op
+
+
+def _constant(func: Any) -> Callable[..., Any]:
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        if any(isinstance(a, Tensor) for a in args[1:]) or any(isinstance(v, Tensor) for v in kwargs.values()):
+            raise AutodiffError(f"{qualified_name(func)}: only its first argument may be a traced value")
+        return func(*unbox(args), **kwargs)
+
+    return handler
+
+
+def dispatch_tables(ops: Iterable[NumpyOp | Composite]) -> tuple[dict[np.ufunc, NumpyOp], dict[Any, Any]]:
+    """(ufunc -> op, numpy function -> handler) from the ops' declarations; a function claimed twice is an error."""
+    ufuncs: dict[np.ufunc, NumpyOp] = {}
+    functions: dict[Any, Callable[..., Any]] = {f: _constant(f) for f in CONSTANT_FUNCTIONS}
+    for op in ops:
+        for func in op.numpy:
+            if func in ufuncs or func in functions or func in CONSTANT_UFUNCS:
+                raise ValueError(f"{qualified_name(func)} is implemented twice (again by {op!r})")
+            if isinstance(func, np.ufunc):
+                ufuncs[func] = op
+            else:
+                functions[func] = _handler(op, func)
+    return ufuncs, functions
+
+
+UFUNCS, FUNCTIONS = dispatch_tables(numpy_ops())
+
+
+def _unsupported(func: Any) -> AutodiffError:
+    return AutodiffError(f"{qualified_name(func)} is not supported by autodiff_ref (no VJP rule); "
+                         "register a custom op with @autodiff_ref.primitive and defvjp")
+
+
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     name = qualified_name(ufunc)
     if method != "__call__":
@@ -71,131 +104,12 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         return ufunc(*unbox(inputs))
     prim = UFUNCS.get(ufunc)
     if prim is None:
-        raise AutodiffError(f"{name} is not supported by autodiff_ref (no VJP rule); "
-                            "register a custom op with @autodiff_ref.primitive and defvjp")
+        raise _unsupported(ufunc)
     return prim(*inputs)
 
 
 def dispatch_function(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     handler = FUNCTIONS.get(func)
     if handler is None:
-        raise AutodiffError(f"{qualified_name(func)} is not supported by autodiff_ref (no VJP rule); "
-                            "register a custom op with @autodiff_ref.primitive and defvjp")
+        raise _unsupported(func)
     return handler(*args, **kwargs)
-
-
-def _reject(name: str, **options: Any) -> None:
-    """Options that change semantics (out=, dtype=, where=, ...) are refused rather than ignored."""
-    given = sorted(k for k, v in options.items() if v is not None and v is not _NO_VALUE)
-    if given:
-        raise AutodiffError(f"{name}: options {given} are not supported on traced values")
-
-
-def _reduction(prim: p.Primitive, name: str) -> Callable[..., Any]:
-    def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = False,
-                **rest: Any) -> Any:
-        _reject(name, dtype=dtype, out=out, **rest)
-        return prim(a, axis=axis, keepdims=bool(keepdims))
-
-    return handler
-
-
-def _extremum(prim: p.Primitive, name: str) -> Callable[..., Any]:
-    def handler(a: Any, axis: Any = None, out: Any = None, keepdims: Any = False, **rest: Any) -> Any:
-        _reject(name, out=out, **rest)
-        return prim(a, axis=axis, keepdims=bool(keepdims))
-
-    return handler
-
-
-def _reshape(a: Any, shape: Any = None, order: str = "C", **rest: Any) -> Any:
-    _reject("np.reshape", **rest)
-    if order != "C":
-        raise AutodiffError(f"np.reshape: order={order!r} is not supported on traced values (only 'C')")
-    return p.reshape(a, tuple(shape) if isinstance(shape, list | tuple) else (shape,))
-
-
-def _ravel(a: Any, order: str = "C") -> Any:
-    if order != "C":
-        raise AutodiffError(f"np.ravel: order={order!r} is not supported on traced values (only 'C')")
-    return p.ravel(a)
-
-
-def _transpose(a: Any, axes: Any = None) -> Any:
-    return p.transpose(a, None if axes is None else tuple(axes))
-
-
-def _joining(prim: p.Primitive, name: str) -> Callable[..., Any]:
-    def handler(arrays: Any, axis: Any = 0, out: Any = None, **rest: Any) -> Any:
-        _reject(name, out=out, **{k: v for k, v in rest.items() if k != "casting"})
-        arrays = list(arrays)
-        if axis is None and prim is p.concatenate:
-            arrays, axis = [np.ravel(a) for a in arrays], 0
-        return prim(*arrays, axis=axis)
-
-    return handler
-
-
-def _where(condition: Any, *xy: Any) -> Any:
-    if not xy:
-        return np.where(unbox(condition))
-    if len(xy) != 2:
-        raise AutodiffError("np.where takes a condition and either both x and y or neither")
-    return p.where(unbox(condition), *xy)
-
-
-def _clip(a: Any, a_min: Any = _NO_VALUE, a_max: Any = _NO_VALUE, out: Any = None, *,
-          min: Any = _NO_VALUE, max: Any = _NO_VALUE, **rest: Any) -> Any:
-    _reject("np.clip", out=out, **rest)
-    lo = min if a_min is _NO_VALUE else a_min
-    hi = max if a_max is _NO_VALUE else a_max
-    return p.clip(a, None if lo is _NO_VALUE else lo, None if hi is _NO_VALUE else hi)
-
-
-def _dot(a: Any, b: Any, out: Any = None) -> Any:
-    _reject("np.dot", out=out)
-    if np.ndim(a) == 0 or np.ndim(b) == 0:
-        return p.multiply(a, b)
-    if np.ndim(a) > 2 or np.ndim(b) > 2:
-        raise AutodiffError("np.dot on arrays of more than 2 dimensions is not supported; use np.matmul or @")
-    return p.dot(a, b)
-
-
-def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: Any = False,
-         **rest: Any) -> Any:
-    _reject("np.var", dtype=dtype, out=out, **rest)
-    deviation = a - p.mean(a, axis=axis, keepdims=True)
-    count = p._count(np.shape(a), axis)
-    return p.sum_(deviation * deviation, axis=axis, keepdims=bool(keepdims)) / (count - ddof)
-
-
-def _std(a: Any, *args: Any, **kwargs: Any) -> Any:
-    return p.sqrt(_var(a, *args, **kwargs))
-
-
-def _constant(func: Any) -> Callable[..., Any]:
-    """Structural or piecewise-constant functions: evaluated on plain values (derivative zero)."""
-
-    def handler(*args: Any, **kwargs: Any) -> Any:
-        if any(isinstance(a, Tensor) for a in args[1:]) or any(isinstance(v, Tensor) for v in kwargs.values()):
-            raise AutodiffError(f"{qualified_name(func)}: only its first argument may be a traced value")
-        return func(*unbox(args), **kwargs)
-
-    return handler
-
-
-FUNCTIONS: dict[Any, Callable[..., Any]] = {
-    np.sum: _reduction(p.sum_, "np.sum"), np.mean: _reduction(p.mean, "np.mean"),
-    np.max: _extremum(p.max_, "np.max"), np.amax: _extremum(p.max_, "np.amax"),
-    np.min: _extremum(p.min_, "np.min"), np.amin: _extremum(p.min_, "np.amin"),
-    np.reshape: _reshape, np.ravel: _ravel, np.transpose: _transpose,
-    np.swapaxes: lambda a, axis1, axis2: p.swapaxes(a, axis1, axis2),
-    np.squeeze: lambda a, axis=None: p.squeeze(a, axis=axis),
-    np.expand_dims: lambda a, axis: p.expand_dims(a, axis),
-    np.concatenate: _joining(p.concatenate, "np.concatenate"), np.stack: _joining(p.stack, "np.stack"),
-    np.where: _where, np.clip: _clip, np.dot: _dot, np.var: _var, np.std: _std,
-}  # fmt: skip
-for _func in (np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.zeros_like, np.ones_like,
-              np.empty_like, np.full_like, np.isclose, np.allclose, np.array_equal, np.count_nonzero,
-              np.nonzero, np.result_type):
-    FUNCTIONS[_func] = _constant(_func)

@@ -1,5 +1,11 @@
 """The primitive ops and their vector-Jacobian products, one rule per line where it fits.
 
+Each op is registered where it is defined, with the numpy functions it implements (see `registration`):
+`exp = defelementwise(np.exp, rule)` makes np.exp on traced values record `exp`; an op whose numpy signature
+needs adapting (axis=, keepdims=, out=, ...) names its handler right next to it. `numpy_bridge` derives its
+dispatch tables from this module, so adding an op is this one line (and its test case in
+tests/autodiff/primitive_cases.py, which a test requires).
+
 Every rule is precision-generic: it uses only numpy operations that also run on object arrays of mpmath
 numbers, and keeps float32 gradients float32 (masks go through np.where, never through float64 arithmetic).
 
@@ -17,80 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from autodiff_ref.tensor import Primitive
-
-# ----- helpers -----------------------------------------------------------------------------------------------
-
-
-def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
-    """Sum `g` over the axes that broadcasting added or stretched, so it has `shape`."""
-    g = np.asarray(g)
-    while g.ndim > len(shape):
-        g = np.asarray(g.sum(axis=0))  # an object array's full sum is a bare mpf, not a 0-d array
-    for axis, size in enumerate(shape):
-        if size == 1 and g.shape[axis] != 1:
-            g = g.sum(axis=axis, keepdims=True)
-    return g
-
-
-def shape_of(x: Any) -> tuple[int, ...]:
-    return np.shape(x)
-
-
-def ones_like(x: Any) -> np.ndarray:
-    """Ones of x's shape and kind (mpmath ones for object arrays, so element methods like .log() exist)."""
-    x = np.asarray(x)
-    if x.dtype != object:
-        return np.ones_like(x)
-    one = x.flat[0] * 0 + 1 if x.size else 1
-    return np.full(x.shape, one, dtype=object)
-
-
-def zeros_like_grad(shape: tuple[int, ...], g: Any) -> np.ndarray:
-    return np.zeros(shape, dtype=np.asarray(g).dtype)
-
-
-def _reduced_axes(ndim: int, axis: Any) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    return tuple(sorted(a % ndim if ndim else a for a in axes))
-
-
-def expand_reduced(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:
-    """Broadcast the gradient of a reduction back over the input's shape."""
-    g = np.asarray(g)
-    if not keepdims:
-        g = np.expand_dims(g, _reduced_axes(len(shape), axis)) if shape else g
-    return np.broadcast_to(g, shape).copy()
-
-
-def _count(shape: tuple[int, ...], axis: Any) -> int:
-    return int(np.prod([shape[a] for a in _reduced_axes(len(shape), axis)], dtype=np.int64))
-
-
-def _split_ties(g: Any, mask: np.ndarray, ties: np.ndarray) -> np.ndarray:
-    g = np.asarray(g)
-    counts = ties if g.dtype == object else ties.astype(g.dtype)  # keep float32 gradients float32
-    return np.where(mask, g, 0) / counts
-
-
-def defelementwise(ufunc: Any, *makers: Any) -> Primitive:
-    """A primitive for a numpy ufunc whose makers are written on broadcast inputs; results are unbroadcast."""
-    prim = Primitive(ufunc, ufunc.__name__, elementwise=True)
-    wrapped = []
-    for maker in makers:
-        if maker is None:
-            wrapped.append(None)
-            continue
-
-        def unbroadcasting(ans: Any, *args: Any, _maker: Any = maker, _argnum: int = len(wrapped)) -> Any:
-            rule = _maker(ans, *args)
-            return lambda g: unbroadcast(rule(g), shape_of(args[_argnum]))
-
-        wrapped.append(unbroadcasting)
-    return prim.defvjp(*wrapped)
-
+from autodiff_ref.arrays import (
+    NO_VALUE,
+    expand_reduced,
+    ones_like,
+    reduced_count,
+    reject,
+    shape_of,
+    split_ties,
+    unbroadcast,
+    zeros_like_grad,
+)
+from autodiff_ref.registration import Composite, NumpyOp, defelementwise
+from autodiff_ref.tensor import AutodiffError, Primitive, unbox
 
 # ----- arithmetic --------------------------------------------------------------------------------------------
 
@@ -171,12 +116,27 @@ minimum = defelementwise(np.minimum, vjp_tie_split(True), vjp_tie_split(False))
 
 # ----- reductions --------------------------------------------------------------------------------------------
 
-sum_ = Primitive(np.sum, "sum").defvjp(
+
+def reduction_call(op: Primitive, name: str, a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+                   keepdims: Any = False, **rest: Any) -> Any:
+    """np.sum / np.mean's signature: dtype=, out=, where=, initial= are refused."""
+    reject(name, dtype=dtype, out=out, **rest)
+    return op(a, axis=axis, keepdims=bool(keepdims))
+
+
+def extremum_call(op: Primitive, name: str, a: Any, axis: Any = None, out: Any = None, keepdims: Any = False,
+                  **rest: Any) -> Any:
+    """np.max / np.min's signature: out=, initial=, where= are refused."""
+    reject(name, out=out, **rest)
+    return op(a, axis=axis, keepdims=bool(keepdims))
+
+
+sum_ = NumpyOp(np.sum, "sum", numpy=(np.sum,), call=reduction_call).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, shape_of(x), axis, keepdims)
 )
-mean = Primitive(np.mean, "mean").defvjp(
+mean = NumpyOp(np.mean, "mean", numpy=(np.mean,), call=reduction_call).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, shape_of(x), axis, keepdims)
-    / _count(shape_of(x), axis)
+    / reduced_count(shape_of(x), axis)
 )
 
 
@@ -184,21 +144,59 @@ def vjp_extremum(ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> 
     x = np.asarray(x)
     mask = x == expand_reduced(ans, x.shape, axis, keepdims)
     ties = np.sum(mask, axis=axis, keepdims=True)
-    return lambda g: _split_ties(expand_reduced(g, x.shape, axis, keepdims), mask, ties)
+    return lambda g: split_ties(expand_reduced(g, x.shape, axis, keepdims), mask, ties)
 
 
-max_ = Primitive(np.max, "max").defvjp(vjp_extremum)
-min_ = Primitive(np.min, "min").defvjp(vjp_extremum)
+max_ = NumpyOp(np.max, "max", numpy=(np.max, np.amax), call=extremum_call).defvjp(vjp_extremum)
+min_ = NumpyOp(np.min, "min", numpy=(np.min, np.amin), call=extremum_call).defvjp(vjp_extremum)
+
+
+def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: Any = False,
+         **rest: Any) -> Any:
+    reject("np.var", dtype=dtype, out=out, **rest)
+    deviation = a - mean(a, axis=axis, keepdims=True)
+    count = reduced_count(np.shape(a), axis)
+    return sum_(deviation * deviation, axis=axis, keepdims=bool(keepdims)) / (count - ddof)
+
+
+def _std(a: Any, *args: Any, **kwargs: Any) -> Any:
+    return sqrt(_var(a, *args, **kwargs))
+
+
+var = Composite(_var, numpy=(np.var,))
+std = Composite(_std, numpy=(np.std,))
 
 # ----- shape and indexing ------------------------------------------------------------------------------------
 
-reshape = Primitive(np.reshape, "reshape").defvjp(lambda ans, x, shape: lambda g: np.reshape(g, shape_of(x)))
-ravel = Primitive(np.ravel, "ravel").defvjp(lambda ans, x: lambda g: np.reshape(g, shape_of(x)))
-squeeze = Primitive(np.squeeze, "squeeze").defvjp(lambda ans, x, axis=None: lambda g: np.reshape(g, shape_of(x)))
-expand_dims = Primitive(np.expand_dims, "expand_dims").defvjp(
+
+def reshape_call(op: Primitive, name: str, a: Any, shape: Any = None, order: str = "C", **rest: Any) -> Any:
+    reject(name, **rest)
+    if order != "C":
+        raise AutodiffError(f"{name}: order={order!r} is not supported on traced values (only 'C')")
+    return op(a, tuple(shape) if isinstance(shape, list | tuple) else (shape,))
+
+
+def ravel_call(op: Primitive, name: str, a: Any, order: str = "C") -> Any:
+    if order != "C":
+        raise AutodiffError(f"{name}: order={order!r} is not supported on traced values (only 'C')")
+    return op(a)
+
+
+reshape = NumpyOp(np.reshape, "reshape", numpy=(np.reshape,), call=reshape_call).defvjp(
+    lambda ans, x, shape: lambda g: np.reshape(g, shape_of(x))
+)
+ravel = NumpyOp(np.ravel, "ravel", numpy=(np.ravel,), call=ravel_call).defvjp(
+    lambda ans, x: lambda g: np.reshape(g, shape_of(x))
+)
+squeeze = NumpyOp(np.squeeze, "squeeze", numpy=(np.squeeze,)).defvjp(
+    lambda ans, x, axis=None: lambda g: np.reshape(g, shape_of(x))
+)
+expand_dims = NumpyOp(np.expand_dims, "expand_dims", numpy=(np.expand_dims,)).defvjp(
     lambda ans, x, axis: lambda g: np.reshape(g, shape_of(x))
 )
-swapaxes = Primitive(np.swapaxes, "swapaxes").defvjp(lambda ans, x, a, b: lambda g: np.swapaxes(g, a, b))
+swapaxes = NumpyOp(np.swapaxes, "swapaxes", numpy=(np.swapaxes,)).defvjp(
+    lambda ans, x, axis1, axis2: lambda g: np.swapaxes(g, axis1, axis2)
+)
 
 
 def vjp_transpose(ans: Any, x: Any, axes: Any = None) -> Any:
@@ -206,7 +204,11 @@ def vjp_transpose(ans: Any, x: Any, axes: Any = None) -> Any:
     return lambda g: np.transpose(g, inverse)
 
 
-transpose = Primitive(np.transpose, "transpose").defvjp(vjp_transpose)
+def transpose_call(op: Primitive, name: str, a: Any, axes: Any = None) -> Any:
+    return op(a, None if axes is None else tuple(axes))
+
+
+transpose = NumpyOp(np.transpose, "transpose", numpy=(np.transpose,), call=transpose_call).defvjp(vjp_transpose)
 
 
 def _getitem(x: Any, key: Any) -> Any:
@@ -222,7 +224,16 @@ def vjp_getitem(ans: Any, x: Any, key: Any) -> Any:
     return vjp
 
 
-getitem = Primitive(_getitem, "getitem").defvjp(vjp_getitem)
+getitem = Primitive(_getitem, "getitem").defvjp(vjp_getitem)  # x[key]: reached through Tensor.__getitem__
+
+
+def joining_call(op: Primitive, name: str, arrays: Any, axis: Any = 0, out: Any = None, **rest: Any) -> Any:
+    """np.concatenate / np.stack: the arrays become the op's positional arguments (each may be traced)."""
+    reject(name, out=out, **{k: v for k, v in rest.items() if k != "casting"})
+    arrays = list(arrays)
+    if axis is None and op is concatenate:
+        arrays, axis = [np.ravel(a) for a in arrays], 0
+    return op(*arrays, axis=axis)
 
 
 def _concatenate(*arrays: Any, axis: int = 0) -> Any:
@@ -235,20 +246,32 @@ def vjp_concatenate(argnum: int, ans: Any, *arrays: Any, axis: int = 0) -> Any:
     return lambda g: np.take(g, np.arange(start, stop), axis=axis)
 
 
-concatenate = Primitive(_concatenate, "concatenate").defvjp_argnum(vjp_concatenate)
+concatenate = NumpyOp(_concatenate, "concatenate", numpy=(np.concatenate,), call=joining_call).defvjp_argnum(
+    vjp_concatenate
+)
 
 
 def _stack(*arrays: Any, axis: int = 0) -> Any:
     return np.stack(arrays, axis=axis)
 
 
-stack = Primitive(_stack, "stack").defvjp_argnum(
+stack = NumpyOp(_stack, "stack", numpy=(np.stack,), call=joining_call).defvjp_argnum(
     lambda argnum, ans, *arrays, axis=0: lambda g: np.take(g, argnum, axis=axis)
 )
 
 # ----- selection ---------------------------------------------------------------------------------------------
 
-where = Primitive(np.where, "where").defvjp(
+
+def where_call(op: Primitive, name: str, condition: Any, *xy: Any) -> Any:
+    """np.where(c, x, y) records the op; np.where(c) alone is index finding, evaluated on plain values."""
+    if not xy:
+        return np.where(unbox(condition))
+    if len(xy) != 2:
+        raise AutodiffError(f"{name} takes a condition and either both x and y or neither")
+    return op(unbox(condition), *xy)
+
+
+where = NumpyOp(np.where, "where", numpy=(np.where,), call=where_call).defvjp(
     None,
     lambda ans, c, x, y: lambda g: unbroadcast(np.where(c, g, 0), shape_of(x)),
     lambda ans, c, x, y: lambda g: unbroadcast(np.where(c, 0, g), shape_of(y)),
@@ -265,7 +288,16 @@ def _inside(x: Any, lo: Any, hi: Any) -> Any:
     return np.logical_and(above, below)
 
 
-clip = Primitive(_clip, "clip").defvjp(
+def clip_call(op: Primitive, name: str, a: Any, a_min: Any = NO_VALUE, a_max: Any = NO_VALUE, out: Any = None, *,
+              min: Any = NO_VALUE, max: Any = NO_VALUE, **rest: Any) -> Any:
+    """np.clip's bounds, positional (a_min, a_max) or keyword (min=, max=, numpy >= 2.1); None means unbounded."""
+    reject(name, out=out, **rest)
+    lo = min if a_min is NO_VALUE else a_min
+    hi = max if a_max is NO_VALUE else a_max
+    return op(a, None if lo is NO_VALUE else lo, None if hi is NO_VALUE else hi)
+
+
+clip = NumpyOp(_clip, "clip", numpy=(np.clip,), call=clip_call).defvjp(
     lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(_inside(x, lo, hi), g, 0), shape_of(x)),
     lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(x < lo, g, 0), shape_of(lo)),
     lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(x > hi, g, 0), shape_of(hi)),
@@ -291,5 +323,15 @@ def vjp_matmul(argnum: int, ans: Any, a: Any, b: Any) -> Any:
     return vjp
 
 
-matmul = Primitive(np.matmul, "matmul").defvjp_argnum(vjp_matmul)
-dot = Primitive(np.dot, "dot").defvjp_argnum(vjp_matmul)
+def dot_call(op: Primitive, name: str, a: Any, b: Any, out: Any = None) -> Any:
+    """np.dot: a scalar operand is a product; above 2-D numpy's dot is not matmul, and is refused."""
+    reject(name, out=out)
+    if np.ndim(a) == 0 or np.ndim(b) == 0:
+        return multiply(a, b)
+    if np.ndim(a) > 2 or np.ndim(b) > 2:
+        raise AutodiffError(f"{name} on arrays of more than 2 dimensions is not supported; use np.matmul or @")
+    return op(a, b)
+
+
+matmul = NumpyOp(np.matmul, "matmul", numpy=(np.matmul,)).defvjp_argnum(vjp_matmul)
+dot = NumpyOp(np.dot, "dot", numpy=(np.dot,), call=dot_call).defvjp_argnum(vjp_matmul)

@@ -109,6 +109,15 @@ def primitive(fn: Callable[..., Any] | None = None, *, elementwise: bool = False
     return Primitive(fn, elementwise=elementwise)
 
 
+def unbox(x: Any) -> Any:
+    """The plain value of a tensor; lists and tuples are unboxed element by element."""
+    if isinstance(x, Tensor):
+        return x.value
+    if isinstance(x, list | tuple):
+        return type(x)(unbox(item) for item in x)
+    return x
+
+
 class Node:
     """One recorded op: what ran, on what, with what result, called from where."""
 

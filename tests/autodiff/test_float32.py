@@ -17,7 +17,7 @@ def _vjp(f, args, seed):
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_float32_gradients_are_float32_and_accurate(name):
-    f = CASES[name][0]
+    f = CASES[name].f
     args64 = tuple(a.astype(np.float32).astype(np.float64) for a in arguments(name))  # same points in both
     args32 = tuple(a.astype(np.float32) for a in args64)
     value32, grads32 = _vjp(f, args32, seed=1)
@@ -32,7 +32,7 @@ def test_float32_gradients_are_float32_and_accurate(name):
 def test_every_recorded_step_stays_float32(name):
     """Replays each VJP rule on the tape with a float32 cotangent: no rule may promote to float64."""
     args32 = tuple(a.astype(np.float32) for a in arguments(name))
-    recording = autodiff_ref.record(CASES[name][0], args32, argnums=tuple(range(len(args32))))
+    recording = autodiff_ref.record(CASES[name].f, args32, argnums=tuple(range(len(args32))))
     for node in recording.nodes[len(args32):]:
         assert node.value.dtype == np.float32, f"forward of {node.name} at {node.location}"
         g = np.ones(node.value.shape, dtype=np.float32)

@@ -2,13 +2,12 @@
 
 import numpy as np
 import pytest
-from primitive_cases import CASES, ELEMENTWISE, arguments
+from primitive_cases import CASES, ELEMENTWISE, HP, arguments
 
 import autodiff_ref
-from pytest_gradcheck.hp.precision import context, to_hp
+from pytest_gradcheck.hp.precision import to_hp
 
-DIGITS = 40
-ctx = context(DIGITS)
+ctx = HP  # 40 digits, the context the cases' exact partials use
 AGREE = ctx.mpf(10) ** -35  # the required agreement: 35 of the 40 digits
 ELEMENTWISE_AGREE = ctx.mpf(10) ** -37  # one op: only a few units of round-off in the last digits
 
@@ -73,49 +72,7 @@ def test_mlp_gradient_at_40_digits_matches_hand_written_backprop(activation):
         _assert_agree(g, expected, AGREE, f"gradient of {name}")
 
 
-# ----- every elementwise primitive, against its derivative written in mpmath ---------------------------------
-
-
-def _sign(x):
-    return (x > 0) - (x < 0)
-
-
-PARTIALS = {  # case name -> one partial derivative per argument, as functions of the scalar arguments
-    "add": (lambda x, y: 1, lambda x, y: 1),
-    "subtract": (lambda x, y: 1, lambda x, y: -1),
-    "multiply": (lambda x, y: y, lambda x, y: x),
-    "multiply by a scalar": (lambda x, s: s, lambda x, s: x),
-    "divide": (lambda x, y: 1 / y, lambda x, y: -x / y**2),
-    "negative": (lambda x: -1,),
-    "positive": (lambda x: 1,),
-    "reciprocal": (lambda x: -1 / x**2,),
-    "square": (lambda x: 2 * x,),
-    "abs": (_sign,),
-    "power": (lambda x, y: y * ctx.power(x, y - 1), lambda x, y: ctx.power(x, y) * ctx.ln(x)),
-    "power scalar exponent": (lambda x: ctx.mpf(1.5) * ctx.sqrt(x),),
-    "power constant base": (lambda y: ctx.power(ctx.mpf(2.5), y) * ctx.ln(ctx.mpf(2.5)),),
-    "exp": (ctx.exp,),
-    "expm1": (ctx.exp,),
-    "log": (lambda x: 1 / x,),
-    "log1p": (lambda x: 1 / (1 + x),),
-    "sqrt": (lambda x: 1 / (2 * ctx.sqrt(x)),),
-    "sin": (ctx.cos,),
-    "cos": (lambda x: -ctx.sin(x),),
-    "tan": (lambda x: 1 / ctx.cos(x) ** 2,),
-    "sinh": (ctx.cosh,),
-    "cosh": (ctx.sinh,),
-    "tanh": (lambda x: 1 / ctx.cosh(x) ** 2,),
-    "arctan": (lambda x: 1 / (1 + x**2),),
-    "maximum": (lambda x, y: int(x > y), lambda x, y: int(y > x)),
-    "minimum": (lambda x, y: int(x < y), lambda x, y: int(y < x)),
-    "maximum with a scalar": (lambda x: int(x > ctx.mpf(0.25)),),
-    "sigmoid": (lambda x: ctx.exp(-x) / (1 + ctx.exp(-x)) ** 2,),
-    "softplus": (lambda x: 1 / (1 + ctx.exp(-x)),),
-    "relu": (lambda x: int(x > 0),),
-    "logaddexp": (lambda x, y: 1 / (1 + ctx.exp(y - x)), lambda x, y: 1 / (1 + ctx.exp(x - y))),
-    "logaddexp with a zero": (lambda x: 1 / (1 + ctx.exp(-x)),),
-    "logaddexp2": (lambda x, y: 1 / (1 + ctx.power(2, y - x)), lambda x, y: 1 / (1 + ctx.power(2, x - y))),
-}
+# ----- every elementwise primitive, against the exact partials declared with its case ------------------------
 
 
 def _reference_vjp(name, args, cotangent):
@@ -124,14 +81,14 @@ def _reference_vjp(name, args, cotangent):
     grads = [np.full(np.shape(a), ctx.mpf(0), dtype=object) for a in args]
     for index in np.ndindex(out_shape):
         points = [a[index[len(index) - a.ndim:]] for a in args]
-        for g, a, partial in zip(grads, args, PARTIALS[name], strict=True):
+        for g, a, partial in zip(grads, args, CASES[name].partials, strict=True):
             g[index[len(index) - a.ndim:]] += cotangent[index] * partial(*points)
     return grads
 
 
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_elementwise_vjp_at_40_digits(name):
-    f = CASES[name][0]
+    f = CASES[name].f
     args = tuple(to_hp(a, ctx) for a in arguments(name, seed=5))
     value, vjp_fn = autodiff_ref.vjp(f, *args)
     cotangent = to_hp(np.random.default_rng(6).standard_normal(value.shape), ctx)
@@ -149,7 +106,7 @@ def _exact_zero(element):
 def test_every_vjp_rule_computes_in_mpf(name):
     """Replays each rule on the tape: its output holds mpf (or exact zeros), never a rounded float."""
     args = tuple(to_hp(a, ctx) for a in arguments(name, seed=7))
-    recording = autodiff_ref.record(CASES[name][0], args, argnums=tuple(range(len(args))))
+    recording = autodiff_ref.record(CASES[name].f, args, argnums=tuple(range(len(args))))
     for node in recording.nodes[len(args):]:
         g = np.full(node.value.shape, ctx.mpf(1), dtype=object)
         for argnum, _ in node.parents:

@@ -1,8 +1,10 @@
-"""VJPs of the arithmetic ufuncs against central differences, broadcasting included."""
+"""VJPs of the two-argument elementwise ops (their cases in primitive_cases.py) and of the operators, broadcasting
+included, against central differences."""
 
 import numpy as np
 import pytest
 from fdcheck import check_vjp
+from primitive_cases import BINARY_ELEMENTWISE, CASES, arguments, builtin_ops
 
 BROADCAST = [((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 1), (1, 3)), ((), (2, 3)), ((2, 3), ()),
              ((4, 1, 3), (2, 1)), ((1,), (2, 2))]  # fmt: skip
@@ -14,37 +16,38 @@ def _uniform(seed, low, high, *shapes):
     return tuple(rng.uniform(low, high, size=s) for s in shapes)
 
 
-BINARY = {
-    "add": lambda x, y: x + y, "np.add": np.add, "subtract": lambda x, y: x - y, "np.subtract": np.subtract,
-    "multiply": lambda x, y: x * y, "np.multiply": np.multiply, "divide": lambda x, y: x / y,
-    "np.divide": np.divide, "power": lambda x, y: x**y, "np.power": np.power,
-    "maximum": np.maximum, "minimum": np.minimum,
-}  # fmt: skip
+def _binary_forms():
+    """Each two-argument elementwise case of primitive_cases.py, as written there and as its op's numpy ufuncs."""
+    ops = builtin_ops()
+    forms = {}
+    for name in BINARY_ELEMENTWISE:
+        forms[name] = (name, CASES[name].f)
+        for ufunc in getattr(ops[CASES[name].op], "numpy", ()):
+            forms[f"np.{ufunc.__name__}"] = (name, ufunc)
+    return forms
+
+
+BINARY = _binary_forms()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shapes", BROADCAST, ids=str)
-@pytest.mark.parametrize("name", sorted(BINARY))
-def test_binary_ops_with_broadcasting(name, shapes, seed):
-    x, y = _uniform(seed, 0.5, 2.0, *shapes)  # positive bases for power, no ties for maximum (continuous draw)
-    if name not in ("power", "np.power", "divide", "np.divide"):
-        y = y - 1.25  # mixed signs where the domain allows
-    check_vjp(BINARY[name], x, y, seed=seed)
+@pytest.mark.parametrize("form", sorted(BINARY))
+def test_binary_ops_with_broadcasting(form, shapes, seed):
+    name, f = BINARY[form]
+    check_vjp(f, *arguments(name, seed, shapes=shapes), seed=seed)  # the case's range: no ties, no poles
 
 
-UNARY = {
-    "negative": lambda x: -x, "np.negative": np.negative, "positive": np.positive, "square": np.square,
-    "abs": np.abs, "builtin abs": abs, "reciprocal": np.reciprocal,
-}  # fmt: skip
+OPERATOR_FORMS = {"-x": lambda x: -x, "+x": lambda x: +x, "builtin abs": abs, "x ** 2": lambda x: x**2}
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shape", [(), (4,), (2, 3)], ids=str)
-@pytest.mark.parametrize("name", sorted(UNARY))
-def test_unary_arithmetic(name, shape, seed):
+@pytest.mark.parametrize("name", sorted(OPERATOR_FORMS))
+def test_unary_operators(name, shape, seed):
     (x,) = _uniform(seed, 0.2, 1.5, shape)
     signs = np.where(np.random.default_rng(seed + 10).random(shape) < 0.5, -1.0, 1.0)
-    check_vjp(UNARY[name], x * signs, seed=seed)
+    check_vjp(OPERATOR_FORMS[name], x * signs, seed=seed)
 
 
 SCALAR_FORMS = {

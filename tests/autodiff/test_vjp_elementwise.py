@@ -1,32 +1,23 @@
-"""VJPs of the elementwise functions, selection (where, clip) and the activation helpers."""
+"""VJPs of the one-argument elementwise ops (their cases in primitive_cases.py), selection and the activations."""
 
 import numpy as np
 import pytest
 from fdcheck import check_vjp
+from primitive_cases import CASES, UNARY_ELEMENTWISE, arguments
 
 import autodiff_ref
 
 SEEDS = [0, 1, 2]
 SHAPES = [(), (5,), (2, 3)]
 
-# name -> (function, low, high): sampled where the function is smooth and well conditioned
-ELEMENTWISE = {
-    "exp": (np.exp, -2.0, 2.0), "log": (np.log, 0.2, 3.0), "log1p": (np.log1p, -0.7, 3.0),
-    "expm1": (np.expm1, -2.0, 2.0), "sin": (np.sin, -3.0, 3.0), "cos": (np.cos, -3.0, 3.0),
-    "tan": (np.tan, -1.2, 1.2), "tanh": (np.tanh, -2.5, 2.5), "arctan": (np.arctan, -3.0, 3.0),
-    "sqrt": (np.sqrt, 0.1, 3.0), "sinh": (np.sinh, -2.0, 2.0), "cosh": (np.cosh, -2.0, 2.0),
-    "sigmoid": (autodiff_ref.sigmoid, -6.0, 6.0), "softplus": (autodiff_ref.softplus, -6.0, 6.0),
-    "relu": (autodiff_ref.relu, -2.0, 2.0),
-}  # fmt: skip
-
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("name", sorted(ELEMENTWISE))
-def test_elementwise_function(name, shape, seed):
-    fn, low, high = ELEMENTWISE[name]
-    x = np.random.default_rng(seed).uniform(low, high, size=shape)
-    check_vjp(fn, x, seed=seed)
+@pytest.mark.parametrize("name", UNARY_ELEMENTWISE)
+def test_unary_elementwise_op(name, shape, seed):
+    """Every one-argument elementwise case of primitive_cases.py, at several shapes, over its smooth range."""
+    (x,) = arguments(name, seed, shapes=(shape,))
+    check_vjp(CASES[name].f, x, seed=seed)
 
 
 @pytest.mark.parametrize("x", [-40.0, -12.0, 12.0, 40.0])
