@@ -30,7 +30,7 @@ from pytest_gradcheck.checker.inputs import (
 from pytest_gradcheck.checker.nonfinite import floats, gradient_notes, mask
 from pytest_gradcheck.checker.result import GradcheckError, GradcheckResult, Mismatch
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import blame, mpmath_warnings, precision
+from pytest_gradcheck.hp import blame, exact, mpmath_warnings, precision
 from pytest_gradcheck.hp import install as hp_twins
 from pytest_gradcheck.plots import plots as drawing
 from pytest_gradcheck.report import records
@@ -547,7 +547,7 @@ def _gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: A
 def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
     """Float values as exact high-precision numbers; unlike to_hp, non-finite values pass (they are verdicts)."""
     values = np.asarray(values)
-    return hparray.exact_objects(values.astype(np.float64).ravel().tolist(), ctx).reshape(values.shape)
+    return exact.exact_objects(values, ctx)
 
 
 def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
