@@ -19,7 +19,7 @@ from pytest_gradcheck.hp import array as hparray
 from pytest_gradcheck.hp import casts as hp_casts
 from pytest_gradcheck.hp import registry as hp_registry
 
-__all__ = ["TWIN_MODULES", "load", "patched", "twins_of"]
+__all__ = ["TWIN_MODULES", "all_twins", "load", "patched", "twins_of"]
 
 # The twin modules: each exports one mapping, TWINS (dotted name -> registry.Twin).
 TWIN_MODULES = tuple(f"pytest_gradcheck.hp.twins.{name}" for name in (
@@ -41,21 +41,29 @@ def twins_of(module_name: str) -> dict[str, hp_registry.Twin]:
     return twins
 
 
-def load() -> None:
-    """Install every entry of every twin module's ``TWINS`` (once; a name in two modules is an error)."""
+def all_twins() -> dict[str, hp_registry.Twin]:
+    """The union of the twin modules' ``TWINS``; a name in two modules is an error."""
+    owners: dict[str, str] = {}
+    union: dict[str, hp_registry.Twin] = {}
+    for module_name in TWIN_MODULES:
+        for dotted, entry in twins_of(module_name).items():
+            if dotted in owners:
+                raise ValueError(f"{dotted}: a twin in both {owners[dotted]} and {module_name}")
+            owners[dotted], union[dotted] = module_name, entry
+    return union
+
+
+def load(again: bool = False) -> None:
+    """Install every entry of every twin module's ``TWINS`` with `registry.register`, once; `again` installs
+    them anew (replacing a package twin that was unregistered or overridden since)."""
     global _loaded
-    if _loaded:
+    if _loaded and not again:
         return
     with _lock:
-        if _loaded:
+        if _loaded and not again:
             return
-        owners: dict[str, str] = {}
-        for module_name in TWIN_MODULES:
-            for dotted, entry in twins_of(module_name).items():
-                if dotted in owners:
-                    raise ValueError(f"{dotted}: a twin in both {owners[dotted]} and {module_name}")
-                owners[dotted] = module_name
-                hp_registry.register(dotted, entry)
+        for dotted, entry in all_twins().items():
+            hp_registry.register(dotted, entry)
         _loaded = True
 
 
