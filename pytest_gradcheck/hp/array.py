@@ -278,20 +278,9 @@ def _plain_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: 
 
 
 @forwarding
-def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
-                   routed: bool = False) -> Any:
-    """Route one ufunc call with a high-precision operand. (On every operation of f at high precision: kept
-    lean, the common case first.)"""
-    if not routed and _local.__dict__.get("plain"):
-        return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
-    ctx = ctx or hp_registry.context_of(*inputs)
-    if method == "__call__":
-        twin = hp_registry.lookup_ufunc(ufunc)
-        if twin is not None:
-            return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
-        if ufunc is _POWER and not kwargs and len(inputs) == 2 and type(inputs[1]) is int and inputs[1] == 2:
-            ufunc, inputs = _MULTIPLY, (inputs[0], inputs[0])  # x * x: the same correctly rounded square,
-            # without mpmath's generic power
+def _plain_operands(method: str, inputs: tuple[Any, ...], ctx: Any) -> tuple[list[Any], bool]:
+    """The operands as numpy's object loop takes them (plain object arrays, plain numbers made exact), and
+    whether the call is on scalars only (then a 0-d result is returned as its element)."""
     plain, scalar_call = [], True
     for position, x in enumerate(inputs):
         kind = type(x)
@@ -314,6 +303,25 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         else:
             plain.append(_plain(x))
             scalar_call = scalar_call and not isinstance(x, np.ndarray)
+    return plain, scalar_call
+
+
+@forwarding
+def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
+                   routed: bool = False) -> Any:
+    """Route one ufunc call with a high-precision operand. (On every operation of f at high precision: kept
+    lean, the common case first.)"""
+    if not routed and _local.__dict__.get("plain"):
+        return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
+    ctx = ctx or hp_registry.context_of(*inputs)
+    if method == "__call__":
+        twin = hp_registry.lookup_ufunc(ufunc)
+        if twin is not None:
+            return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
+        if ufunc is _POWER and not kwargs and len(inputs) == 2 and type(inputs[1]) is int and inputs[1] == 2:
+            ufunc, inputs = _MULTIPLY, (inputs[0], inputs[0])  # x * x: the same correctly rounded square,
+            # without mpmath's generic power
+    plain, scalar_call = _plain_operands(method, inputs, ctx)
     out = kwargs.get("out") if kwargs else None
     if out is not None:
         kwargs["out"] = tuple(_plain(o) for o in out)

@@ -1,9 +1,9 @@
 """Building blocks of the elementwise high-precision twins: operand conversion and the twin wrapper.
 
 A kernel is ``kernel(ctx, *xs)``: ``xs`` are ``mpf`` numbers of the private context ``ctx`` (see `precision`)
-and it returns an ``mpf`` (or a ``bool`` for predicates). `elementwise` turns a kernel into what
-`hp_registry.register_ufunc` expects: a function of the raw operands, which may mix ``mpf`` numbers with the
-real constants numpy inserts into object arrays (Python or numpy floats and ints, converted exactly).
+and it returns an ``mpf`` (or a ``bool`` for predicates). `elementwise` turns a kernel into what a
+`registry.ufunc_twin` holds: a function of the raw operands, which may mix ``mpf`` numbers with the real
+constants numpy inserts into object arrays (Python or numpy floats and ints, converted exactly by `exact`).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _float64_value(dotted: str, ctx: Any, xs: tuple[Any, ...]) -> Any:
         function = getattr(function, part)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy's own warnings (yn's "truncated to an integer") are not the user's
-        return ctx.mpf(float(function(*(float(x) for x in xs))))
+        return to_mpf(ctx, float(function(*(float(x) for x in xs))))
 
 
 def elementwise(kernel: Kernel, *, nan_in_nan_out: bool = True, nonfinite_from: str | None = None) -> Kernel:
