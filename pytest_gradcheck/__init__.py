@@ -17,7 +17,7 @@ _EXPORTS = {
     "Kink": "pytest_gradcheck.checker.result",
     "Mismatch": "pytest_gradcheck.checker.result",
     "register_hp": "pytest_gradcheck.hp.registry",
-    "hp_twin": "pytest_gradcheck.hp.registry",
+    "hp_twin": "pytest_gradcheck.hp.array",
 }
 __all__ = sorted(_EXPORTS)
 

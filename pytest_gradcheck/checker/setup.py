@@ -26,7 +26,7 @@ from pytest_gradcheck.checker.inputs import (
 from pytest_gradcheck.checker.nonfinite import floats, gradient_notes
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import blame, mpmath_warnings, precision
+from pytest_gradcheck.hp import blame, exact, mpmath_warnings, precision
 
 
 @dataclass
@@ -201,4 +201,4 @@ def gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: An
 def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
     """Float values as exact high-precision numbers; unlike to_hp, non-finite values pass (they are verdicts)."""
     values = np.asarray(values)
-    return hparray.exact_objects(values.astype(np.float64).ravel().tolist(), ctx).reshape(values.shape)
+    return exact.exact_objects(values, ctx)

@@ -19,6 +19,7 @@ with a high-precision scalar ``s`` (a sum, say) is routed like an array.
 
 from __future__ import annotations
 
+import functools
 import operator
 import threading
 from collections.abc import Callable, Iterator
@@ -26,13 +27,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-from mpmath.libmp import from_float
 
 from pytest_gradcheck.hp import dtype_questions
 from pytest_gradcheck.hp import registry as hp_registry
 from pytest_gradcheck.hp.blame import HPUnsupported, checker_fault, forwarding
+from pytest_gradcheck.hp.exact import exact_objects, to_mpf
 
-__all__ = ["HPArray", "exact_objects", "install_scalar_protocol", "recording_leaks"]
+__all__ = [
+    "HPArray", "hp_twin", "hp_view", "install_scalar_protocol", "objects", "operand", "plain_arithmetic",
+    "recording_leaks", "wrap",
+]
 
 _local = threading.local()
 
@@ -75,16 +79,9 @@ def _leak(name: str) -> None:
         found.append(name)
 
 
-def _objects(flat: list[Any], shape: tuple[int, ...]) -> np.ndarray:
+def objects(flat: list[Any], shape: tuple[int, ...]) -> np.ndarray:
     """An object array of exactly these elements (never nested, whatever they are)."""
     return np.fromiter(flat, dtype=object, count=len(flat)).reshape(shape)
-
-
-def exact_objects(floats: list[float], ctx: Any) -> np.ndarray:
-    """A flat object array of ctx.mpf equal to Python floats (inf and nan included), without mpf()'s type
-    dispatch: ctx.make_mpf(from_float(x)) is ctx.mpf(x) for floats."""
-    make = ctx.make_mpf
-    return np.fromiter([make(from_float(e)) for e in floats], dtype=object, count=len(floats))
 
 
 def _is_number(e: Any) -> bool:
@@ -93,9 +90,7 @@ def _is_number(e: Any) -> bool:
 
 def _exact(ctx: Any, flat: list[Any]) -> list[Any]:
     """Plain real numbers among the elements as exact numbers of ctx (floats and ints are exact in mpf)."""
-    mpf = ctx.mpf
-    return [mpf(float(e)) if isinstance(e, float | np.floating) else mpf(int(e)) if _is_number(e) else e
-            for e in flat]
+    return [to_mpf(ctx, e) if _is_number(e) else e for e in flat]
 
 
 def _types(ctx: Any) -> frozenset[type]:
@@ -106,22 +101,49 @@ def _types(ctx: Any) -> frozenset[type]:
     return types
 
 
-def _wrap(value: Any, ctx: Any) -> Any:
+def wrap(value: Any, ctx: Any) -> Any:
     """A result as the caller should see it: object arrays as HPArray with plain numbers made exact."""
     if isinstance(value, np.ndarray):
         if value.dtype != object:  # float64 (or bool) results leave the high-precision type
             return value.view(np.ndarray) if isinstance(value, HPArray) else value
         flat = value.ravel().tolist()
         if not set(map(type, flat)) <= _types(ctx):
-            value = _objects(_exact(ctx, flat), value.shape)
+            value = objects(_exact(ctx, flat), value.shape)
         out = value.view(HPArray)
         out.hp_context = ctx
         return out
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # namedtuples (slogdet, eigh, svd results)
-        return type(value)(*(_wrap(v, ctx) for v in value))
+        return type(value)(*(wrap(v, ctx) for v in value))
     if isinstance(value, tuple | list):
-        return type(value)(_wrap(v, ctx) for v in value)
+        return type(value)(wrap(v, ctx) for v in value)
     return value
+
+
+def hp_twin(twin: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for your own function that high-precision arrays cannot pass through (it calls
+    scipy.linalg, casts, or a compiled extension): called with a high-precision argument it runs `twin`
+    instead, with the same arguments; with float arrays it runs itself.
+
+        @hp_twin(lambda a: my_mpmath_sqrtm(a))
+        def sqrtm(a):
+            return scipy.linalg.sqrtm(a)
+    """
+    if not callable(twin):
+        raise TypeError(f"twin: expected a callable, got {type(twin).__name__}")
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def dispatching(*args: Any, **kwargs: Any) -> Any:
+            values = (*args, *kwargs.values())
+            if any(hp_registry.is_hp_value(a) for a in values):
+                return wrap(twin(*args, **kwargs), hp_registry.context_of(*values))
+            return function(*args, **kwargs)
+
+        dispatching.hp_twin = twin  # type: ignore[attr-defined]
+        forwarding(dispatching)
+        return dispatching
+
+    return decorate
 
 
 def hp_view(plain: np.ndarray, ctx: Any) -> HPArray:
@@ -145,17 +167,15 @@ def _unwrap(value: Any) -> Any:
     return value.view(np.ndarray) if isinstance(value, HPArray) else value
 
 
-def _operand(value: Any, ctx: Any) -> np.ndarray:
+def operand(value: Any, ctx: Any) -> np.ndarray:
     """A ufunc operand as an object array of ctx's numbers (floats converted exactly)."""
     array = np.asarray(value.view(np.ndarray) if isinstance(value, HPArray) else value)
     if array.dtype == object:
-        return _objects(_exact(ctx, array.ravel().tolist()), array.shape)
-    if array.dtype.kind == "f":
-        return exact_objects(array.astype(np.float64).ravel().tolist(), ctx).reshape(array.shape)
-    if array.dtype.kind in "iu":
-        return _objects([ctx.mpf(e) for e in array.ravel().tolist()], array.shape)
+        return objects(_exact(ctx, array.ravel().tolist()), array.shape)
+    if array.dtype.kind in "fiu":
+        return exact_objects(array, ctx)
     if array.dtype.kind == "c":
-        return _objects([ctx.mpc(complex(e)) for e in array.ravel().tolist()], array.shape)
+        return objects([ctx.mpc(complex(e)) for e in array.ravel().tolist()], array.shape)
     if array.dtype.kind == "b":
         return array
     raise HPUnsupported(f"cannot use a {array.dtype} operand at high precision")
@@ -168,7 +188,7 @@ def _apply_twin(twin: Callable[..., Any], ufunc: np.ufunc, inputs: tuple[Any, ..
     if unsupported or kwargs.get("where", True) is not True:
         raise HPUnsupported(f"{ufunc.__name__} at high precision: keyword(s) {sorted(unsupported) or ['where']} "
                         "are not supported")
-    operands = np.broadcast_arrays(*(_operand(x, ctx) for x in inputs))
+    operands = np.broadcast_arrays(*(operand(x, ctx) for x in inputs))
     shape = operands[0].shape if operands else ()
     results = [twin(*elements) for elements in zip(*(o.ravel().tolist() for o in operands), strict=True)]
     outputs = list(zip(*results, strict=True)) if ufunc.nout > 1 else [results]
@@ -177,7 +197,7 @@ def _apply_twin(twin: Callable[..., Any], ufunc: np.ufunc, inputs: tuple[Any, ..
         if values and all(isinstance(v, bool | np.bool_) for v in values):
             wrapped.append(np.array(values, dtype=bool).reshape(shape))
         else:
-            wrapped.append(_wrap(_objects(list(values), shape), ctx))
+            wrapped.append(wrap(objects(list(values), shape), ctx))
     out = kwargs.get("out")
     if out is not None:
         for target, value in zip(out, wrapped, strict=True):
@@ -207,11 +227,11 @@ class HPArray(np.ndarray):
         ctx = self.hp_context or hp_registry.context_of(*args, *kwargs.values())
         twin = hp_registry.lookup_function(func)
         if twin is not None:
-            return _wrap(twin(*args, **kwargs), ctx)
+            return wrap(twin(*args, **kwargs), ctx)
         if func in _ARITHMETIC and "out" not in kwargs:  # the same loops, without routing each inner ufunc
             args = tuple(_unwrap(a) for a in args)
             kwargs = {k: _unwrap(v) for k, v in kwargs.items()}
-        return _wrap(func._implementation(*args, **kwargs), ctx)
+        return wrap(func._implementation(*args, **kwargs), ctx)
 
     def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
         """float64 (the function's own dtype) keeps high precision, as an object array with astype's copy
@@ -222,7 +242,7 @@ class HPArray(np.ndarray):
         elif target.kind != "O":
             _leak(f"ndarray.astype({target})")
         out = super().astype(target, *args, **kwargs)
-        return out if out is self else _wrap(out, self.hp_context)  # copy=False: no copy, x itself
+        return out if out is self else wrap(out, self.hp_context)  # copy=False: no copy, x itself
 
     @property  # type: ignore[override]
     def dtype(self) -> np.dtype:
@@ -236,11 +256,11 @@ class HPArray(np.ndarray):
 
     @property  # type: ignore[override]
     def real(self) -> Any:
-        return _wrap(_objects([e.real for e in self.ravel().tolist()], self.shape), self.hp_context)
+        return wrap(objects([e.real for e in self.ravel().tolist()], self.shape), self.hp_context)
 
     @property  # type: ignore[override]
     def imag(self) -> Any:
-        return _wrap(_objects([e.imag for e in self.ravel().tolist()], self.shape), self.hp_context)
+        return wrap(objects([e.imag for e in self.ravel().tolist()], self.shape), self.hp_context)
 
     def __reduce__(self) -> Any:  # pickles as a plain object array: the context is private to a process
         return self.view(np.ndarray).__reduce__()
@@ -258,20 +278,9 @@ def _plain_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: 
 
 
 @forwarding
-def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
-                   routed: bool = False) -> Any:
-    """Route one ufunc call with a high-precision operand. (On every operation of f at high precision: kept
-    lean, the common case first.)"""
-    if not routed and _local.__dict__.get("plain"):
-        return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
-    ctx = ctx or hp_registry.context_of(*inputs)
-    if method == "__call__":
-        twin = hp_registry.lookup_ufunc(ufunc)
-        if twin is not None:
-            return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
-        if ufunc is _POWER and not kwargs and len(inputs) == 2 and type(inputs[1]) is int and inputs[1] == 2:
-            ufunc, inputs = _MULTIPLY, (inputs[0], inputs[0])  # x * x: the same correctly rounded square,
-            # without mpmath's generic power
+def _plain_operands(method: str, inputs: tuple[Any, ...], ctx: Any) -> tuple[list[Any], bool]:
+    """The operands as numpy's object loop takes them (plain object arrays, plain numbers made exact), and
+    whether the call is on scalars only (then a 0-d result is returned as its element)."""
     plain, scalar_call = [], True
     for position, x in enumerate(inputs):
         kind = type(x)
@@ -294,6 +303,25 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         else:
             plain.append(_plain(x))
             scalar_call = scalar_call and not isinstance(x, np.ndarray)
+    return plain, scalar_call
+
+
+@forwarding
+def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any,
+                   routed: bool = False) -> Any:
+    """Route one ufunc call with a high-precision operand. (On every operation of f at high precision: kept
+    lean, the common case first.)"""
+    if not routed and _local.__dict__.get("plain"):
+        return _plain_ufunc(ufunc, method, inputs, kwargs, ctx)
+    ctx = ctx or hp_registry.context_of(*inputs)
+    if method == "__call__":
+        twin = hp_registry.lookup_ufunc(ufunc)
+        if twin is not None:
+            return _apply_twin(twin, ufunc, inputs, kwargs, ctx)
+        if ufunc is _POWER and not kwargs and len(inputs) == 2 and type(inputs[1]) is int and inputs[1] == 2:
+            ufunc, inputs = _MULTIPLY, (inputs[0], inputs[0])  # x * x: the same correctly rounded square,
+            # without mpmath's generic power
+    plain, scalar_call = _plain_operands(method, inputs, ctx)
     out = kwargs.get("out") if kwargs else None
     if out is not None:
         kwargs["out"] = tuple(_plain(o) for o in out)
@@ -309,7 +337,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
         return out[0] if len(out) == 1 else out
     if scalar_call and isinstance(result, np.ndarray) and result.ndim == 0:
         result = result[()]
-    return _wrap(result, ctx)
+    return wrap(result, ctx)
 
 
 _POWER, _MULTIPLY, _FLOAT64 = np.power, np.multiply, np.dtype(np.float64)
@@ -356,7 +384,7 @@ def install_scalar_protocol(ctx: Any) -> None:
             if isinstance(result, np.ndarray) and result.ndim == 0 and not any(
                     isinstance(x, np.ndarray) and x.ndim for x in inputs):
                 result = result[()]
-            return _wrap(result, ctx)
+            return wrap(result, ctx)
         return dispatch_ufunc(ufunc, method, inputs, kwargs, ctx)
 
     ctx.mpf.__array_ufunc__ = scalar_array_ufunc

@@ -105,7 +105,7 @@ def keeping(original: Callable[..., Any], name: str) -> Callable[..., Any]:
             name_used = np.asarray
         else:
             name_used = original
-        return hparray._wrap(name_used(plain, _OBJECT, *args, **kwargs), ctx)
+        return hparray.wrap(name_used(plain, _OBJECT, *args, **kwargs), ctx)
 
     cast.hp_original = original  # type: ignore[attr-defined]
     return cast

@@ -1,4 +1,10 @@
-"""Loading the high-precision twins, and installing the patched ones while high-precision evaluations run."""
+"""Loading the high-precision twins, and installing the patched ones while high-precision evaluations run.
+
+One way to add a twin: a line in the ``TWINS`` mapping of a twin module (`TWIN_MODULES`), dotted name ->
+`registry.Twin` (``ufunc_twin(kernel)``, ``function_twin(f)``, ``patched_twin(f)`` or ``method_twin(factory)``).
+A twin module exports exactly that one mapping and registers nothing itself; `load` imports the modules and
+installs every entry with `registry.register`. Users' own twins go through `register_hp` / `hp_twin`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pytest_gradcheck.hp import array as hparray
 from pytest_gradcheck.hp import casts as hp_casts
 from pytest_gradcheck.hp import registry as hp_registry
 
-__all__ = ["TWIN_MODULES", "load", "patched"]
+__all__ = ["TWIN_MODULES", "all_twins", "load", "patched", "twins_of"]
 
-# Modules whose import registers twins (hp_registry.register_*).
+# The twin modules: each exports one mapping, TWINS (dotted name -> registry.Twin).
 TWIN_MODULES = tuple(f"pytest_gradcheck.hp.twins.{name}" for name in (
-    "numpy_functions", "fft", "linalg.registrations", "special.ufuncs", "stats.distributions", "distance",
+    "methods", "numpy_functions", "fft", "linalg.registrations", "special.ufuncs", "special.arrays",
+    "stats.distributions", "stats.multivariate", "distance",
 ))
 
 _loaded = False
@@ -25,14 +33,37 @@ _depth = 0
 _saved: list[tuple[Any, str, Any]] = []
 
 
-def load() -> None:
-    """Import every twin module once (registration happens at import)."""
+def twins_of(module_name: str) -> dict[str, hp_registry.Twin]:
+    """The ``TWINS`` mapping of the twin module called `module_name` (imported if it was not)."""
+    twins = getattr(importlib.import_module(module_name), "TWINS", None)
+    if not isinstance(twins, dict) or not all(isinstance(t, hp_registry.Twin) for t in twins.values()):
+        raise TypeError(f"{module_name}: TWINS: expected a dict of dotted name -> registry.Twin, got {twins!r}")
+    return twins
+
+
+def all_twins() -> dict[str, hp_registry.Twin]:
+    """The union of the twin modules' ``TWINS``; a name in two modules is an error."""
+    owners: dict[str, str] = {}
+    union: dict[str, hp_registry.Twin] = {}
+    for module_name in TWIN_MODULES:
+        for dotted, entry in twins_of(module_name).items():
+            if dotted in owners:
+                raise ValueError(f"{dotted}: a twin in both {owners[dotted]} and {module_name}")
+            owners[dotted], union[dotted] = module_name, entry
+    return union
+
+
+def load(again: bool = False) -> None:
+    """Install every entry of every twin module's ``TWINS`` with `registry.register`, once; `again` installs
+    them anew (replacing a package twin that was unregistered or overridden since)."""
     global _loaded
-    if _loaded:
+    if _loaded and not again:
         return
     with _lock:
-        for name in TWIN_MODULES:
-            importlib.import_module(name)
+        if _loaded and not again:
+            return
+        for dotted, entry in all_twins().items():
+            hp_registry.register(dotted, entry)
         _loaded = True
 
 
@@ -65,7 +96,7 @@ def patched() -> Iterator[None]:
                 original, twin = getattr(owner, attribute), hp_registry.PATCHED[dotted]
                 key = (twin, original)
                 if key not in _wrappers:
-                    _wrappers[key] = hp_registry.hp_twin(twin)(original)
+                    _wrappers[key] = hparray.hp_twin(twin)(original)
                 _saved.append((owner, attribute, original))
                 setattr(owner, attribute, _wrappers[key])
             for owner, attribute, factory in hp_casts.REPLACEMENTS:  # numpy's casts keep high precision

@@ -6,6 +6,12 @@ same name for most other ufuncs (``np.tanh(a)`` calls ``a[i].tanh()``). Each ``m
 own ``mpf`` subclass, so :func:`context` attaches those methods to a private context's ``mpf``; mpmath's
 global ``mpmath.mp`` is never touched.
 
+Where the methods come from: they are twins like any other, one more mapping (``hp/twins/methods.py``,
+``"numpy.tanh": method_twin(lambda ctx: ctx.tanh)``) loaded by the same loader (`install.load`) into
+`registry.METHODS`. This module only attaches what the registry holds, when it builds a context (methods
+cannot be looked up per call: numpy calls them on the elements). The complex methods of ``mpc`` below are
+not twins of any numpy function but mpmath's own functions under numpy's names, so they stay here.
+
 Real domain: out-of-domain arguments give ``nan`` as numpy's float loops do (``log(-1)``, ``sqrt(-1)``,
 ``arcsin(2)``), never a silent ``mpc``. The context traps complex results, so ``x ** 0.5`` with ``x < 0``
 raises ``ComplexResult`` (a ``ValueError``) where float64 warns and gives ``nan``; ``x / 0`` raises
@@ -38,12 +44,14 @@ from typing import Any, Literal, NamedTuple
 
 import mpmath
 import numpy as np
-from mpmath.libmp import ComplexResult, from_float
+from mpmath.libmp import ComplexResult
 
 from pytest_gradcheck.hp import array as hparray
 from pytest_gradcheck.hp import blame, constants, mpmath_warnings
 from pytest_gradcheck.hp import install as hp_twins
 from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.exact import exact_objects, to_mpf
+from pytest_gradcheck.hp.twins import methods as twin_methods
 
 __all__ = [
     "DEFAULT_DIGITS",
@@ -71,54 +79,7 @@ _NAMED_ROOTS = ("numpy", "scipy")  # the libraries whose functions a fallback re
 _local = threading.local()
 
 
-def _real_cbrt(ctx: mpmath.MPContext, x: Any) -> Any:
-    return ctx.cbrt(x) if x >= 0 else -ctx.cbrt(-x)  # mpmath's cbrt of x < 0 is the complex principal root
-
-
-def _trunc(ctx: mpmath.MPContext, x: Any) -> Any:
-    return ctx.floor(x) if x >= 0 else ctx.ceil(x)
-
-
-def _c_fmod(ctx: mpmath.MPContext, x: Any, y: Any) -> Any:
-    if y == 0:
-        return ctx.nan  # C and numpy: fmod(x, 0) is nan
-    r = ctx.fmod(ctx.fabs(x), ctx.fabs(y))  # mpmath's fmod takes the divisor's sign; C's takes the dividend's
-    return r if x >= 0 else -r
-
-
-def _real_log1p(ctx: mpmath.MPContext, x: Any) -> Any:
-    """log(1 + x) for a real x of ctx: the logarithm, rounded once, of 1 + x added exactly. mpmath's log1p gets
-    the same digits through a generic wrapper at 10 extra bits, at twice the cost; its series for tiny x and its
-    domain errors (x <= -1) are kept by handing those cases to it. Public calls only: mpmath's internal logarithm
-    was renamed in 1.4 (``libmp.mpf_log`` warns there, deprecated for ``mpf_ln``)."""
-    value = x._mpf_  # (sign, mantissa, exponent, bitcount) in mpmath 1.3 and 1.4
-    if not value[1] or x <= -1:  # zero, inf, nan (no mantissa) or outside the domain
-        return ctx.log1p(x)
-    exponent = value[2] + value[3]  # |x| < 2^exponent
-    if not -ctx.prec < exponent < ctx.prec:  # tiny: 1 + x would need too many bits; huge: no cancellation
-        return ctx.log1p(x)
-    return ctx.ln(ctx.fadd(ctx.one, x, exact=True))
-
-
-def _ufunc_methods(ctx: mpmath.MPContext) -> dict[str, Callable[..., Any]]:
-    """Method name numpy's object loop calls -> the real-valued function of ``ctx`` it should run."""
-    return {
-        "exp": ctx.exp, "exp2": lambda x: ctx.power(2, x), "expm1": ctx.expm1,
-        "log": ctx.ln, "log2": lambda x: ctx.log(x, 2), "log10": ctx.log10, "log1p": lambda x: _real_log1p(ctx, x),
-        "sqrt": ctx.sqrt, "cbrt": lambda x: _real_cbrt(ctx, x),
-        "sin": ctx.sin, "cos": ctx.cos, "tan": ctx.tan,
-        "arcsin": ctx.asin, "arccos": ctx.acos, "arctan": ctx.atan,
-        "sinh": ctx.sinh, "cosh": ctx.cosh, "tanh": ctx.tanh,
-        "arcsinh": ctx.asinh, "arccosh": ctx.acosh, "arctanh": ctx.atanh,
-        "deg2rad": ctx.radians, "radians": ctx.radians, "rad2deg": ctx.degrees, "degrees": ctx.degrees,
-        "fabs": ctx.fabs, "rint": ctx.nint,  # nint rounds ties to even, as rint does
-        # numpy's object floor/ceil/trunc call math.floor/ceil/trunc, which would otherwise round via float
-        "__floor__": ctx.floor, "__ceil__": ctx.ceil, "__trunc__": lambda x: _trunc(ctx, x),
-        "hypot": ctx.hypot, "arctan2": ctx.atan2, "fmod": lambda x, y: _c_fmod(ctx, x, y),
-    }  # fmt: skip
-
-
-UFUNC_METHODS = tuple(_ufunc_methods(mpmath.mp))  # the names attached; mpmath.mp is only read here
+UFUNC_METHODS = tuple(hp_registry.method_name(name) for name in twin_methods.TWINS)  # the names attached
 
 
 def _as_method(ctx: mpmath.MPContext, fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -142,7 +103,7 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
     refused at once (mpmath would format the whole array into an error message before numpy takes over),
     and floats that round famous constants (np.pi) are noted while `ctx.hp_constants` is a set."""
     base = ctx.convert
-    make, famous = ctx.make_mpf, constants.FLOAT64_CONSTANTS
+    famous = constants.FLOAT64_CONSTANTS
     known: dict[float, Any] = {}  # number -> its exact mpf: the same constants meet every evaluation of f
 
     def convert(x: Any, strings: bool = True) -> Any:
@@ -155,7 +116,7 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
             if exact is None:
                 if len(known) >= CONVERTED_FLOATS:
                     known.clear()
-                exact = known[x] = make(from_float(x)) if is_float else base(x, strings)
+                exact = known[x] = to_mpf(ctx, x)
             return exact
         if isinstance(x, np.ndarray) and x.ndim:
             raise TypeError("an array operand: numpy's turn")
@@ -170,7 +131,7 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
         entry = arrays.get(key)
         if entry is None:
             flat = x.ravel().tolist()
-            objects = hparray.exact_objects(flat, ctx).reshape(x.shape)
+            objects = exact_objects(x, ctx)
             objects.flags.writeable = False
             if len(arrays) >= CONVERTED_ARRAYS:
                 arrays.clear()
@@ -200,13 +161,13 @@ def _build_context(digits: int) -> mpmath.MPContext:
     ctx = mpmath.MPContext()
     ctx.trap_complex = True  # raise rather than silently produce mpc (an attribute in mpmath 1.3 and 1.4)
     ctx.dps = digits
-    for name, fn in _ufunc_methods(ctx).items():
-        setattr(ctx.mpf, name, _as_method(ctx, fn))  # ctx.mpf is this context's own class
+    hp_twins.load()  # the method twins among them
+    for dotted, factory in hp_registry.METHODS.items():
+        setattr(ctx.mpf, hp_registry.method_name(dotted), _as_method(ctx, factory(ctx)))  # this context's own class
     for name in _COMPLEX_METHODS:  # complex intermediates (np.exp of an FFT) take numpy's object loop too
         setattr(ctx.mpc, name, _complex_method(getattr(ctx, _MPMATH_NAMES.get(name, name))))
     _install_convert(ctx)
     hparray.install_scalar_protocol(ctx)
-    hp_twins.load()
     return ctx
 
 
@@ -246,7 +207,7 @@ def to_hp(array: np.ndarray | np.floating | float, ctx: mpmath.MPContext) -> np.
     if not np.isfinite(arr).all():
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise ValueError(f"to_hp expects finite values, got {arr[index]} at index {index}")
-    out = hparray.exact_objects(arr.astype(np.float64).ravel().tolist(), ctx).reshape(arr.shape)  # float32 -> 64: exact
+    out = exact_objects(arr, ctx)  # float32 -> 64: exact
     out = out.view(hparray.HPArray)
     out.hp_context = ctx
     return out

@@ -1,45 +1,83 @@
 """The registry of high-precision twins: which numpy/scipy calls run on high-precision arrays, and how.
 
-Three kinds of entries, all keyed by the function's public dotted name ("numpy.linalg.det",
-"scipy.special.expit") so that registering never imports scipy:
+Every entry is keyed by the function's public dotted name ("numpy.linalg.det", "scipy.special.expit") so
+that registering never imports scipy, and is a `Twin`: the twin and its kind.
 
-- ufunc twins (`register_ufunc`): an elementwise scalar function of ``mpf`` numbers (all from one private
+- ``ufunc`` (`ufunc_twin`): an elementwise scalar function of ``mpf`` numbers (all from one private
   context; ``x.context`` is it). Used for ufuncs without an object loop (``np.logaddexp``,
   ``scipy.special.erf``): the high-precision array broadcasts the operands and applies the twin per element.
-- function twins (`register_function`): for numpy API functions that dispatch through ``__array_function__``
+- ``function`` (`function_twin`): for numpy API functions that dispatch through ``__array_function__``
   (``np.linalg.det``, ``np.fft.fft``, ``np.clip``). The twin takes the same arguments as the function, with
   high-precision arrays (object arrays of ``mpf``) where the function had arrays, and returns the same
   structure at high precision.
-- patched twins (`register_patched`): for functions that do not dispatch at all (``scipy.linalg.sqrtm``).
+- ``patched`` (`patched_twin`): for functions that do not dispatch at all (``scipy.linalg.sqrtm``).
   While a high-precision evaluation runs, the module attribute is replaced by a wrapper that calls the twin
   when an argument is high precision and the original otherwise (code that imported the function by name
   before keeps the original: wrap your own functions with `hp_twin` instead).
+- ``method`` (`method_twin`): for ufuncs that do have an object loop, which calls a method of the element
+  (``np.tanh(a)`` calls ``a[i].tanh()``). The twin is a factory, ``twin(ctx)`` -> the function of ``ctx``'s
+  numbers, attached to each private context's ``mpf`` under `method_name` (see `precision`).
 
-`register_hp` is the public entry point: it picks the kind from what it is given.
+The package's own twins are declared, one line each, in the ``TWINS`` mapping of a twin module
+(``hp/twins``) and installed by `install.load` through `register`. `register_hp` is the public entry
+point for users: it picks the kind from the function it is given. This module imports nothing else
+from the package.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from pytest_gradcheck.hp.blame import forwarding
-
 __all__ = [
-    "FUNCTIONS", "PATCHED", "UFUNCS", "context_of", "hp_twin", "is_hp_value", "locate", "lookup_function",
-    "lookup_ufunc", "name_of", "public_module", "register_function", "register_hp", "register_patched",
-    "register_ufunc", "unregister",
+    "FUNCTIONS", "METHODS", "PATCHED", "TABLES", "UFUNCS", "Twin", "context_of", "function_twin", "is_hp_value",
+    "locate", "lookup_function", "lookup_ufunc", "method_name", "method_twin", "name_of", "patched_twin",
+    "public_module", "register", "register_function", "register_hp", "register_patched", "register_ufunc",
+    "ufunc_twin", "unregister",
 ]
+
+Kind = Literal["ufunc", "function", "patched", "method"]
+
+
+class Twin(NamedTuple):
+    """One entry of a twin module's ``TWINS`` mapping: how the twin is installed (`Kind`) and the twin."""
+
+    kind: Kind
+    twin: Callable[..., Any]
+
+
+def ufunc_twin(twin: Callable[..., Any]) -> Twin:
+    """An elementwise scalar twin for a ufunc without an object loop."""
+    return Twin("ufunc", twin)
+
+
+def function_twin(twin: Callable[..., Any]) -> Twin:
+    """A twin for a numpy API function that dispatches through ``__array_function__``."""
+    return Twin("function", twin)
+
+
+def patched_twin(twin: Callable[..., Any]) -> Twin:
+    """A twin for a function that does not dispatch, installed on its module during hp evaluations."""
+    return Twin("patched", twin)
+
+
+def method_twin(factory: Callable[..., Any]) -> Twin:
+    """A twin for a ufunc whose object loop calls an element method: ``factory(ctx)`` is the method's function."""
+    return Twin("method", factory)
+
 
 UFUNCS: dict[str, Callable[..., Any]] = {}  # "numpy.logaddexp" -> scalar twin (mpf, ...) -> mpf
 FUNCTIONS: dict[str, Callable[..., Any]] = {}  # "numpy.linalg.det" -> twin with the function's signature
 PATCHED: dict[str, Callable[..., Any]] = {}  # "scipy.linalg.sqrtm" -> twin, installed while hp evaluations run
+METHODS: dict[str, Callable[..., Any]] = {}  # "numpy.tanh" -> factory: ctx -> the function mpf.tanh runs
+TABLES: dict[str, dict[str, Callable[..., Any]]] = {
+    "ufunc": UFUNCS, "function": FUNCTIONS, "patched": PATCHED, "method": METHODS,
+}
 
 _lock = threading.Lock()
 _resolved: dict[str, dict[Any, Callable[..., Any]]] = {"ufunc": {}, "function": {}}
@@ -123,28 +161,45 @@ def name_of(function: Any) -> str:
     return f"{public}.{getattr(function, '__qualname__', getattr(function, '__name__', repr(function)))}".lstrip(".")
 
 
+def register(name: str, entry: Twin) -> None:
+    """Install one entry under the dotted `name` ("scipy.special.erf") in the table of its kind."""
+    if not isinstance(entry, Twin):
+        raise TypeError(f"entry: expected a Twin (ufunc_twin(...), function_twin(...), ...), got {entry!r}")
+    if entry.kind not in TABLES:
+        raise ValueError(f"entry: kind must be one of {sorted(TABLES)}, got {entry.kind!r}")
+    TABLES[entry.kind][_checked_name(name)] = _checked_twin(entry.twin)
+    _version[0] += 1
+
+
 def register_ufunc(name: str, twin: Callable[..., Any]) -> None:
     """Register an elementwise scalar twin for the ufunc called `name` ("scipy.special.erf")."""
-    UFUNCS[_checked_name(name)] = _checked_twin(twin)
-    _version[0] += 1
+    register(name, ufunc_twin(twin))
 
 
 def register_function(name: str, twin: Callable[..., Any]) -> None:
     """Register a twin for the dispatching numpy API function called `name` ("numpy.linalg.det")."""
-    FUNCTIONS[_checked_name(name)] = _checked_twin(twin)
-    _version[0] += 1
+    register(name, function_twin(twin))
 
 
 def register_patched(name: str, twin: Callable[..., Any]) -> None:
     """Register a twin for a non-dispatching function called `name`, installed during hp evaluations."""
-    PATCHED[_checked_name(name)] = _checked_twin(twin)
-    _version[0] += 1
+    register(name, patched_twin(twin))
+
+
+# numpy's object floor, ceil and trunc call math.floor/ceil/trunc, which look up these special methods
+_MATH_METHODS = {"floor": "__floor__", "ceil": "__ceil__", "trunc": "__trunc__"}
+
+
+def method_name(dotted: str) -> str:
+    """The element method numpy's object loop calls for the ufunc called `dotted`: "numpy.tanh" -> "tanh"."""
+    name = dotted.rpartition(".")[2]
+    return _MATH_METHODS.get(name, name)
 
 
 def unregister(name: str) -> Callable[..., Any] | None:
     """Remove the twin registered under `name` (any kind); returns it, or None if there was none."""
     found = None
-    for table in (UFUNCS, FUNCTIONS, PATCHED):
+    for table in TABLES.values():
         found = table.pop(name, None) or found
     _version[0] += 1
     return found
@@ -228,31 +283,3 @@ def context_of(*values: Any) -> Any:
             if found is not None:
                 return found
     return None
-
-
-def hp_twin(twin: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for your own function that high-precision arrays cannot pass through (it calls
-    scipy.linalg, casts, or a compiled extension): called with a high-precision argument it runs `twin`
-    instead, with the same arguments; with float arrays it runs itself.
-
-        @hp_twin(lambda a: my_mpmath_sqrtm(a))
-        def sqrtm(a):
-            return scipy.linalg.sqrtm(a)
-    """
-    _checked_twin(twin)
-
-    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(function)
-        def dispatching(*args: Any, **kwargs: Any) -> Any:
-            values = (*args, *kwargs.values())
-            if any(is_hp_value(a) for a in values):
-                from pytest_gradcheck.hp.array import _wrap  # hparray imports this module
-
-                return _wrap(twin(*args, **kwargs), context_of(*values))
-            return function(*args, **kwargs)
-
-        dispatching.hp_twin = twin  # type: ignore[attr-defined]
-        forwarding(dispatching)
-        return dispatching
-
-    return decorate

@@ -4,9 +4,7 @@
 import mpmath
 import numpy as np
 
-from pytest_gradcheck.hp import precision
-from pytest_gradcheck.hp.twins.special import ufuncs as hp_special
-from pytest_gradcheck.hp.twins.stats import distributions as hp_stats
+from pytest_gradcheck.hp import install, precision
 
 REF = mpmath.MPContext()  # the independent reference: mpmath's own functions at 60 digits, complex allowed
 REF.dps = 60
@@ -15,8 +13,7 @@ AGREE_DIGITS = 35  # a 40-digit twin must match the 60-digit reference to 35 dig
 
 def ensure_registered():
     """Register the twins again: other tests may unregister names they borrowed (idempotent)."""
-    hp_special.register()
-    hp_stats.register()
+    install.load(again=True)
 
 
 def hp(values, ctx):

@@ -10,7 +10,7 @@ from pytest_gradcheck import check_grad
 from pytest_gradcheck.hp import dtype_questions, precision
 from pytest_gradcheck.hp import install as hp_twins
 from pytest_gradcheck.hp import registry as hp_registry
-from pytest_gradcheck.hp.array import HPArray, recording_leaks
+from pytest_gradcheck.hp.array import HPArray, hp_twin, recording_leaks
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_patching_is_shared_by_threads_and_restored_by_the_last_one():
 
 
 def test_hp_twin_decorator_routes_a_users_own_function(ctx):
-    @hp_registry.hp_twin(lambda a: a * 2)
+    @hp_twin(lambda a: a * 2)
     def doubled_via_float64(a):
         return np.asarray(a, dtype=float) * 2
 

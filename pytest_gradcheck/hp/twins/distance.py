@@ -1,7 +1,7 @@
 """High-precision twins of scipy.spatial.distance's pdist, cdist and squareform; importing registers them.
 
 scipy's distance functions do not dispatch (they convert to float64 and call compiled loops), so they are
-registered with `hp_registry.register_patched` and installed on ``scipy.spatial.distance`` while checks run.
+patched twins (`TWINS`), installed on ``scipy.spatial.distance`` while checks run.
 Metrics: 'euclidean', 'sqeuclidean', 'cityblock', 'chebyshev', 'minkowski' (with ``p > 0``, inf included),
 'cosine' (scipy's short names too), and a callable metric, which is called on the high-precision rows.
 Other metrics and weights (``w``) raise NotImplementedError naming the function, so the check falls back to
@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.hp import registry as hp_registry
-from pytest_gradcheck.hp.array import _operand, hp_view
+from pytest_gradcheck.hp.array import hp_view, operand
+from pytest_gradcheck.hp.registry import Twin, patched_twin
 
-__all__ = ["METRICS", "cdist", "pdist", "register", "squareform"]
+__all__ = ["METRICS", "TWINS", "cdist", "pdist", "squareform"]
 
 Row = list[Any]
 
@@ -101,7 +102,7 @@ def _row(values: Row, ctx: Any) -> Any:
 
 
 def _matrix(function: str, name: str, value: Any, ctx: Any) -> np.ndarray:
-    matrix = _operand(value, ctx)
+    matrix = operand(value, ctx)
     if matrix.ndim != 2:
         raise ValueError(f"{name} must be a 2-dimensional array." if function == "cdist"
                          else f"A 2-dimensional array must be passed. (Shape was {matrix.shape}).")
@@ -138,7 +139,7 @@ def cdist(XA: Any, XB: Any, metric: Any = "euclidean", *, out: Any = None, **kwa
 def squareform(X: Any, force: str = "no", checks: bool = True) -> np.ndarray:
     """scipy.spatial.distance.squareform at high precision: condensed vector <-> symmetric matrix."""
     ctx = hp_registry.context_of(X)
-    x = _operand(X, ctx)
+    x = operand(X, ctx)
     if force.lower() == "tomatrix" and x.ndim != 1:
         raise ValueError("Forcing 'tomatrix' but input X is not a distance vector.")
     if force.lower() == "tovector" and x.ndim != 2:
@@ -199,18 +200,12 @@ def _np_pdist(X: Any, out: Any, w: Any, V: Any, VI: Any, metric: Any = "euclidea
     return pdist(X, metric, out=out, **kwargs)
 
 
-TWINS = {"scipy.spatial.distance.pdist": pdist, "scipy.spatial.distance._np_pdist": _np_pdist,
-         "scipy.spatial.distance.cdist": cdist,
-         "scipy.spatial.distance.squareform": squareform,
-         # the compiled kernels squareform calls through its module: memory-safe on the checker's arrays
-         "scipy.spatial._distance_wrap.to_squareform_from_vector_wrap": _vector_into_matrix,
-         "scipy.spatial._distance_wrap.to_vector_from_squareform_wrap": _matrix_into_vector}
-
-
-def register() -> None:
-    """Register the twins with `hp_registry.register_patched` (idempotent)."""
-    for dotted, twin in TWINS.items():
-        hp_registry.register_patched(dotted, twin)
-
-
-register()
+TWINS: dict[str, Twin] = {
+    "scipy.spatial.distance.pdist": patched_twin(pdist),
+    "scipy.spatial.distance._np_pdist": patched_twin(_np_pdist),
+    "scipy.spatial.distance.cdist": patched_twin(cdist),
+    "scipy.spatial.distance.squareform": patched_twin(squareform),
+    # the compiled kernels squareform calls through its module: memory-safe on the checker's arrays
+    "scipy.spatial._distance_wrap.to_squareform_from_vector_wrap": patched_twin(_vector_into_matrix),
+    "scipy.spatial._distance_wrap.to_vector_from_squareform_wrap": patched_twin(_matrix_into_vector),
+}

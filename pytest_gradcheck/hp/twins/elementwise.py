@@ -1,9 +1,9 @@
 """Building blocks of the elementwise high-precision twins: operand conversion and the twin wrapper.
 
 A kernel is ``kernel(ctx, *xs)``: ``xs`` are ``mpf`` numbers of the private context ``ctx`` (see `precision`)
-and it returns an ``mpf`` (or a ``bool`` for predicates). `elementwise` turns a kernel into what
-`hp_registry.register_ufunc` expects: a function of the raw operands, which may mix ``mpf`` numbers with the
-real constants numpy inserts into object arrays (Python or numpy floats and ints, converted exactly).
+and it returns an ``mpf`` (or a ``bool`` for predicates). `elementwise` turns a kernel into what a
+`registry.ufunc_twin` holds: a function of the raw operands, which may mix ``mpf`` numbers with the real
+constants numpy inserts into object arrays (Python or numpy floats and ints, converted exactly by `exact`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Kernel", "elementwise", "hp_context", "is_int", "is_pole", "to_mpf"]
+from pytest_gradcheck.hp.exact import to_mpf
+
+__all__ = ["Kernel", "elementwise", "hp_context", "is_int", "is_pole"]
 
 Kernel = Callable[..., Any]
 _ROUND_OFF_BITS = 10  # an imaginary part below 2**-(prec - 10) of the real part is round-off of a real value
@@ -29,19 +31,6 @@ def hp_context(args: tuple[Any, ...], what: str = "arguments") -> Any:
         if hasattr(arg, "_mpf_"):
             return arg.context
     raise TypeError(f"{what}: expected at least one high-precision mpf, got {[type(a).__name__ for a in args]}")
-
-
-def to_mpf(ctx: Any, value: Any) -> Any:
-    """`value` as an ``mpf`` of `ctx`, exactly: an mpf (of any context), or a real float, int or bool."""
-    if type(value) is ctx.mpf:
-        return value
-    if hasattr(value, "_mpf_"):
-        return ctx.mpf(value)
-    if isinstance(value, bool | int | np.integer | np.bool_):
-        return ctx.mpf(int(value))
-    if isinstance(value, float | np.floating):
-        return ctx.mpf(float(value))
-    raise TypeError(f"expected a real number (mpf, float or int), got {type(value).__name__} {value!r}")
 
 
 def _real(ctx: Any, value: Any) -> Any:
@@ -84,7 +73,7 @@ def _float64_value(dotted: str, ctx: Any, xs: tuple[Any, ...]) -> Any:
         function = getattr(function, part)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy's own warnings (yn's "truncated to an integer") are not the user's
-        return ctx.mpf(float(function(*(float(x) for x in xs))))
+        return to_mpf(ctx, float(function(*(float(x) for x in xs))))
 
 
 def elementwise(kernel: Kernel, *, nan_in_nan_out: bool = True, nonfinite_from: str | None = None) -> Kernel:

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.hp import registry as hp_registry
-from pytest_gradcheck.hp.array import _operand
+from pytest_gradcheck.hp.array import operand
+from pytest_gradcheck.hp.registry import Twin, function_twin
 
-__all__ = ["fft", "fft2", "fftn", "hfft", "ifft", "ifft2", "ifftn", "ihfft", "irfft", "irfft2", "irfftn", "rfft",
-           "rfft2", "rfftn"]
+__all__ = ["TWINS", "fft", "fft2", "fftn", "hfft", "ifft", "ifft2", "ifftn", "ihfft", "irfft", "irfft2", "irfftn",
+           "rfft", "rfft2", "rfftn"]
 
 NORMS = (None, "backward", "ortho", "forward")
 
@@ -55,7 +56,7 @@ def _resize(x: np.ndarray, n: int, axis: int, ctx: Any) -> np.ndarray:
 
 def _transform(a: Any, n: int | None, axis: int, norm: str | None, sign: int, outputs: int | None = None) -> Any:
     ctx = hp_registry.context_of(a)
-    x = _operand(a, ctx)
+    x = operand(a, ctx)
     axis = axis % x.ndim
     x = _resize(x, x.shape[axis] if n is None else n, axis, ctx)
     size = x.shape[axis]
@@ -82,7 +83,7 @@ def rfft(a: Any, n: int | None = None, axis: int = -1, norm: str | None = None, 
 def _hermitian_full(a: Any, n: int | None, axis: int) -> tuple[np.ndarray, int, Any]:
     """The full spectrum of length n from its first n//2+1 terms (conjugate symmetry)."""
     ctx = hp_registry.context_of(a)
-    x = np.moveaxis(_operand(a, ctx), axis % np.ndim(a), -1)
+    x = np.moveaxis(operand(a, ctx), axis % np.ndim(a), -1)
     m = x.shape[-1]
     n = 2 * (m - 1) if n is None else n
     if n < 1:
@@ -191,5 +192,19 @@ def _store(result: Any, out: Any) -> Any:
     return out
 
 
-for _name in __all__:
-    hp_registry.register_function(f"numpy.fft.{_name}", globals()[_name])
+TWINS: dict[str, Twin] = {
+    "numpy.fft.fft": function_twin(fft),
+    "numpy.fft.fft2": function_twin(fft2),
+    "numpy.fft.fftn": function_twin(fftn),
+    "numpy.fft.hfft": function_twin(hfft),
+    "numpy.fft.ifft": function_twin(ifft),
+    "numpy.fft.ifft2": function_twin(ifft2),
+    "numpy.fft.ifftn": function_twin(ifftn),
+    "numpy.fft.ihfft": function_twin(ihfft),
+    "numpy.fft.irfft": function_twin(irfft),
+    "numpy.fft.irfft2": function_twin(irfft2),
+    "numpy.fft.irfftn": function_twin(irfftn),
+    "numpy.fft.rfft": function_twin(rfft),
+    "numpy.fft.rfft2": function_twin(rfft2),
+    "numpy.fft.rfftn": function_twin(rfftn),
+}

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.hp import registry as hp_registry
-from pytest_gradcheck.hp.array import _objects, _operand
+from pytest_gradcheck.hp.array import objects, operand
+from pytest_gradcheck.hp.registry import Twin, function_twin
 
-__all__ = ["angle", "clip", "gradient", "real_if_close"]
+__all__ = ["TWINS", "angle", "clip", "gradient", "real_if_close"]
 
 _NO = np._NoValue  # numpy's "argument not given"
 
@@ -31,12 +32,12 @@ def clip(a: Any, a_min: Any = _NO, a_max: Any = _NO, out: Any = None, *, min: An
     if lo is None and hi is None:
         raise ValueError("One of max or min must be given")
     ctx = hp_registry.context_of(a, lo, hi)
-    x = _operand(a, ctx)
+    x = operand(a, ctx)
     result = x
     if lo is not None:
-        result = np.where(result < _operand(lo, ctx), _operand(lo, ctx), result)
+        result = np.where(result < operand(lo, ctx), operand(lo, ctx), result)
     if hi is not None:
-        result = np.where(result > _operand(hi, ctx), _operand(hi, ctx), result)
+        result = np.where(result > operand(hi, ctx), operand(hi, ctx), result)
     result = np.asarray(np.broadcast_to(result, np.broadcast_shapes(np.shape(a), np.shape(result))), dtype=object)
     if out is not None:
         out[...] = result
@@ -69,13 +70,13 @@ def _gradient_last_axis(f: np.ndarray, spacing: Any, ctx: Any, edge_order: int) 
                          "elements are required.")
     coordinates = np.ndim(spacing) == 1
     if coordinates:
-        x = _operand(np.asarray(spacing), ctx)
+        x = operand(np.asarray(spacing), ctx)
         if x.size != n:
             raise ValueError("when 1d, distances must match the length of the corresponding dimension")
         dx = x[1:] - x[:-1]
         uniform = False
     else:
-        dx, uniform = _operand(spacing, ctx)[()], True
+        dx, uniform = operand(spacing, ctx)[()], True
     out = np.empty(f.shape, dtype=object)
     if uniform:
         out[..., 1:-1] = (f[..., 2:] - f[..., :-2]) / (dx * 2)
@@ -90,7 +91,7 @@ def _gradient_last_axis(f: np.ndarray, spacing: Any, ctx: Any, edge_order: int) 
 def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     """np.gradient at high precision: second-order central differences inside, one-sided at the ends."""
     ctx = hp_registry.context_of(f, *varargs)
-    values = _operand(f, ctx)
+    values = operand(f, ctx)
     axes = tuple(range(values.ndim)) if axis is None else (axis,) if np.ndim(axis) == 0 else tuple(axis)
     axes = tuple(int(a) % values.ndim for a in axes)
     if edge_order not in (1, 2):
@@ -113,24 +114,26 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
 def angle(z: Any, deg: bool = False) -> Any:
     """np.angle: the argument of each element (0 or pi for reals), in radians or degrees."""
     ctx = hp_registry.context_of(z)
-    values = _operand(z, ctx)
+    values = operand(z, ctx)
     flat = [ctx.atan2(ctx.mpf(e.imag), ctx.mpf(e.real)) for e in values.ravel().tolist()]
-    out = _objects(flat, values.shape)
+    out = objects(flat, values.shape)
     return out * (180 / ctx.pi) if deg else out
 
 
 def real_if_close(a: Any, tol: float = 100) -> Any:
     """np.real_if_close: real parts when every imaginary part is within tol float64 epsilons of zero."""
     ctx = hp_registry.context_of(a)
-    values = _operand(a, ctx)
+    values = operand(a, ctx)
     flat = values.ravel().tolist()
     limit = tol * np.finfo(np.float64).eps if tol > 1 else tol
     if all(abs(ctx.mpc(e).imag) <= limit for e in flat):
-        return _objects([ctx.mpf(e.real) for e in flat], values.shape)
+        return objects([ctx.mpf(e.real) for e in flat], values.shape)
     return values
 
 
-hp_registry.register_function("numpy.angle", angle)
-hp_registry.register_function("numpy.real_if_close", real_if_close)
-hp_registry.register_function("numpy.clip", clip)
-hp_registry.register_function("numpy.gradient", gradient)
+TWINS: dict[str, Twin] = {
+    "numpy.angle": function_twin(angle),
+    "numpy.real_if_close": function_twin(real_if_close),
+    "numpy.clip": function_twin(clip),
+    "numpy.gradient": function_twin(gradient),
+}

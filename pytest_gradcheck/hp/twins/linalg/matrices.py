@@ -16,6 +16,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from pytest_gradcheck.hp.exact import to_mpf
 from pytest_gradcheck.hp.registry import context_of
 
 __all__ = [
@@ -37,15 +38,13 @@ def context_for(function: str, *args: Any) -> mpmath.MPContext:
     return ctx
 
 
+# converted exactly; float16/32 widen to float exactly, longdouble would round (refused)
+_REAL_TYPES = (bool, int, float, np.integer, np.bool_, np.float64, np.float32, np.float16)
+
+
 def _convert(ctx: mpmath.MPContext, x: Any, function: str, name: str, index: tuple[int, ...]) -> Any:
-    if type(x) is ctx.mpf:
-        return x
-    if hasattr(x, "_mpf_"):
-        return ctx.make_mpf(x._mpf_)  # another context's number: exact, no rounding
-    if isinstance(x, bool | int | np.integer | np.bool_):
-        return ctx.mpf(int(x))
-    if isinstance(x, float | np.float64 | np.float32 | np.float16):
-        return ctx.mpf(float(x))  # exact
+    if hasattr(x, "_mpf_") or isinstance(x, _REAL_TYPES):
+        return to_mpf(ctx, x)  # exact
     if hasattr(x, "_mpc_") or isinstance(x, complex | np.complexfloating):
         raise TypeError(f"{function}: {name}: complex element {x!r} at {index}; "
                         "high-precision linear algebra supports real matrices only")

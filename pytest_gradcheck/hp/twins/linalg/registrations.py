@@ -1,12 +1,13 @@
-"""High-precision numpy.linalg and scipy.linalg: importing this module registers the twins.
+"""High-precision numpy.linalg and scipy.linalg: the `TWINS` mapping of the linear-algebra family.
 
-numpy.linalg functions dispatch through ``__array_function__`` (`hp_registry.register_function`);
-scipy.linalg functions do not dispatch and are patched in while high-precision evaluations run
-(`hp_registry.register_patched`; registering never imports scipy). Each twin takes the function's own
-arguments (numpy/scipy names and defaults), loops over stacked "...xMxN" batches and returns the same
-structure (an mpf for one matrix's det, SlogdetResult, EighResult, SVDResult, QRResult, lstsq's 4-tuple),
-as object arrays of the inputs' own context's ``mpf``: computed with 24 guard bits and rounded back, real
-inputs giving real outputs (complex input or a complex result raises). ``mpmath.mp`` is never used.
+numpy.linalg functions dispatch through ``__array_function__`` (function twins); scipy.linalg functions do not
+dispatch and are patched in while high-precision evaluations run (patched twins; registering never imports
+scipy). To add a function, add its line to `TWINS` (and its kernel to a module of this package). Each twin
+takes the function's own arguments (numpy/scipy names and defaults), loops over stacked "...xMxN" batches and
+returns the same structure (an mpf for one matrix's det, SlogdetResult, EighResult, SVDResult, QRResult,
+lstsq's 4-tuple), as object arrays of the inputs' own context's ``mpf``: computed with 24 guard bits and
+rounded back, real inputs giving real outputs (complex input or a complex result raises). ``mpmath.mp`` is
+never used.
 
 Conventions, chosen so that every result is a continuous function of the input wherever the mathematical
 object is (the twins are differenced at x +- h u with h ~ 1e-13):
@@ -39,7 +40,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.registry import Twin, function_twin, patched_twin
 from pytest_gradcheck.hp.twins.linalg.decompositions import (
     eig,
     eigh,
@@ -77,33 +78,7 @@ from pytest_gradcheck.hp.twins.linalg.solvers import (
     tensorsolve,
 )
 
-__all__ = ["NUMPY_TWINS", "SCIPY_TWINS", "register"]
-
-NUMPY_TWINS: dict[str, Callable[..., Any]] = {
-    f"numpy.linalg.{twin.__name__}": twin
-    for twin in (
-        det, slogdet, inv, solve, cholesky, matrix_power, tensorsolve, tensorinv,
-        eig, eigvals, eigh, eigvalsh, svd, svdvals, qr, lstsq, pinv, matrix_rank,
-        norm, vector_norm, matrix_norm, cond,
-    )
-}
-
-SCIPY_TWINS: dict[str, Callable[..., Any]] = {
-    "scipy.linalg.solve_triangular": solve_triangular,
-    "scipy.linalg.solve_banded": solve_banded,
-    "scipy.linalg.cho_factor": cho_factor,
-    "scipy.linalg.cho_solve": cho_solve,
-    "scipy.linalg.lu_factor": lu_factor,
-    "scipy.linalg.lu_solve": lu_solve,
-    "scipy.linalg.cholesky": scipy_cholesky,
-    "scipy.linalg.det": scipy_det,
-    "scipy.linalg.inv": scipy_inv,
-    "scipy.linalg.solve": scipy_solve,
-    "scipy.linalg.sqrtm": sqrtm,
-    "scipy.linalg.expm": expm,
-    "scipy.linalg.logm": logm,
-    "scipy.linalg.solve_sylvester": solve_sylvester,
-}
+__all__ = ["TWINS"]
 
 
 def _naming(name: str, twin: Callable[..., Any]) -> Callable[..., Any]:
@@ -122,12 +97,46 @@ def _naming(name: str, twin: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def register() -> None:
-    """Register every twin (idempotent; runs at import)."""
-    for name, twin in NUMPY_TWINS.items():
-        hp_registry.register_function(name, _naming(name, twin))
-    for name, twin in SCIPY_TWINS.items():
-        hp_registry.register_patched(name, _naming(name, twin))
+def _labelled(twins: dict[str, Twin]) -> dict[str, Twin]:
+    """Each entry's twin wrapped by `_naming` with its own dotted name."""
+    return {name: entry._replace(twin=_naming(name, entry.twin)) for name, entry in twins.items()}
 
 
-register()
+TWINS: dict[str, Twin] = _labelled({
+    "numpy.linalg.det": function_twin(det),
+    "numpy.linalg.slogdet": function_twin(slogdet),
+    "numpy.linalg.inv": function_twin(inv),
+    "numpy.linalg.solve": function_twin(solve),
+    "numpy.linalg.cholesky": function_twin(cholesky),
+    "numpy.linalg.matrix_power": function_twin(matrix_power),
+    "numpy.linalg.tensorsolve": function_twin(tensorsolve),
+    "numpy.linalg.tensorinv": function_twin(tensorinv),
+    "numpy.linalg.eig": function_twin(eig),
+    "numpy.linalg.eigvals": function_twin(eigvals),
+    "numpy.linalg.eigh": function_twin(eigh),
+    "numpy.linalg.eigvalsh": function_twin(eigvalsh),
+    "numpy.linalg.svd": function_twin(svd),
+    "numpy.linalg.svdvals": function_twin(svdvals),
+    "numpy.linalg.qr": function_twin(qr),
+    "numpy.linalg.lstsq": function_twin(lstsq),
+    "numpy.linalg.pinv": function_twin(pinv),
+    "numpy.linalg.matrix_rank": function_twin(matrix_rank),
+    "numpy.linalg.norm": function_twin(norm),
+    "numpy.linalg.vector_norm": function_twin(vector_norm),
+    "numpy.linalg.matrix_norm": function_twin(matrix_norm),
+    "numpy.linalg.cond": function_twin(cond),
+    "scipy.linalg.solve_triangular": patched_twin(solve_triangular),
+    "scipy.linalg.solve_banded": patched_twin(solve_banded),
+    "scipy.linalg.cho_factor": patched_twin(cho_factor),
+    "scipy.linalg.cho_solve": patched_twin(cho_solve),
+    "scipy.linalg.lu_factor": patched_twin(lu_factor),
+    "scipy.linalg.lu_solve": patched_twin(lu_solve),
+    "scipy.linalg.cholesky": patched_twin(scipy_cholesky),
+    "scipy.linalg.det": patched_twin(scipy_det),
+    "scipy.linalg.inv": patched_twin(scipy_inv),
+    "scipy.linalg.solve": patched_twin(scipy_solve),
+    "scipy.linalg.sqrtm": patched_twin(sqrtm),
+    "scipy.linalg.expm": patched_twin(expm),
+    "scipy.linalg.logm": patched_twin(logm),
+    "scipy.linalg.solve_sylvester": patched_twin(solve_sylvester),
+})

@@ -1,6 +1,6 @@
 """High-precision twins of array-level special functions: numpy's ``sinc`` and ``i0`` (dispatching through
 ``__array_function__``), and scipy.special's Python functions, installed while high-precision evaluations
-run (`hp_registry.register_patched`): ``logsumexp``, ``log_softmax``, ``multigammaln``, ``polygamma`` and
+run (patched twins): ``logsumexp``, ``log_softmax``, ``multigammaln``, ``polygamma`` and
 ``zeta`` cannot take object arrays; ``softmax`` can, but returns a plain object array, on which later
 ufuncs without an object loop (``xlogy(p, p)``) are no longer routed. ``softplus`` is
 ``np.logaddexp(0, x)``, which dispatches by itself.
@@ -21,11 +21,13 @@ import numpy as np
 from numpy.lib.array_utils import normalize_axis_tuple
 
 from pytest_gradcheck.hp import registry as hp_registry
-from pytest_gradcheck.hp.twins.elementwise import elementwise, is_int, is_pole, to_mpf
+from pytest_gradcheck.hp.exact import to_mpf
+from pytest_gradcheck.hp.registry import Twin, function_twin, patched_twin
+from pytest_gradcheck.hp.twins.elementwise import elementwise, is_int, is_pole
 from pytest_gradcheck.hp.twins.special.kernels import KERNELS
 
 __all__ = [
-    "apply", "as_hp", "i0", "log_softmax", "logsumexp", "multigammaln", "polygamma", "register", "scalar_or_array",
+    "TWINS", "apply", "as_hp", "i0", "log_softmax", "logsumexp", "multigammaln", "polygamma", "scalar_or_array",
     "sinc", "softmax", "zeta",
 ]
 
@@ -183,9 +185,13 @@ def zeta(x: Any, q: Any = None, out: Any = None) -> Any:
     return scalar_or_array(apply(twin, as_hp(x, ctx, "x"), as_hp(q, ctx, "q")))
 
 
-def register() -> None:
-    """Register the array-level twins with `hp_registry`."""
-    hp_registry.register_function("numpy.sinc", sinc)
-    hp_registry.register_function("numpy.i0", i0)
-    for function in (logsumexp, log_softmax, softmax, multigammaln, polygamma, zeta):
-        hp_registry.register_patched(f"scipy.special.{function.__name__}", function)
+TWINS: dict[str, Twin] = {
+    "numpy.sinc": function_twin(sinc),
+    "numpy.i0": function_twin(i0),
+    "scipy.special.logsumexp": patched_twin(logsumexp),
+    "scipy.special.log_softmax": patched_twin(log_softmax),
+    "scipy.special.softmax": patched_twin(softmax),
+    "scipy.special.multigammaln": patched_twin(multigammaln),
+    "scipy.special.polygamma": patched_twin(polygamma),
+    "scipy.special.zeta": patched_twin(zeta),
+}

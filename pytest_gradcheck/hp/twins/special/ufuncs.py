@@ -1,11 +1,12 @@
-"""High-precision twins of the ufuncs without an object loop, registered at import.
+"""High-precision twins of the ufuncs without an object loop: the `TWINS` mapping of the special family.
 
 numpy's ``logaddexp``, ``logaddexp2``, ``isnan``, ``isinf``, ``isfinite``, ``signbit``, ``copysign``,
 ``heaviside``, ``ldexp`` and ``float_power`` are here; scipy.special's ufuncs (``expit``, ``erf``,
-``gammaln``, ``xlogy``, ``iv``, ...) are in `hp_special_kernels`; array-level functions (``np.sinc``,
-``np.i0``, ``scipy.special.logsumexp``, ...) in `hp_special_arrays`. Importing this module registers all
-of them with `hp_registry`; it never imports scipy. ``nextafter`` and ``spacing`` are float64 concepts and
-stay unregistered (a high-precision evaluation using them falls back to float64).
+``gammaln``, ``xlogy``, ``iv``, ...) have their kernels in `kernels.KERNELS` and their entries here, one
+per kernel; array-level functions (``np.sinc``, ``np.i0``, ``scipy.special.logsumexp``, ...) are the
+`TWINS` of `arrays`. `install.load` registers them; nothing here imports scipy. ``nextafter`` and
+``spacing`` are float64 concepts and stay unregistered (a high-precision evaluation using them falls back
+to float64).
 
 The twins are elementwise (see `hp_elementwise`): they take ``mpf`` numbers of one private context, mixed
 with real constants, and return an ``mpf`` of that context, or a ``bool`` for the predicates. Semantics
@@ -20,12 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.registry import Twin, ufunc_twin
 from pytest_gradcheck.hp.twins.elementwise import Kernel, elementwise, is_int
-from pytest_gradcheck.hp.twins.special import arrays as hp_special_arrays
 from pytest_gradcheck.hp.twins.special.kernels import KERNELS
 
-__all__ = ["NUMPY_TWINS", "register"]
+__all__ = ["TWINS"]
 
 
 def _logaddexp(ctx: Any, x: Any, y: Any) -> Any:
@@ -85,27 +85,17 @@ def _predicate(name: str) -> Kernel:
     return elementwise(predicate, nan_in_nan_out=False)
 
 
-NUMPY_TWINS: dict[str, Kernel] = {
-    "numpy.logaddexp": elementwise(_logaddexp),
-    "numpy.logaddexp2": elementwise(_logaddexp2),
-    "numpy.isnan": _predicate("isnan"),
-    "numpy.isinf": _predicate("isinf"),
-    "numpy.isfinite": _predicate("isfinite"),
-    "numpy.signbit": elementwise(_signbit, nan_in_nan_out=False),
-    "numpy.copysign": elementwise(_copysign, nan_in_nan_out=False),  # copysign(x, nan) = |x|
-    "numpy.heaviside": elementwise(_heaviside, nan_in_nan_out=False),
-    "numpy.ldexp": elementwise(_ldexp),
-    "numpy.float_power": elementwise(_float_power, nan_in_nan_out=False),
+TWINS: dict[str, Twin] = {
+    "numpy.logaddexp": ufunc_twin(elementwise(_logaddexp)),
+    "numpy.logaddexp2": ufunc_twin(elementwise(_logaddexp2)),
+    "numpy.isnan": ufunc_twin(_predicate("isnan")),
+    "numpy.isinf": ufunc_twin(_predicate("isinf")),
+    "numpy.isfinite": ufunc_twin(_predicate("isfinite")),
+    "numpy.signbit": ufunc_twin(elementwise(_signbit, nan_in_nan_out=False)),
+    "numpy.copysign": ufunc_twin(elementwise(_copysign, nan_in_nan_out=False)),  # copysign(x, nan) = |x|
+    "numpy.heaviside": ufunc_twin(elementwise(_heaviside, nan_in_nan_out=False)),
+    "numpy.ldexp": ufunc_twin(elementwise(_ldexp)),
+    "numpy.float_power": ufunc_twin(elementwise(_float_power, nan_in_nan_out=False)),
+    # scipy.special's ufuncs: one per kernel (to add one, add its line to `kernels.KERNELS`)
+    **{dotted: ufunc_twin(elementwise(kernel, nonfinite_from=dotted)) for dotted, kernel in KERNELS.items()},
 }
-
-
-def register() -> None:
-    """Register every special-function twin (idempotent: registering again replaces the same entries)."""
-    for dotted, twin in NUMPY_TWINS.items():
-        hp_registry.register_ufunc(dotted, twin)
-    for dotted, kernel in KERNELS.items():
-        hp_registry.register_ufunc(dotted, elementwise(kernel, nonfinite_from=dotted))
-    hp_special_arrays.register()
-
-
-register()

@@ -1,9 +1,10 @@
 """High-precision twins of scipy.stats distribution methods, installed while high-precision evaluations run.
 
 ``scipy.stats.norm.logpdf(x, loc, scale)`` and the like do not dispatch (they call ``np.asarray`` and
-scipy.special's float loops), so each method is registered with `hp_registry.register_patched` under its
-dotted name: during a high-precision evaluation the attribute ``logpdf`` of the object ``scipy.stats.norm``
-is a wrapper that calls the twin when an argument is high precision. (A frozen distribution,
+scipy.special's float loops), so each method is a patched twin (`TWINS`, one entry per method of each
+distribution of `CONTINUOUS`, and poisson's) under its dotted name: during a high-precision evaluation
+the attribute ``logpdf`` of the object ``scipy.stats.norm`` is a wrapper that calls the twin when an
+argument is high precision. (A frozen distribution,
 ``norm(loc, scale)``, holds its own instance and keeps scipy's methods.)
 
 The twins follow scipy's ``rv_continuous``/``rv_discrete`` methods: shape parameters positional or by
@@ -23,12 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.registry import Twin, patched_twin
 from pytest_gradcheck.hp.twins.elementwise import elementwise, is_int
 from pytest_gradcheck.hp.twins.special.arrays import apply, as_hp, scalar_or_array
 from pytest_gradcheck.hp.twins.special.kernels import KERNELS, log_ndtr, ndtr, ndtri
-from pytest_gradcheck.hp.twins.stats import multivariate as hp_stats_multivariate
 
-__all__ = ["CONTINUOUS", "Continuous", "register"]
+__all__ = ["CONTINUOUS", "TWINS", "Continuous"]
 
 _gammaln, _xlogy, _xlog1py = (KERNELS[f"scipy.special.{n}"] for n in ("gammaln", "xlogy", "xlog1py"))
 _betaln, _gammainc, _gammaincc = (KERNELS[f"scipy.special.{n}"] for n in ("betaln", "gammainc", "gammaincc"))
@@ -215,18 +216,20 @@ _CONTINUOUS_METHODS = ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf")
 _POISSON_METHODS = ("pmf", "logpmf", "cdf", "sf")
 
 
-def register() -> None:
-    """Register every distribution-method twin with `hp_registry.register_patched`."""
+def _method_twins() -> dict[str, Twin]:
+    """A patched twin per method of each distribution of `CONTINUOUS`, and of poisson."""
+    twins: dict[str, Twin] = {}
     for name, dist in CONTINUOUS.items():
         for method in (*_CONTINUOUS_METHODS, *(m for m in ("ppf", "isf") if m in dist.overrides)):
             dotted = f"scipy.stats.{name}.{method}"
             signature = _signature("q" if method in ("ppf", "isf") else "x", dist.shapes, scale=True)
-            hp_registry.register_patched(dotted, _method_twin(dotted, signature, _continuous_value(dist, method)))
+            twins[dotted] = patched_twin(_method_twin(dotted, signature, _continuous_value(dist, method)))
     for method in _POISSON_METHODS:
         dotted = f"scipy.stats.poisson.{method}"
         signature = _signature("k", ("mu",), scale=False)
-        hp_registry.register_patched(dotted, _method_twin(dotted, signature, _poisson_value(method)))
-    hp_stats_multivariate.register()
+        twins[dotted] = patched_twin(_method_twin(dotted, signature, _poisson_value(method)))
+    return twins
 
 
-register()
+# to add a distribution, add its line to CONTINUOUS: its methods follow
+TWINS: dict[str, Twin] = _method_twins()

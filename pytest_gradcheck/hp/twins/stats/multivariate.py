@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.registry import Twin, patched_twin
 from pytest_gradcheck.hp.twins.linalg.kernels import NotPositiveDefinite, cholesky
 from pytest_gradcheck.hp.twins.special.arrays import apply, as_hp
 from pytest_gradcheck.hp.twins.special.kernels import KERNELS
 
-__all__ = ["dirichlet_logpdf", "dirichlet_pdf", "mvn_entropy", "mvn_logpdf", "mvn_pdf", "register"]
+__all__ = ["TWINS", "dirichlet_logpdf", "dirichlet_pdf", "mvn_entropy", "mvn_logpdf", "mvn_pdf"]
 
 _gammaln, _xlogy = KERNELS["scipy.special.gammaln"], KERNELS["scipy.special.xlogy"]
 _SIMPLEX_TOLERANCE = 10e-10  # scipy's: |sum(x) - 1| above it is not on the simplex
@@ -185,11 +186,10 @@ def dirichlet_pdf(x: Any, alpha: Any) -> Any:
     return _squeeze(_exp(_dirichlet_logpdf(x, alpha)))
 
 
-def register() -> None:
-    """Register the twins with `hp_registry.register_patched`."""
-    for dotted, twin in {
-        "scipy.stats.multivariate_normal.logpdf": mvn_logpdf, "scipy.stats.multivariate_normal.pdf": mvn_pdf,
-        "scipy.stats.multivariate_normal.entropy": mvn_entropy,
-        "scipy.stats.dirichlet.logpdf": dirichlet_logpdf, "scipy.stats.dirichlet.pdf": dirichlet_pdf,
-    }.items():
-        hp_registry.register_patched(dotted, twin)
+TWINS: dict[str, Twin] = {
+    "scipy.stats.multivariate_normal.logpdf": patched_twin(mvn_logpdf),
+    "scipy.stats.multivariate_normal.pdf": patched_twin(mvn_pdf),
+    "scipy.stats.multivariate_normal.entropy": patched_twin(mvn_entropy),
+    "scipy.stats.dirichlet.logpdf": patched_twin(dirichlet_logpdf),
+    "scipy.stats.dirichlet.pdf": patched_twin(dirichlet_pdf),
+}
