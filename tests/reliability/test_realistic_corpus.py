@@ -21,7 +21,7 @@ BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _load(name):
-    """benchmarks/<name>.py under a private module name, as tests/test_benchmark_corpus.py loads its corpus."""
+    """benchmarks/<name>.py under a private module name, as tests/project/test_benchmark_corpus.py loads its corpus."""
     spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module

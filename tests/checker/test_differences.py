@@ -6,7 +6,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hp_support import DIGITS, elementwise, hp, make_context, one
+from difference_support import DIGITS, elementwise, hp, make_context, one
 
 from pytest_gradcheck.checker import differences as dif
 from pytest_gradcheck.checker import float64_differences as f64

@@ -14,7 +14,7 @@ import pytest
 
 import autodiff_ref
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 THEORY = ROOT / "docs" / "theory.md"
 # sympy 1.14 calls mpmath's bitcount, which mpmath 1.4 deprecates (sympy pins mpmath < 1.4; the docs extra
 # installs it next to 1.4 with --no-deps): harmless here, and not this project's warning to fix.

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hp_support import hp, make_context, one
+from difference_support import hp, make_context, one
 
 from pytest_gradcheck import check_grad
 from pytest_gradcheck.checker import consistency as con

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_gradcheck import check_grad
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def _load(name):
