@@ -214,7 +214,7 @@ def _is_mp_real(value: Any) -> bool:
 
 
 def _brief(value: Any) -> str:
-    text = repr(value)
+    text = " ".join(repr(value).split())  # one line: an array's repr inside a dict spans several
     return text if len(text) <= 40 else text[:40] + "..."
 
 

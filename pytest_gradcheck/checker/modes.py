@@ -57,7 +57,8 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
     outcome.traces.append(_trace(setup, f"argument {a} ({setup.names[a]!r}), {where}", d))
     if d.status == "nondifferentiable":
         value = setup.tested[a].flat[i]
-        outcome.kinks.append(_kink(setup, a, where, d, value, verdict.scale_of(setup.tested[a])))
+        outcome.kinks.append(_kink(setup, a, where, d, value, verdict.scale_of(setup.tested[a]),
+                                   index=tuple(int(k) for k in index)))
     elif d.status != "ok":
         outcome.converged = False
         outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge"
@@ -65,19 +66,20 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
     return setup.project(d.value), setup.project_error(d.error), d.status
 
 
-def _kink(setup: Any, a: int | None, where: str, d: Any, value: Any, scale: float) -> Kink:
+def _kink(setup: Any, a: int | None, where: str, d: Any, value: Any, scale: float,
+          index: tuple[int, ...] | None = None) -> Kink:
     """A kink along a direction: one-sided derivatives projected on the cotangent."""
     return kink_record(setup, a, where, setup.project(d.left), setup.project(d.right),
-                       setup.project_error(d.error), value, scale)
+                       setup.project_error(d.error), value, scale, index=index)
 
 
 def kink_record(setup: Any, a: int | None, where: str, left: Any, right: Any, error: float, value: Any,
-                scale: float) -> Kink:
+                scale: float, index: tuple[int, ...] | None = None) -> Kink:
     """Left and right derivatives, and whether `value` lies between them (a valid one-sided choice)."""
     lo, hi = min(left, right), max(left, right)
     slack = float(verdict.allowed(hi, error, scale, setup.formula_rtol, setup.tol))
     valid = bool(lo - slack <= value <= hi + slack)
-    return Kink(a, where, float(left), float(right), float(value), valid)
+    return Kink(a, where, float(left), float(right), float(value), valid, index)
 
 
 def run_full(setup: Any, projections: int) -> Outcome:
@@ -357,7 +359,8 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
             i = int(np.ravel_multi_index(index, x.shape))
             left, right = vv[i] * d.left[i] / w[i], vv[i] * d.right[i] / w[i]
             left, right = (right, left) if u.flat[i] < 0 else (left, right)  # t < 0 moves x_i forward
-            outcome.kinks.append(kink_record(setup, a, where, left, right, float(error[index]), tested[index], scale))
+            outcome.kinks.append(kink_record(setup, a, where, left, right, float(error[index]), tested[index], scale,
+                                             index=index))
         else:
             outcome.converged = False
             outcome.notes.append(f"{label} {where}: central differences did not converge{nonfinite.step_reason(d)}")

@@ -93,6 +93,7 @@ class Kink:
         right: the right derivative.
         value: the gradient under test there.
         valid_choice: whether `value` lies between `left` and `right` (a valid one-sided choice).
+        index: the element's index in its argument, or None (a projection), as in `Mismatch.index`.
     """
 
     argument: int | None
@@ -101,6 +102,7 @@ class Kink:
     right: float
     value: float
     valid_choice: bool  # the value under test lies between the one-sided derivatives (a subgradient)
+    index: tuple[int, ...] | None = None  # the element's index in its argument (None: a projection)
 
     def describe(self) -> str:
         verdict = "a valid one-sided choice" if self.valid_choice else "OUTSIDE the one-sided derivatives"
@@ -110,7 +112,8 @@ class Kink:
 
     def to_dict(self) -> dict[str, Any]:
         return {"argument": self.argument, "where": self.where, "left": self.left, "right": self.right,
-                "value": self.value, "valid_choice": self.valid_choice}
+                "value": self.value, "valid_choice": self.valid_choice,
+                "index": list(self.index) if self.index is not None else None}
 
 
 @dataclass(frozen=True)

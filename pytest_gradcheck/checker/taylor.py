@@ -15,9 +15,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from pytest_gradcheck.checker.differences import NOISE_ULPS
+
 __all__ = ["TaylorResult", "taylor_test"]
 
-NOISE_ULPS = 1000  # one evaluation is assumed correct to ~1000 ulps of its magnitude (as in differences)
 FLOOR_MARGIN = 10.0  # remainders within a decade of the round-off floor give unreliable ratios: left out
 ASYMPTOTIC = 3  # the order is the median over the three smallest steps above round-off
 ORDER_SPLIT = (0.5, 1.5)  # order >= 1.5: consistent (2 expected); 0.5 .. 1.5: inconsistent (1 expected)

@@ -7,7 +7,7 @@ refuses non-finite values and returns an `HPArray`), ``ctx.convert`` (the operan
 the high-precision array's operands and results, and the twins' operand conversions.
 
 Floats, ints and mpf numbers are exact here: a float64 has 53 bits and the private contexts at least 57
-(`precision.MIN_DIGITS`), and another context's mpf keeps all its bits (``make_mpf`` does not round).
+(`precision.ROUND_TRIP_DIGITS`), and another context's mpf keeps all its bits (``make_mpf`` does not round).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ from pytest_gradcheck.hp.twins import methods as twin_methods
 
 __all__ = [
     "DEFAULT_DIGITS",
-    "MIN_DIGITS",
+    "ROUND_TRIP_DIGITS",
     "UFUNC_METHODS",
     "Precision",
     "context",
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 DEFAULT_DIGITS = 40  # reference round-off ~1e-40, negligible against float64's unit round-off of 1.1e-16
-MIN_DIGITS = 17  # float64 needs 17 significant digits to round-trip: fewer is no better than float64 itself
+ROUND_TRIP_DIGITS = 17  # float64 needs 17 significant digits to round-trip: fewer is no better than float64 itself
 _FLOAT64_BITS = np.finfo(np.float64).nmant + 1  # 53: a context this precise holds every float64 exactly
 _SMALLEST_NORMAL = float(np.finfo(np.float64).smallest_normal)  # below it mpmath's float() rounds twice
 
@@ -178,8 +178,8 @@ def context(digits: int = DEFAULT_DIGITS) -> mpmath.MPContext:
     """
     if isinstance(digits, bool) or not isinstance(digits, int):
         raise TypeError(f"digits must be an int, got {type(digits).__name__}")
-    if digits < MIN_DIGITS:
-        raise ValueError(f"digits must be at least {MIN_DIGITS} to be more precise than float64, got {digits}")
+    if digits < ROUND_TRIP_DIGITS:
+        raise ValueError(f"digits must be at least {ROUND_TRIP_DIGITS} to be more precise than float64, got {digits}")
     cache = _local.__dict__.setdefault("contexts", {})
     if digits not in cache:
         cache[digits] = _build_context(digits)

@@ -143,6 +143,27 @@ def draw_sweep(sweep: step_sweep.Sweep, result: Any) -> bytes:
     ax = figure.add_subplot()
     ax.set_xscale("log")
     ax.set_yscale("log")
+    shown = _sweep_curves(ax, sweep) + _sweep_levels(ax, sweep)
+    values = np.concatenate(shown) if shown else np.array([])
+    values = values[np.isfinite(values)]
+    if values.size:
+        ax.set_ylim(float(values.min()) / 10, float(values.max()) * 10)
+    else:
+        ax.set_ylim(1e-20, 1.0)
+    ax.set_xlabel("step h (x moves by h along the direction)")
+    ax.set_ylabel("|derivative estimate - reference|")
+    ax.set_title(f"{result.function}: {result.status}\n{sweep.label}; reference {sweep.reference:.10g} "
+                 f"({sweep.reference_status})", fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
+    if sweep.notes:
+        ax.text(0.01, 0.01, "\n".join(sweep.notes), transform=ax.transAxes, fontsize=7, va="bottom")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def _sweep_curves(ax: Any, sweep: step_sweep.Sweep) -> list[np.ndarray]:
+    """The difference quotients' errors against the step (central, and one-sided at a kink); the values drawn."""
     shown: list[np.ndarray] = []
 
     def curve(values: Any, style: str, label: str, **kwargs: Any) -> None:
@@ -159,6 +180,13 @@ def draw_sweep(sweep: step_sweep.Sweep, result: Any) -> bytes:
         curve(sweep.right_float64_error, "^:", "one-sided difference in float64", color="#4c78a8")
         if sweep.right_hp_error is not None:
             curve(sweep.right_hp_error, "v:", f"one-sided difference at {sweep.digits} digits", color="#54a24b")
+    return shown
+
+
+def _sweep_levels(ax: Any, sweep: step_sweep.Sweep) -> list[np.ndarray]:
+    """The horizontal levels (the gradient's error, the tolerance, the reference's error estimate, half a kink's
+    slope jump) and the checker's step; the values drawn."""
+    shown: list[np.ndarray] = []
 
     def level(value: float | None, label: str, **kwargs: Any) -> None:
         if _drawable(value):
@@ -179,22 +207,7 @@ def draw_sweep(sweep: step_sweep.Sweep, result: Any) -> bytes:
               f"{sweep.right:.4g})", color="#f58518", linestyle="--")
     ax.axvline(sweep.chosen_step, color="black", linewidth=0.8,
                label=f"step of the checker's reference: {sweep.chosen_step:.1e}")
-    values = np.concatenate(shown) if shown else np.array([])
-    values = values[np.isfinite(values)]
-    if values.size:
-        ax.set_ylim(float(values.min()) / 10, float(values.max()) * 10)
-    else:
-        ax.set_ylim(1e-20, 1.0)
-    ax.set_xlabel("step h (x moves by h along the direction)")
-    ax.set_ylabel("|derivative estimate - reference|")
-    ax.set_title(f"{result.function}: {result.status}\n{sweep.label}; reference {sweep.reference:.10g} "
-                 f"({sweep.reference_status})", fontsize=10)
-    ax.grid(True, which="major", alpha=0.3)
-    ax.legend(fontsize=7, loc="best")
-    if sweep.notes:
-        ax.text(0.01, 0.01, "\n".join(sweep.notes), transform=ax.transAxes, fontsize=7, va="bottom")
-    figure.tight_layout()
-    return _png(figure)
+    return shown
 
 
 def _bars(result: Any) -> tuple[list[dict[str, Any]], str]:

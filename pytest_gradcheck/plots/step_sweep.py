@@ -13,7 +13,6 @@ reference and how far the gradient under test is from the reference. Plain data,
 from __future__ import annotations
 
 import math
-import re
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -35,7 +34,6 @@ STEPS_PER_DECADE = 4
 SWEEP_SECONDS = 5.0
 MAX_STRIDE = 4
 RANDOM_SEED = 0  # the direction of a check with no element to point at (a projection, a Taylor verdict)
-_ELEMENT = re.compile(r"^element \(([-\d, ]*)\)$")
 
 
 @dataclass(frozen=True)
@@ -114,23 +112,16 @@ def _unit(shapes: Sequence[tuple[int, ...]], a: int, index: tuple[int, ...]) -> 
     return tuple(u if b == a else None for b in range(len(shapes)))
 
 
-def _element_of_kink(where: str) -> tuple[int, ...] | None:
-    match = _ELEMENT.match(where)
-    if match is None:
-        return None
-    return tuple(int(part) for part in match.group(1).split(",") if part.strip())
-
-
 def choose_component(result: Any, shapes: Sequence[tuple[int, ...]]) -> Component:
     """The component a picture of `result` shows: at a kink the kink, else the worst mismatching element, else
     any kink on an element, else a seeded random direction over all arguments."""
     def describe(a: int, index: tuple[int, ...]) -> str:
         return f"argument {a} ({result.argument_names[a]!r}), element {index}"
 
-    kinks = sorted((k for k in result.kinks if k.argument is not None and _element_of_kink(k.where) is not None),
+    kinks = sorted((k for k in result.kinks if k.argument is not None and k.index is not None),
                    key=lambda k: k.valid_choice)  # a gradient outside the one-sided derivatives first
-    from_kinks = [Component(describe(k.argument, i), _unit(shapes, k.argument, i), k.argument, i, None)
-                  for k in kinks for i in [_element_of_kink(k.where)] if len(i) == len(shapes[k.argument])]
+    from_kinks = [Component(describe(k.argument, k.index), _unit(shapes, k.argument, k.index), k.argument, k.index,
+                            None) for k in kinks if len(k.index) == len(shapes[k.argument])]
     from_mismatches = [Component(describe(m.argument, m.index), _unit(shapes, m.argument, m.index), m.argument,
                                  m.index, m.tolerance)
                        for m in result.mismatches if m.argument is not None and m.index is not None]

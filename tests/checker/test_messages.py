@@ -255,3 +255,8 @@ def test_diagonal_mode_names_the_element_whose_steps_make_f_non_finite():
     assert result.status == "inconclusive"
     note_of(result, "argument 0 ('x'), diagonal element (1,): central differences did not converge; f returned a "
                     "non-finite value at x +- h")
+
+
+def test_a_dict_holding_an_array_is_named_on_one_line():
+    message = usage_error(lambda w: np.sum(w), {"w": np.ones((2, 1))})
+    assert "\n" not in message and message.startswith("args: ") and "dict" in message, message

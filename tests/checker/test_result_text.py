@@ -110,3 +110,10 @@ def test_a_nan_in_the_gradient_is_a_row_of_its_own_with_no_ratio_and_a_note_nami
     assert "nanx" not in text and "infx" not in text and "tolerance nan" not in text
     assert "grad returned nan for argument 0 ('w') at element (3,)" in text
     assert len([m for m in result.mismatches if m.kind == "formula"]) == 1  # the other elements keep their scale
+
+
+@pytest.mark.parametrize("mode", ["full", "diagonal"])
+def test_a_kink_carries_the_index_of_its_element(mode):
+    result = check_grad(lambda w: np.abs(w), np.array([0.3, 0.0, -0.2]), vjp=lambda v, w: v * np.sign(w),
+                        mode=mode, raise_on_mismatch=False, per_op="off")
+    assert [k.index for k in result.kinks] == [(1,)] and result.kinks[0].to_dict()["index"] == [1]
