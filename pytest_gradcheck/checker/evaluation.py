@@ -139,7 +139,7 @@ class Evaluator:
         high-precision path at float64's precision (0 where that evaluation fails: no evidence of round-off)."""
         self.budget.charge(self.evaluations)
         self.evaluations += 1
-        emulated = precision._build_context(EMULATED_DIGITS)
+        emulated = precision.build_context(EMULATED_DIGITS)
         value, _ = precision.evaluate_hp(self.f, [precision.to_hp(a, emulated) for a in self.args], emulated)
         if value is None:
             return np.zeros(hp.shape)

@@ -157,7 +157,7 @@ def _complex_method(fn: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
-def _build_context(digits: int) -> mpmath.MPContext:
+def build_context(digits: int) -> mpmath.MPContext:
     ctx = mpmath.MPContext()
     ctx.trap_complex = True  # raise rather than silently produce mpc (an attribute in mpmath 1.3 and 1.4)
     ctx.dps = digits
@@ -182,7 +182,7 @@ def context(digits: int = DEFAULT_DIGITS) -> mpmath.MPContext:
         raise ValueError(f"digits must be at least {ROUND_TRIP_DIGITS} to be more precise than float64, got {digits}")
     cache = _local.__dict__.setdefault("contexts", {})
     if digits not in cache:
-        cache[digits] = _build_context(digits)
+        cache[digits] = build_context(digits)
     return cache[digits]
 
 

@@ -197,7 +197,7 @@ def _differences(psi: Callable[[Any], Any], steps: Sequence[Any], distance: Call
     return central, right, 1 + 2 * len(range(0, len(steps), stride)), note
 
 
-def _tested_along(result: Any, component: Component, ctx: Any) -> tuple[Any, float]:
+def _gradient_along(result: Any, component: Component, ctx: Any) -> tuple[Any, float]:
     """<g, u> for the gradient under test: at high precision when it ran there (else float64), and in float64."""
     g64, g_hp, u = result.gradient, result.gradient_hp, component.direction
     if component.argument is not None:
@@ -254,7 +254,7 @@ def compute_sweep(f: Callable[..., Any], args: Sequence[np.ndarray], result: Any
                                                          [ctx.mpf(float(h)) for h in steps], distance, max_seconds)
         evaluations += spent
         notes += [f"{result.digits}-digit curve: {note}"] if note else []
-    tested, tested64 = _tested_along(result, component, ctx)
+    tested, tested64 = _gradient_along(result, component, ctx)
     return Sweep(
         label=component.label, steps=steps, float64_error=central64, hp_error=central_hp,
         right_float64_error=right64, right_hp_error=right_hp, reference=float(reference),

@@ -123,3 +123,37 @@ def test_the_length_rule_counts_code_not_docstrings(tmp_path):
     (tmp_path / "ok.py").write_text(f"def f():\n{doc}{body}\n")
     (tmp_path / "long.py").write_text(f"def g():\n{body}\n    y = 1\n    z = 2\n")
     assert [line.split()[1] for line in long_functions(tmp_path)] == ["g"]
+
+
+def private_uses(package: pathlib.Path) -> list[str]:
+    """`from pytest_gradcheck.x import _name` and `module._name` on a module of the package, across modules."""
+    modules = _modules(package)
+    found = []
+    for name, path in sorted(modules.items()):
+        bound = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(package.name):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        found.append(f"{name}: imports {node.module}.{alias.name}")
+                    if f"{node.module}.{alias.name}" in modules:
+                        bound.add(alias.asname or alias.name)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound \
+                    and node.attr.startswith("_") and not node.attr.startswith("__"):
+                found.append(f"{name}: uses {node.value.id}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize("package", ["pytest_gradcheck", "autodiff_ref"])
+def test_no_private_name_is_used_across_modules(package):
+    assert private_uses(ROOT / package) == []
+
+
+def test_the_private_use_finder_sees_both_forms(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("_hidden = 1\n")
+    (package / "b.py").write_text("from pkg import a\nfrom pkg.a import _hidden\nx = a._hidden\n")
+    assert private_uses(package) == ["pkg.b: imports pkg.a._hidden", "pkg.b: uses a._hidden"]
