@@ -51,7 +51,7 @@ def traced_ops(f: Callable[..., Any], args: Sequence[np.ndarray]) -> tuple[list[
         fault = blame.checker_fault(error)
         if fault is not None:
             raise blame.CheckerError(f"tracing f with autodiff_ref for the per-op checks: {fault}") from error
-        frame = _user_frame(error)  # the user's call that stopped the trace (none when f is numpy's own)
+        frame = blame.user_frame(error)  # the user's call that stopped the trace (none when f is numpy's own)
         stop = blame.describe(error, frame) if frame is not None else f"{type(error).__name__}: {error}"
         return [], f"per-op checks unavailable: f could not be traced by autodiff_ref ({stop})"
     if not isinstance(recording.output, autodiff_ref.Tensor):
@@ -125,8 +125,8 @@ def check_op(node: Any, number: int, *, custom: bool, options: Options,
         fault = blame.checker_fault(error)
         if fault is not None:
             return _unmeasured(base, "error", f"checker error: {fault}", ok=False)
-        return _unmeasured(base, "skipped", f"the op's own code raised {blame.describe(error, _user_frame(error))}",
-                           ok=True)
+        raised = blame.describe(error, blame.user_frame(error))
+        return _unmeasured(base, "skipped", f"the op's own code raised {raised}", ok=True)
     if result.status == "error":  # the checker raised inside the op's check (run_check reports it as a result)
         return _unmeasured(base, "error", "; ".join(result.notes), ok=False)  # "checker error: <frame>"
     return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
@@ -139,19 +139,6 @@ def _unmeasured(base: dict[str, Any], status: str, note: str, *, ok: bool) -> Op
     """A row without measured errors: the rule raised, the op's code raised, or the checker did."""
     return OpRow(**base, status=status, ok=ok, formula_error=None, float64_error=None, tolerance=None,
                  high_precision=False, note=note)
-
-
-def _entries(error: BaseException) -> list[Any]:
-    entries, tb = [], error.__traceback__
-    while tb is not None:
-        entries.append(tb)
-        tb = tb.tb_next
-    return entries
-
-
-def _user_frame(error: BaseException) -> Any:
-    """The innermost traceback entry outside the checker and the libraries (the op's own line), if any."""
-    return next((tb for tb in reversed(_entries(error)) if blame.owner(tb.tb_frame) == "user"), None)
 
 
 def selected(nodes: list[Any], scope: str) -> Iterator[tuple[int, Any, bool]]:

@@ -50,6 +50,11 @@ class Mismatch:
     tolerance: float
 
     @property
+    def measurable(self) -> bool:
+        """Whether value and reference are both finite (else there is no error to measure, nor a ratio)."""
+        return math.isfinite(self.value) and math.isfinite(self.reference)
+
+    @property
     def ratio(self) -> float:
         """How many tolerances the error is (inf when the tolerance is 0)."""
         return self.abs_error / self.tolerance if self.tolerance > 0 else float("inf")
@@ -59,7 +64,7 @@ class Mismatch:
         compared = "reference" if self.kind == "formula" else "high-precision gradient"
         head = (f"{target}, {self.where}: {compared} {self.reference:.16g} +- {self.reference_error:.1e}, "
                 f"under test {self.value:.16g}; ")
-        if not (math.isfinite(self.value) and math.isfinite(self.reference)):
+        if not self.measurable:
             return head + f"a non-finite value: no error to measure, tolerance {self.tolerance:.3e}"
         return head + (f"abs error {self.abs_error:.3e}, rel error {self.rel_error:.3e}, "
                        f"tolerance {self.tolerance:.3e} ({self.ratio:.3g}x)")
@@ -71,7 +76,7 @@ class Mismatch:
                 f"under test {float(self.value)!r}, {self._how_far()}")
 
     def _how_far(self) -> str:
-        if not (math.isfinite(self.value) and math.isfinite(self.reference)):
+        if not self.measurable:
             return "a non-finite value: no error to measure"
         return f"rel error {self.rel_error:.1e} ({self.ratio:.2g}x tolerance)"
 

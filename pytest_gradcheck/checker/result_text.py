@@ -6,7 +6,6 @@ fields.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -101,7 +100,7 @@ def element_lines(result: Any) -> list[str]:
 
 def _errors(m: Any) -> list[str]:
     """The relative error and how many tolerances it is; a non-finite value or reference has neither."""
-    if not (math.isfinite(m.value) and math.isfinite(m.reference)):
+    if not m.measurable:
         return ["non-finite", "-"]
     return [f"{m.rel_error:.1e}", f"{m.ratio:.2g}x"]
 

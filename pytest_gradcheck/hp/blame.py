@@ -95,6 +95,11 @@ def _entries(exc: BaseException) -> list[TracebackType]:
     return entries
 
 
+def user_frame(exc: BaseException) -> TracebackType | None:
+    """The innermost traceback entry in the user's own code (not ours, not a library's), if any."""
+    return next((tb for tb in reversed(_entries(exc)) if owner(tb.tb_frame) == "user"), None)
+
+
 def checker_fault(exc: BaseException, skip: int = 1) -> str | None:
     """Where the checker raised `exc` ('<Type>: <message> at <file>:<line> in <function>'), or None when the
     user's code (or a library it called) raised it or it is a deliberate signal. The first `skip` frames are
