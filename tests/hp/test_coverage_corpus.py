@@ -7,30 +7,19 @@ corpus then runs at high precision: no call may be "wrong", and the share of "hi
 issue's target.
 """
 
-import importlib.util
 import re
-import sys
-from pathlib import Path
 
+import benchmark_modules
 import numpy as np
 import pytest
 
 pytest.importorskip("scipy")  # the corpus calls scipy.special, scipy.stats, scipy.linalg, ...
 
-BENCHMARKS = Path(__file__).resolve().parent.parent.parent / "benchmarks"
 TARGET_SHARE = 0.95  # issue 9: at least 95% of the external corpus evaluates at high precision
 
 
-def _load(name):
-    """benchmarks/<name>.py under a private module name (it imports hp_corpus from its own folder)."""
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
-
-hp_coverage = _load("hp_coverage")
+hp_coverage = benchmark_modules.load("hp_coverage")
 corpus = hp_coverage.hp_corpus
 
 

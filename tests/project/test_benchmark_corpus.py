@@ -1,28 +1,14 @@
 """The detection benchmark's corpus is right: correct gradients pass, and every mutation changes the gradient."""
 
-import importlib.util
-import sys
-from pathlib import Path
 
+import benchmark_modules
 import numpy as np
 import pytest
 
 from pytest_gradcheck import check_grad
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name):
-    """benchmarks/<name>.py under a private module name: tests/checker has a `corpus` module of its own."""
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load("corpus")
-mutations = _load("mutations")
+corpus = benchmark_modules.load("corpus")
+mutations = benchmark_modules.load("mutations")
 SEED = 3  # a point the benchmark's quick run does not use
 
 

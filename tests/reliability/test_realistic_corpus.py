@@ -7,29 +7,15 @@ of the checker. The targets run check_grad with its defaults, as benchmarks/benc
 """
 
 import functools
-import importlib.util
 import inspect
-import sys
-from pathlib import Path
 
+import benchmark_modules
 import numpy as np
 import pytest
 
 from pytest_gradcheck import check_grad
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def _load(name):
-    """benchmarks/<name>.py under a private module name, as tests/project/test_benchmark_corpus.py loads its corpus."""
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load("realistic_corpus")
+corpus = benchmark_modules.load("realistic_corpus")
 SEED = 0  # the benchmark's default seed: the targets are asserted on the checks it reports
 TARGET_HIGH_PRECISION_SHARE = 0.6  # the issue's target, over checks whose code has no compiled call
 BUGGY = [(name, bug) for name in corpus.NAMES for bug in corpus.bug_kinds(name)]
@@ -155,7 +141,7 @@ def test_target_high_precision_share_over_checks_without_compiled_code():
 
 
 def test_benchmark_counts_a_checker_exception_as_an_error_never_a_catch():
-    bench = _load("bench_realistic")
+    bench = benchmark_modules.load("bench_realistic")
     case = corpus.make("ridge_check_array", "sign_flip", SEED)
 
     def broken(w):
