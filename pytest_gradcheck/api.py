@@ -35,6 +35,7 @@ def check_grad(
     max_evaluations: int | None = None,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     plots: str | os.PathLike[str] | None = None,
+    backend: str = "auto",
 ) -> GradcheckResult:
     """Check the gradient of `f` at `args` against high-precision central differences.
 
@@ -52,6 +53,11 @@ def check_grad(
     slow to evaluate at high precision within the budget (for the screen, then for the full or fast check when the
     screen does not settle it) is checked against a float64 reference instead.
     A function or gradient that returns different values at the same point is "nondeterministic".
+    `backend`: the high-precision tier. "auto" (default) evaluates f on quad arrays (numpy-quaddtype: 113 bits,
+    vectorised) when that package is installed and `digits` is None or at most 33, with any call quad cannot run
+    (linear algebra, FFT, scipy.special) on mpmath for that call; else on mpmath at `digits` (default 40).
+    "quad" or "mpmath" ask for one; `result.backend` tells which tier the reference used ("float64" after a
+    fall-back).
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
     in `result.plots`; needs matplotlib.
     """
@@ -62,7 +68,7 @@ def check_grad(
         options = check_options.from_keywords(
             rtol=rtol, atol=atol, mode=mode, digits=digits, seed=seed, projections=projections,
             float64_accuracy=float64_accuracy, per_op=per_op, max_evaluations=max_evaluations,
-            max_seconds=max_seconds)
+            max_seconds=max_seconds, backend=backend)
         picture_folder = drawing.directory_option(plots)
         result = run_check(f, args, grad, vjp, options)
     except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it

@@ -19,7 +19,7 @@ import numpy as np
 from pytest_gradcheck.checker import consistency, differences, float64_differences, nonfinite
 from pytest_gradcheck.checker.budget import Budget
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import constants, dtype_questions, precision
+from pytest_gradcheck.hp import constants, dtype_questions, precision, quad
 from pytest_gradcheck.hp.mpmath_warnings import call as call_hp
 
 # The round-off probe evaluates f once more at 20 more digits: its result is 1e20 times more accurate, so the
@@ -46,7 +46,7 @@ class Evaluator:
     """f at the point `args`, perturbed along directions; counts every evaluation of f."""
 
     def __init__(self, f: Callable[..., Any], args: Sequence[np.ndarray], ctx: mpmath.MPContext,
-                 value64: np.ndarray, budget: Budget | None = None) -> None:
+                 value64: np.ndarray, budget: Budget | None = None, backend: str = "mpmath") -> None:
         self.f, self.args, self.ctx = f, tuple(args), ctx
         self.budget = Budget() if budget is None else budget
         self.probe_seconds = 0.0  # wall time of the one high-precision evaluation in _probe
@@ -62,16 +62,38 @@ class Evaluator:
         self._memo: tuple[Sequence[np.ndarray | None], dict[Any, np.ndarray]] | None = None
         self._cotangent_hp: tuple[np.ndarray, np.ndarray] | None = None
         self._direction_hp: tuple[list[np.ndarray | None], list[np.ndarray | None]] | None = None
-        self.args_hp = tuple(precision.to_hp(a, ctx) for a in self.args)
+        self.backend = backend  # the tier f runs on: "quad" (numpy-quaddtype) or "mpmath"
+        self.args_hp = self._tier_args()
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
         self.high_precision = False  # until the probe says otherwise (its same-function check calls f too)
         self.high_precision, self.note = self._probe()
+        if not self.high_precision and self.backend == "quad":  # what quad could not run, mpmath may
+            self.switch_to_mpmath(self.note)
+
+    def switch_to_mpmath(self, why: str) -> bool:
+        """Leave the quad tier for the mpmath tier at the same precision (f did something quad cannot carry:
+        `why`): probe f again there; whether it runs at high precision."""
+        self.backend, self.args_hp, self.value_hp = "mpmath", self._tier_args(), None
+        self.high_precision, self.note = self._probe()
+        self.notes.append(f"the quad tier could not carry f ({why}); the mpmath tier ran it"
+                          if self.high_precision else f"the quad tier could not carry f ({why})")
+        return self.high_precision
+
+    @property
+    def tier(self) -> str:
+        """The reference's tier: "quad", "mpmath", or "float64" once the check fell back to float64."""
+        return self.backend if self.high_precision else "float64"
+
+    def _tier_args(self) -> tuple[np.ndarray, ...]:
+        if self.backend == "quad":
+            return tuple(quad.from_float(a, self.ctx) for a in self.args)
+        return tuple(precision.to_hp(a, self.ctx) for a in self.args)
 
     def _call(self, args: Sequence[Any]) -> Any:
         self.budget.charge(self.evaluations)
         self.evaluations += 1
         if self.high_precision:  # a warning mpmath raises as an error inside is no reason to fail
-            return call_hp(self.f, args)
+            return quad.objects_if_quad(call_hp(self.f, args), self.ctx)
         return self.f(*args)
 
     def _probe(self) -> tuple[bool, str]:
@@ -190,6 +212,12 @@ class Evaluator:
         if tiny.status != "ok":
             return
         check = consistency.hp_consistency(phi, self.ctx, scale=self.scale, reference=tiny)
+        if not check.ok and check.conclusive and self.backend == "quad":
+            self._memo = None
+            if self.switch_to_mpmath(f"a float64 buffer on the quad tier: {check.reason}"):
+                self.measure_noise(direction)
+                self.verify_no_float64_buffer(direction)
+            return
         if not check.ok and check.conclusive:
             self.high_precision = False
             self.note = ("f returns high-precision numbers but passes through float64 on the way (its derivative "
@@ -217,6 +245,8 @@ class Evaluator:
 
     def phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
         """t -> f(x + t u) flattened; u has one array per argument (None: that argument is held fixed)."""
+        if self.high_precision and self.backend == "quad":
+            return self._quad_phi(direction)
         if self.high_precision:
             base, steps = self.args_hp, self.direction_hp(direction)
         else:
@@ -250,6 +280,23 @@ class Evaluator:
                 return memo[t]
             out = np.asarray(self._call([moved(x, u, i, t) for x, u, i in zip(base, steps, single, strict=True)]))
             out = out.ravel() if self.high_precision else np.asarray(out, dtype=float).ravel()
+            if memo is not None:
+                memo[t] = out
+            return out
+
+        return phi
+
+    def _quad_phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
+        """phi on the quad tier: x + t u formed in quad (t converted once per step), f's value as ctx's numbers."""
+        steps = [None if u is None else quad.from_float(u, self.ctx) for u in direction]
+        memo = self._memo[1] if self._memo is not None and _same(direction, self._memo[0]) else None
+
+        def phi(t: Any) -> np.ndarray:
+            if memo is not None and t in memo:
+                return memo[t]
+            step = quad.from_objects(np.asarray(t, dtype=object), self.ctx)
+            moved = [x if u is None else x + u * step for x, u in zip(self.args_hp, steps, strict=True)]
+            out = np.asarray(self._call(moved)).ravel()
             if memo is not None:
                 memo[t] = out
             return out

@@ -9,6 +9,8 @@ from typing import Any
 from pytest_gradcheck.checker import budget as budgets
 from pytest_gradcheck.checker.budget import DEFAULT_MAX_SECONDS, Budget
 from pytest_gradcheck.checker.inputs import GradcheckUsageError
+from pytest_gradcheck.hp import quad, quad_ops
+from pytest_gradcheck.hp.precision import DEFAULT_DIGITS
 
 MODES = ("auto", "full", "fast", "taylor", "diagonal")
 # Four projections miss an error the size of the tolerance with probability 0.68**4 = 0.22, and an error ten
@@ -20,6 +22,9 @@ MIN_DIGITS = 20
 MAX_DIGITS = 10000
 ACCURACY_POLICIES = ("fail", "warn")
 PER_OP_CHOICES = ("all", "custom", "off")
+# The precision tiers: "quad" (numpy-quaddtype, 113 bits, vectorised), "mpmath" (object arrays, any digits);
+# "auto" takes quad for digits it carries (None, or at most quad.QUAD_DIGITS) when installed, else mpmath.
+BACKENDS = ("auto", "quad", "mpmath")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Options:
     projections: int = DEFAULT_PROJECTIONS
     float64_accuracy: str = "fail"
     per_op: str = "all"
+    backend: str = "auto"
     verify_precision: bool = True  # look for float64 buffers inside f (skipped for the engine's own primitives)
     max_evaluations: int | None = None
     max_seconds: float = DEFAULT_MAX_SECONDS
@@ -53,12 +59,40 @@ def resolve_per_op(per_op: Any) -> str:
 
 
 def from_keywords(*, rtol: Any, atol: Any, mode: Any, digits: Any, seed: Any, projections: Any,
-                  float64_accuracy: Any, per_op: Any, max_evaluations: Any, max_seconds: Any) -> Options:
+                  float64_accuracy: Any, per_op: Any, max_evaluations: Any, max_seconds: Any,
+                  backend: Any = "auto") -> Options:
     """check_grad's keywords, validated (GradcheckUsageError names the first bad one), as Options."""
     validate(mode, digits, seed, projections, float64_accuracy, rtol, atol, max_evaluations, max_seconds)
+    validate_backend(backend, digits)
     return Options(rtol, atol, mode, digits, seed, projections, float64_accuracy, resolve_per_op(per_op),
-                   max_evaluations=max_evaluations, max_seconds=float(max_seconds),
+                   backend=backend, max_evaluations=max_evaluations, max_seconds=float(max_seconds),
                    budget=Budget(max_evaluations, float(max_seconds)))
+
+
+def validate_backend(backend: Any, digits: Any) -> None:
+    """GradcheckUsageError for an unknown backend, quad when numpy-quaddtype is missing, or more digits than
+    quad carries with backend="quad"."""
+    if backend not in BACKENDS:
+        raise GradcheckUsageError(f"backend: expected one of {BACKENDS}, got {backend!r}")
+    if backend != "quad":
+        return
+    if not quad.available():
+        low, high = (".".join(map(str, v)) for v in quad_ops.SUPPORTED_VERSIONS)
+        raise GradcheckUsageError(f"backend: 'quad' needs numpy-quaddtype >={low},<{high} "
+                                  f"(pip install 'numpy-quaddtype>={low},<{high}'), found {quad.version() or 'none'}")
+    if digits is not None and digits > quad.QUAD_DIGITS:
+        raise GradcheckUsageError(f"digits: backend 'quad' carries {quad.QUAD_DIGITS} digits, got digits={digits}; "
+                                  "pass backend='mpmath' (or 'auto') for more")
+
+
+def tier(options: Options) -> tuple[str, int]:
+    """(backend, digits) a check runs on: quad for the digits it carries when installed, else mpmath."""
+    wants_quad = options.backend == "quad" or (
+        options.backend == "auto" and (options.digits is None or options.digits <= quad.QUAD_DIGITS)
+        and quad.available())
+    if wants_quad:
+        return "quad", quad.QUAD_DIGITS
+    return "mpmath", DEFAULT_DIGITS if options.digits is None else options.digits
 
 
 def validate(mode: str, digits: Any, seed: Any, projections: Any, float64_accuracy: str, rtol: Any,

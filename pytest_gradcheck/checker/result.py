@@ -192,6 +192,9 @@ class GradcheckResult:
         high_precision: whether the reference was computed at high precision (else float64, see precision_note).
         precision_note: why the reference fell back to float64 ("" when it did not).
         digits: the working precision of the reference, in decimal digits.
+        backend: the tier the reference was computed on: "quad" (numpy-quaddtype arrays, 113 bits, with the
+            calls quad cannot run on mpmath), "mpmath" (object arrays of mpmath numbers), or "float64" (the
+            fall-back; see precision_note).
         projections: random projections compared (fast mode).
         miss_probability: fast mode: the chance that an error the size of the tolerance went unseen.
         taylor: taylor mode: steps, remainders and observed orders.
@@ -245,6 +248,7 @@ class GradcheckResult:
     cotangent: np.ndarray | None = None  # the flattened cotangent v: the check compares v^T J with vjp(v)
     plots: list[str] = field(default_factory=list)  # pictures drawn for this check (check_grad's plots=)
     ops_note: str = ""  # why the per-op table is empty or partial (per_op="off", f not traceable, ...)
+    backend: str = "mpmath"  # the reference's tier: "quad", "mpmath" or "float64"
 
     @property
     def ok(self) -> bool:

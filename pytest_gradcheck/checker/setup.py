@@ -24,9 +24,9 @@ from pytest_gradcheck.checker.inputs import (
     validate_output,
 )
 from pytest_gradcheck.checker.nonfinite import floats, gradient_notes
-from pytest_gradcheck.checker.options import Options
+from pytest_gradcheck.checker.options import Options, tier
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import blame, exact, mpmath_warnings, precision
+from pytest_gradcheck.hp import blame, exact, mpmath_warnings, precision, quad
 
 
 @dataclass
@@ -144,9 +144,9 @@ def _f_twice(f: Any, args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarr
 
 def _evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: Options, context: Any) -> Evaluator:
     """The high-precision evaluator of f at the check's digits; the budget may already be spent."""
-    ctx = precision.context(precision.DEFAULT_DIGITS if options.digits is None else options.digits)
+    backend, digits = tier(options)
     try:
-        evaluator = Evaluator(f, args, ctx, value, options.budget)
+        evaluator = Evaluator(f, args, precision.context(digits), value, options.budget, backend=backend)
     except BudgetExceeded as error:
         raise Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
                       context) from None
@@ -175,26 +175,45 @@ def same_twice(what: str, first: np.ndarray, second: np.ndarray, context: Any) -
 
 def gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: Any, source: str) -> Any:
     """The gradient under test evaluated at high precision, or None when its code cannot run there (the note
-    names the user's line); a bug of the checker met on the way raises blame.CheckerError."""
+    names the user's line); a bug of the checker met on the way raises blame.CheckerError. On the quad tier
+    a gradient that quad cannot run is evaluated on mpmath at the same precision."""
+    if ev.backend == "quad" and ev.high_precision:
+        notes: list[str] = []
+        grads = _gradient_on(under_test, (quad.from_float(cotangent, ev.ctx), *ev.args_hp), ev, names, source, notes)
+        if grads is not None:
+            ev.notes += notes
+            return grads
+        args_hp: tuple[Any, ...] = tuple(precision.to_hp(a, ev.ctx) for a in ev.args)
+    else:
+        args_hp = ev.args_hp
     cotangent_hp = hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx)
+    return _gradient_on(under_test, (cotangent_hp, *args_hp), ev, names, source, ev.notes)
+
+
+def _gradient_on(under_test: Any, inputs: tuple[Any, ...], ev: Evaluator, names: Any, source: str,
+                 notes: list[str]) -> Any:
+    """The gradient under test on these high-precision inputs, as object arrays of ctx's numbers, or None
+    (with a note on why)."""
     try:
-        raw = mpmath_warnings.call(under_test, (cotangent_hp, *ev.args_hp))  # mpmath's own warnings: no reason
+        raw = mpmath_warnings.call(under_test, inputs)  # mpmath's own warnings: no reason
     except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
         fault = blame.checker_fault(error)
         if fault is not None:
             raise blame.CheckerError(f"the gradient ({source}) at high precision: {fault}") from error
-        ev.notes.append(f"{source} cannot run at high precision ({precision.describe_failure(error)}); "
-                        "the formula is judged in float64")
+        notes.append(f"{source} cannot run at high precision ({precision.describe_failure(error)}); "
+                     "the formula is judged in float64")
         return None
+    if isinstance(raw, tuple | list):  # the quad tier's arrays as ctx's numbers
+        raw = type(raw)(quad.objects_if_quad(g, ev.ctx) for g in raw)
     try:
-        grads = validate_gradients(raw, ev.args, names, source)
+        grads = validate_gradients(quad.objects_if_quad(raw, ev.ctx), ev.args, names, source)
     except GradcheckUsageError as error:
-        ev.notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
+        notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
         return None
     if all(precision.is_hp(g, ev.ctx) for g in grads):  # nan/inf kept and judged: named, not switched away
-        ev.notes += gradient_notes(grads, names, source, "high-precision")
+        notes += gradient_notes(grads, names, source, "high-precision")
         return tuple(np.asarray(g, dtype=object) for g in grads)
-    ev.notes.append(f"{source} returns float64 when given high-precision inputs; the formula is judged in float64")
+    notes.append(f"{source} returns float64 when given high-precision inputs; the formula is judged in float64")
     return None
 
 

@@ -34,7 +34,7 @@ from pytest_gradcheck.hp.blame import HPUnsupported, checker_fault, forwarding
 from pytest_gradcheck.hp.exact import exact_objects, to_mpf
 
 __all__ = [
-    "HPArray", "hp_twin", "hp_view", "install_scalar_protocol", "objects", "operand", "plain_arithmetic",
+    "HPArray", "hp_twin", "hp_view", "install_scalar_protocol", "note_leak", "objects", "operand", "plain_arithmetic",
     "recording_leaks", "wrap",
 ]
 
@@ -71,6 +71,11 @@ class plain_arithmetic:
 
     def __exit__(self, *exc: object) -> None:
         _local.__dict__["plain"] = self.previous
+
+
+def note_leak(name: str) -> None:
+    """Record a call that turned high-precision values into a lower precision (see `recording_leaks`)."""
+    _leak(name)
 
 
 def _leak(name: str) -> None:
@@ -135,6 +140,9 @@ def hp_twin(twin: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable
         @functools.wraps(function)
         def dispatching(*args: Any, **kwargs: Any) -> Any:
             values = (*args, *kwargs.values())
+            for is_other_tier, bridge in hp_registry.QUAD_BRIDGE:  # quad arrays: the twin runs on mpmath
+                if any(is_other_tier(a) for a in values):
+                    return bridge(twin, args, kwargs)
             if any(hp_registry.is_hp_value(a) for a in values):
                 return wrap(twin(*args, **kwargs), hp_registry.context_of(*values))
             return function(*args, **kwargs)

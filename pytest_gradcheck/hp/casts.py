@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import blame, dtype_questions
+from pytest_gradcheck.hp import blame, dtype_questions, quad
 
 __all__ = ["CASTS", "REPLACEMENTS", "in_this_thread", "keeping", "limits", "subdtype"]
 
@@ -95,6 +95,8 @@ def keeping(original: Callable[..., Any], name: str) -> Callable[..., Any]:
 
     @functools.wraps(original)
     def cast(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if type(a) is quad.QuadArray and _acting() and _keeps(dtype) and not _exempt_caller():
+            return _keep_quad(a, original, name, *args, **kwargs)
         ctx = _context_of(a) if _acting() else None
         if ctx is None or not _keeps(dtype) or _exempt_caller():
             return original(a, dtype, *args, **kwargs)
@@ -111,12 +113,22 @@ def keeping(original: Callable[..., Any], name: str) -> Callable[..., Any]:
     return cast
 
 
+def _keep_quad(a: Any, original: Callable[..., Any], name: str, *args: Any, **kwargs: Any) -> Any:
+    """A cast of the quad tier's array to float64 (or no dtype): the quad array, with the cast's copy
+    semantics."""
+    plain = a.view(np.ndarray)
+    if name == "asarray_chkfinite" and not np.isfinite(plain).all():
+        raise ValueError("array must not contain infs or NaNs")
+    used = np.asarray if name == "asarray_chkfinite" else original
+    return quad.wrap(used(plain, a.real_dtype(), *args, **kwargs), a.hp_context)
+
+
 def _float64_if_ours(value: Any) -> Any:
     """float64 in place of the object dtype or a high-precision scalar of the checker's, a float64 array in
     place of a high-precision array; other values unchanged."""
     if _is_dtype_like(value):
         return _FLOAT64 if np.dtype(value) == _OBJECT else value
-    if _context_of(value) is not None:
+    if _context_of(value) is not None or type(value) is quad.QuadArray:
         return np.empty(value.shape)  # a float64 array: numpy answers (or refuses) as it would for f's own
     ctx = getattr(value, "context", None)
     if (hasattr(value, "_mpf_") or hasattr(value, "_mpc_")) and hasattr(ctx, "hp_float_array"):

@@ -47,7 +47,7 @@ import numpy as np
 from mpmath.libmp import ComplexResult
 
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import blame, constants, mpmath_warnings
+from pytest_gradcheck.hp import blame, constants, mpmath_warnings, quad
 from pytest_gradcheck.hp import install as hp_twins
 from pytest_gradcheck.hp import registry as hp_registry
 from pytest_gradcheck.hp.exact import exact_objects, to_mpf
@@ -372,6 +372,7 @@ def evaluate_hp_traced(f: Callable[..., Any], args: Sequence[Any], ctx: mpmath.M
                 return HPEvaluation(None, f"reference limited to float64{link}{text}", frozenset(found))
     finally:
         ctx.hp_constants = previous
+    value = quad.objects_if_quad(value, ctx)  # the quad tier's value, as ctx's numbers
     precision = precision_of(value, ctx)
     if precision in ("high", "mixed"):
         return HPEvaluation(value, None, frozenset(found))

@@ -35,13 +35,17 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 __all__ = [
-    "FUNCTIONS", "METHODS", "PATCHED", "TABLES", "UFUNCS", "Twin", "context_of", "function_twin", "is_hp_value",
+    "FUNCTIONS", "METHODS", "PATCHED", "QUAD_BRIDGE", "TABLES", "UFUNCS", "Twin", "context_of", "function_twin", "is_hp_value",
     "locate", "lookup_function", "lookup_ufunc", "method_name", "method_twin", "name_of", "patched_twin",
     "public_module", "register", "register_function", "register_hp", "register_patched", "register_ufunc",
     "ufunc_twin", "unregister",
 ]
 
 Kind = Literal["ufunc", "function", "patched", "method"]
+
+# (is_value, bridge) per tier that carries its own arrays (the quad tier's, installed by `quad` on import): a
+# twin called with such a value runs through `bridge(twin, args, kwargs)`, which converts for the call.
+QUAD_BRIDGE: list[tuple[Callable[[Any], bool], Callable[..., Any]]] = []
 
 
 class Twin(NamedTuple):

@@ -1,0 +1,342 @@
+"""The quad tier: f runs on IEEE binary128 arrays (numpy-quaddtype), vectorised, call by call.
+
+A check's cost is evaluating f at high precision. On object arrays of mpmath numbers every element is a Python
+object and every operation a Python call; numpy-quaddtype's dtype has real ufunc loops (SLEEF kernels, 113-bit
+significand, about 33 digits), 6 to 110 times faster on the same unmodified numpy code.
+
+`QuadArray` carries the quad values through f. Its ``__array_ufunc__`` and ``__array_function__`` let through
+only the operations in `quad_ops` (each run on quad by the project's tests, in a subprocess); any other call
+goes to the mpmath path for that call alone: its quad operands become exact numbers of the tier's mpmath
+context (113 bits: the same precision), the call runs as on the mpmath tier (twins, ``np.linalg.solve``,
+``scipy.special``) and its result comes back as quad. One ``np.linalg.solve`` does not push a whole check onto
+object arrays.
+
+What the mpmath tier notes, this tier notes too: float64 roundings of famous constants (``np.pi``) mixed into
+f, ``astype`` to a lower precision (a leak), and f's questions about the dtype of its input.
+
+Conversions are exact both ways: a quad number splits into three float64 parts whose scaled sum is its
+integer mantissa; an mpf number of at most 113 bits is written as a decimal string of 40 digits, which quad
+parses to the nearest (the same number).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from mpmath.libmp import to_str
+
+from pytest_gradcheck.hp import array as hparray
+from pytest_gradcheck.hp import constants, dtype_questions, quad_ops
+from pytest_gradcheck.hp import registry as hp_registry
+from pytest_gradcheck.hp.blame import HPUnsupported, forwarding
+
+__all__ = [
+    "QUAD_BITS", "QUAD_DIGITS", "QuadArray", "available", "from_float", "from_objects", "is_quad", "objects_if_quad",
+    "quad_dtype",
+    "to_objects", "version",
+]
+
+QUAD_BITS = 113  # binary128's significand, the implicit bit included
+QUAD_DIGITS = 33  # mpmath's dps for 113 bits: the tier's context is precision.context(QUAD_DIGITS)
+_SPLIT = 2.0 ** QUAD_BITS  # a frexp mantissa in [0.5, 1) times this is an integer below 2**113
+_DTYPE, _FLOAT64 = np.ndarray.dtype, np.dtype(np.float64)  # ndarray's own dtype descriptor; float64
+_STRING_DIGITS = 40  # more than binary128's 36 round-trip digits: the string names the same number
+
+
+@functools.cache
+def version() -> tuple[int, ...] | None:
+    """numpy-quaddtype's version as a tuple of ints, or None when it is not installed."""
+    try:
+        text = importlib.metadata.version("numpy-quaddtype")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
+
+
+@functools.cache
+def available() -> bool:
+    """Whether a supported numpy-quaddtype (`quad_ops.SUPPORTED_VERSIONS`) is installed and imports."""
+    found = version()
+    low, high = quad_ops.SUPPORTED_VERSIONS
+    if found is None or not low <= found < high:
+        return False
+    try:
+        quad_dtype()
+    except Exception:  # an install that does not import: the mpmath tier runs instead
+        return False
+    return True
+
+
+@functools.cache
+def quad_dtype() -> np.dtype:
+    import numpy_quaddtype
+
+    return np.dtype(numpy_quaddtype.QuadPrecDType())
+
+
+def is_quad(value: Any) -> bool:
+    """A quad array or scalar (numpy-quaddtype's dtype)."""
+    dtype = _DTYPE.__get__(value) if isinstance(value, np.ndarray) else getattr(value, "dtype", None)
+    return dtype is not None and available() and dtype == quad_dtype()
+
+
+def _view(plain: np.ndarray, ctx: Any) -> QuadArray:
+    out = plain.view(QuadArray)
+    out.hp_context = ctx
+    return out
+
+
+def from_float(values: np.ndarray, ctx: Any) -> QuadArray:
+    """A float64 or float32 array as quad, exactly (widening), carrying the tier's mpmath context."""
+    return _view(np.asarray(values).astype(quad_dtype()), ctx)
+
+
+def to_objects(values: Any, ctx: Any) -> np.ndarray:
+    """A quad array or scalar as a plain object array of ctx's numbers, exactly (ctx has >= 113 bits)."""
+    plain = np.asarray(values).view(np.ndarray)
+    mantissa, exponent = np.frexp(plain)  # mantissa in [0.5, 1) (or 0, inf, nan), quad; exponent int
+    finite = np.isfinite(plain)
+    safe = np.where(finite, mantissa, 0).astype(quad_dtype())
+    hi = safe.astype(np.float64)
+    rest = safe - hi
+    mid = rest.astype(np.float64)
+    lo = (rest - mid).astype(np.float64)
+    parts = zip((hi * _SPLIT).ravel().tolist(), (mid * _SPLIT).ravel().tolist(), (lo * _SPLIT).ravel().tolist(),
+                (exponent.astype(np.int64) - QUAD_BITS).ravel().tolist(), finite.ravel().tolist(),
+                plain.astype(np.float64).ravel().tolist(), strict=True)
+    mpf = ctx.mpf
+    flat = [mpf((int(a) + int(b) + int(c), e)) if ok else mpf(inf) for a, b, c, e, ok, inf in parts]
+    return hparray.objects(flat, plain.shape)
+
+
+def objects_if_quad(value: Any, ctx: Any) -> Any:
+    """f's value as the checker takes it: a quad array or scalar as ctx's numbers (`to_objects`); anything
+    else unchanged."""
+    if isinstance(value, np.ndarray | np.generic) and is_quad(value):
+        return hparray.hp_view(to_objects(value, ctx), ctx)
+    return value
+
+
+def from_objects(values: Any, ctx: Any) -> QuadArray:
+    """Real numbers (mpf of any context, floats, ints; an array or a scalar) as a quad array, to nearest."""
+    array = np.asarray(values)
+    if array.dtype.kind in "fiub":
+        return _view(array.astype(quad_dtype()), ctx)
+    texts = [to_str(e._mpf_, _STRING_DIGITS) if hasattr(e, "_mpf_") else repr(float(e))
+             for e in array.ravel().tolist()]
+    return _view(np.array(texts, dtype=str).astype(quad_dtype()).reshape(array.shape), ctx)
+
+
+# The names in quad_ops, as numpy's objects.
+_UFUNCS = frozenset(getattr(np, name) for name in quad_ops.UFUNCS)
+_REDUCTIONS = frozenset(getattr(np, name) for name in quad_ops.REDUCTIONS)
+_FUNCTIONS = frozenset(getattr(np, name) for name in quad_ops.FUNCTIONS)
+_IN_PLACE = frozenset(f for f in (np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis))
+_NATIVE_KINDS = frozenset("fiub")  # operands quad mixes with natively: float, int, bool arrays and scalars
+_KEYWORDS = frozenset({"out", "axis", "keepdims"})  # ufunc keywords the native path takes
+
+
+def _native_operand(value: Any) -> bool:
+    if isinstance(value, np.ndarray | np.generic):
+        return value.dtype.kind in _NATIVE_KINDS or is_quad(value)
+    return type(value) in (float, int, bool)
+
+
+def _native_call(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether quad runs this ufunc call itself: an allowed operation on operands it mixes with."""
+    if method == "__call__":
+        allowed = ufunc in _UFUNCS
+    else:
+        allowed = method in ("reduce", "accumulate") and ufunc in _REDUCTIONS
+    if not allowed or not {k for k, v in kwargs.items() if not _default(k, v)} <= _KEYWORDS:
+        return False
+    outputs = kwargs.get("out") or ()
+    return all(map(_native_operand, inputs)) and all(is_quad(o) for o in outputs)
+
+
+def _default(keyword: str, value: Any) -> bool:
+    """A keyword numpy's own wrappers pass with its default value (np.sum passes dtype=None, out=None)."""
+    if keyword == "where":
+        return value is True
+    if keyword == "out":
+        return value is None or value == (None,)
+    if keyword == "axis":  # axis=None reduces over every axis: not reduce's default (axis 0)
+        return False
+    return value is None or value is np._NoValue
+
+
+def _note_constants(inputs: tuple[Any, ...], ctx: Any) -> None:
+    """Float64 roundings of famous constants among the operands, noted as the mpmath tier's convert does."""
+    watch = getattr(ctx, "hp_constants", None)
+    if watch is None:
+        return
+    famous = constants.FLOAT64_CONSTANTS
+    for value in inputs:
+        if type(value) is float or isinstance(value, np.float64):
+            if float(value) in famous:
+                watch.add(famous[float(value)])
+        elif isinstance(value, np.ndarray) and value.dtype == np.float64 and 0 < value.size <= \
+                hparray.CONSTANT_OPERAND_SIZE:
+            watch.update(famous[v] for v in value.ravel().tolist() if v in famous)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, QuadArray):
+        return value.view(np.ndarray)
+    if isinstance(value, tuple | list):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def wrap(value: Any, ctx: Any) -> Any:
+    """A native result as f should see it: quad arrays and scalars as QuadArray (0-d for a scalar, so that the
+    next call is routed too); tuples element by element; anything else unchanged."""
+    if isinstance(value, tuple):
+        return type(value)(wrap(v, ctx) for v in value)
+    if isinstance(value, np.ndarray | np.generic) and is_quad(value):
+        return _view(np.asarray(value), ctx)
+    return value
+
+
+def _to_mpmath(value: Any, ctx: Any) -> Any:
+    """Quad operands (searched into lists and tuples) as high-precision arrays of ctx."""
+    if isinstance(value, np.ndarray | np.generic) and is_quad(value):
+        objects = to_objects(value, ctx)
+        return hparray.hp_view(objects, ctx) if isinstance(value, np.ndarray) and value.ndim else objects[()]
+    if isinstance(value, tuple | list):
+        return type(value)(_to_mpmath(v, ctx) for v in value)
+    return value
+
+
+def _from_mpmath(value: Any, ctx: Any) -> Any:
+    """A result of the mpmath path back as quad: arrays and scalars of ctx's real numbers; others unchanged."""
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # namedtuples (slogdet, eigh)
+        return type(value)(*(_from_mpmath(v, ctx) for v in value))
+    if isinstance(value, tuple | list):
+        return type(value)(_from_mpmath(v, ctx) for v in value)
+    if hasattr(value, "_mpf_"):
+        return from_objects(np.asarray(value, dtype=object), ctx)
+    if isinstance(value, np.ndarray) and value.dtype == object and value.size and \
+            all(hasattr(e, "_mpf_") or type(e) in (float, int) for e in value.ravel().tolist()):
+        return from_objects(value, ctx)
+    return value
+
+
+@forwarding
+def through_mpmath(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
+    """`call` on the mpmath path: quad operands converted to ctx's numbers, the result converted back.
+    ``out=`` targets that are quad arrays receive the converted result."""
+    outputs = kwargs.pop("out", None)
+    result = _from_mpmath(call(*_to_mpmath(args, ctx), **_to_mpmath(kwargs, ctx)), ctx)
+    if outputs is None:
+        return result
+    targets = outputs if isinstance(outputs, tuple) else (outputs,)
+    values = result if isinstance(result, tuple) else (result,)
+    for target, value in zip(targets, values, strict=True):
+        target[...] = _plain(value)
+    return outputs[0] if isinstance(outputs, tuple) and len(outputs) == 1 else outputs
+
+
+@forwarding
+def _matmul(inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
+    """a @ b: numpy-quaddtype's matmul is right only for two C-contiguous 2-D quad operands (1.0.0 gives wrong
+    numbers, silently, for a transposed operand, a vector or a stack), so vectors become one-row or one-column
+    matrices and every operand a contiguous quad copy; stacks and keywords take the mpmath path."""
+    a, b = (np.asarray(_plain(x)) for x in inputs) if len(inputs) == 2 else (None, None)
+    if a is None or b is None or kwargs or not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or \
+            not all(_native_operand(x) for x in (a, b)):
+        return through_mpmath(np.matmul, inputs, kwargs, ctx)
+    _note_constants(inputs, ctx)
+    left = np.ascontiguousarray((a[None, :] if a.ndim == 1 else a).astype(quad_dtype()))
+    right = np.ascontiguousarray((b[:, None] if b.ndim == 1 else b).astype(quad_dtype()))
+    product = np.matmul(left, right)
+    shape = a.shape[:-1] + b.shape[1:]  # a vector's axis is dropped, as numpy's matmul drops it
+    return wrap(product.reshape(shape), ctx)
+
+
+def _function_name(func: Any) -> str:
+    return f"{getattr(func, '__module__', '') or ''}.{getattr(func, '__name__', repr(func))}"
+
+
+class QuadArray(np.ndarray):
+    """An array of numpy-quaddtype's binary128 numbers inside a check; `hp_context` is the tier's mpmath
+    context, which the calls quad cannot run take."""
+
+    hp_context: Any = None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.hp_context = getattr(obj, "hp_context", None)
+
+    @forwarding
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        ctx = self.hp_context
+        if ufunc is np.matmul and method == "__call__":
+            return _matmul(inputs, kwargs, ctx)
+        if _native_call(ufunc, method, inputs, kwargs):
+            _note_constants(inputs, ctx)
+            kwargs = {k: _plain(v) for k, v in kwargs.items() if not _default(k, v)}
+            return wrap(getattr(ufunc, method)(*_plain(inputs), **kwargs), ctx)
+        kwargs = {k: v for k, v in kwargs.items() if not _default(k, v)}
+        return through_mpmath(getattr(ufunc, method), inputs, kwargs, ctx)
+
+    @forwarding
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if not all(issubclass(t, np.ndarray) for t in types):
+            return NotImplemented  # another array type (autodiff_ref's Tensor) takes the call
+        ctx = self.hp_context
+        if func in _IN_PLACE:  # the mpmath path would write into a converted copy
+            raise HPUnsupported(f"{_function_name(func)} writes into a quad array in place")
+        if func in _FUNCTIONS and not any(hp_registry.is_hp_value(a) for a in (*args, *kwargs.values())):
+            return wrap(func._implementation(*args, **kwargs), ctx)
+        return through_mpmath(func, args, kwargs, ctx)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if hp_registry.is_hp_value(value):  # a result of the mpmath path (or an mpf) stored into quad
+            value = from_objects(value, self.hp_context).view(np.ndarray)
+        super().__setitem__(index, value)
+
+    def real_dtype(self) -> np.dtype:
+        """The quad dtype (what `dtype` does not show f)."""
+        return _DTYPE.__get__(self)
+
+    def astype(self, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+        """float64 (the function's own dtype) keeps quad, with astype's copy semantics; a lower float precision
+        (float32) converts and is recorded as the leak; other dtypes convert."""
+        target = np.dtype(dtype)
+        if target == np.float64:
+            target = quad_dtype()
+        elif target.kind == "f" or target.kind == "c":
+            hparray.note_leak(f"ndarray.astype({target})")
+        plain = self.view(np.ndarray)
+        out = plain.astype(target, *args, **kwargs)
+        return self if out is plain else wrap(out, self.hp_context)
+
+    @property  # type: ignore[override]
+    def dtype(self) -> np.dtype:
+        """float64, the function's own dtype, noting who asked (`dtype_questions.recording`): f's buffers made
+        with ``np.zeros(n, x.dtype)`` are float64 (a float64 buffer the check detects, which sends the check to
+        the mpmath tier), never bare quad arrays that bypass this class. numpy's C code sees the quad dtype."""
+        dtype_questions.note()
+        return _FLOAT64
+
+    @dtype.setter
+    def dtype(self, value: Any) -> None:
+        _DTYPE.__set__(self, value)
+
+    def __reduce__(self) -> Any:  # pickles as a plain quad array: the context is private to a process
+        return self.view(np.ndarray).__reduce__()
+
+
+
+
+def twin_through_mpmath(twin: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A registered twin (`hparray.hp_twin`) called with quad arguments: run on the mpmath path."""
+    ctx = next(a.hp_context for a in (*args, *kwargs.values()) if isinstance(a, QuadArray))
+    return through_mpmath(twin, args, dict(kwargs), ctx)
+
+
+hp_registry.QUAD_BRIDGE.append((lambda value: isinstance(value, QuadArray), twin_through_mpmath))
