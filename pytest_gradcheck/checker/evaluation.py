@@ -42,6 +42,12 @@ EMULATED_DIGITS = 15
 EMULATION_SLACK = 1000
 
 
+# One evaluation of f on quad erring by more than this (relative, measured against mpmath at EXTRA_DIGITS more)
+# is not quad's round-off (2**-113 = 1e-34, times a condition number) but a path through lower precision
+# (a conversion numpy-quaddtype rounds to float64): the check moves to the mpmath tier.
+QUAD_NOISE_LIMIT = 1e-24
+
+
 class Evaluator:
     """f at the point `args`, perturbed along directions; counts every evaluation of f."""
 
@@ -73,7 +79,8 @@ class Evaluator:
     def switch_to_mpmath(self, why: str) -> bool:
         """Leave the quad tier for the mpmath tier at the same precision (f did something quad cannot carry:
         `why`): probe f again there; whether it runs at high precision."""
-        self.backend, self.args_hp, self.value_hp = "mpmath", self._tier_args(), None
+        self.backend = "mpmath"
+        self.args_hp, self.value_hp = self._tier_args(), None
         self.high_precision, self.note = self._probe()
         self.notes.append(f"the quad tier could not carry f ({why}); the mpmath tier ran it"
                           if self.high_precision else f"the quad tier could not carry f ({why})")
@@ -202,6 +209,13 @@ class Evaluator:
         # must not become every later derivative's error bound; those derivatives name the step themselves
         error = [e if nonfinite.finite(e) else fine.mpf(0) for e in error]
         self.noise = np.array([self.ctx.mpf(NOISE_SAFETY * e) for e in error], dtype=object)
+        worst = max((float(e / abs(r)) for e, r in zip(error, reference, strict=True) if r and nonfinite.finite(r)),
+                    default=0.0)
+        if self.backend == "quad" and worst > QUAD_NOISE_LIMIT:  # f lost quad's precision on the way
+            self._memo = None
+            if self.switch_to_mpmath(f"one evaluation on quad erred by {worst:.1e} relative, far beyond quad's "
+                                     "round-off"):
+                self.measure_noise(direction)
 
     def verify_no_float64_buffer(self, direction: Sequence[np.ndarray | None]) -> None:
         """Compare tiny-step and float64-visible-step derivatives; fall back to float64 if they disagree."""

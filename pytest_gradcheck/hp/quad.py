@@ -163,7 +163,7 @@ def _default(keyword: str, value: Any) -> bool:
     if keyword == "where":
         return value is True
     if keyword == "out":
-        return value is None or value == (None,)
+        return value is None or (type(value) is tuple and all(v is None for v in value))
     if keyword == "axis":  # axis=None reduces over every axis: not reduce's default (axis 0)
         return False
     return value is None or value is np._NoValue
@@ -193,12 +193,13 @@ def _plain(value: Any) -> Any:
 
 
 def wrap(value: Any, ctx: Any) -> Any:
-    """A native result as f should see it: quad arrays and scalars as QuadArray (0-d for a scalar, so that the
-    next call is routed too); tuples element by element; anything else unchanged."""
+    """A native result as f should see it: quad arrays as QuadArray, a 0-d result as a quad scalar (numpy-
+    quaddtype 1.0 reads a 0-d array of a subclass as 0 where it is stored into an array or listed in
+    np.array([...]); its scalars are read right); tuples element by element; anything else unchanged."""
     if isinstance(value, tuple):
         return type(value)(wrap(v, ctx) for v in value)
-    if isinstance(value, np.ndarray | np.generic) and is_quad(value):
-        return _view(np.asarray(value), ctx)
+    if isinstance(value, np.ndarray) and is_quad(value):
+        return value.view(np.ndarray)[()] if value.ndim == 0 else _view(value, ctx)
     return value
 
 
@@ -219,10 +220,10 @@ def _from_mpmath(value: Any, ctx: Any) -> Any:
     if isinstance(value, tuple | list):
         return type(value)(_from_mpmath(v, ctx) for v in value)
     if hasattr(value, "_mpf_"):
-        return from_objects(np.asarray(value, dtype=object), ctx)
+        return wrap(from_objects(np.asarray(value, dtype=object), ctx).view(np.ndarray), ctx)
     if isinstance(value, np.ndarray) and value.dtype == object and value.size and \
             all(hasattr(e, "_mpf_") or type(e) in (float, int) for e in value.ravel().tolist()):
-        return from_objects(value, ctx)
+        return wrap(from_objects(value, ctx).view(np.ndarray), ctx)
     return value
 
 
@@ -297,7 +298,29 @@ class QuadArray(np.ndarray):
     def __setitem__(self, index: Any, value: Any) -> None:
         if hp_registry.is_hp_value(value):  # a result of the mpmath path (or an mpf) stored into quad
             value = from_objects(value, self.hp_context).view(np.ndarray)
+        elif isinstance(value, QuadArray):  # stored as plain quad (a 0-d subclass array would be read as 0)
+            value = value.view(np.ndarray)
+            value = value[()] if value.ndim == 0 else value
         super().__setitem__(index, value)
+
+    def mean(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False,
+             **kwargs: Any) -> Any:
+        """The sum over the count, in quad: numpy's own mean converts its sum with ``dtype.type(...)``, and
+        numpy-quaddtype 1.0's scalar constructor rounds a quad number to float64 on the way."""
+        if dtype is not None or out is not None or kwargs:
+            return through_mpmath(np.mean, (self,), {"axis": axis, "dtype": dtype, "out": out,
+                                                       "keepdims": keepdims, **kwargs}, self.hp_context)
+        axes = range(self.ndim) if axis is None else (axis,) if isinstance(axis, int) else axis
+        count = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        return np.add.reduce(self, axis=axis, keepdims=keepdims) / count
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        """On the mpmath path (numpy's var converts like its mean)."""
+        return through_mpmath(np.var, (self, *args), kwargs, self.hp_context)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        """On the mpmath path (numpy's std converts like its mean)."""
+        return through_mpmath(np.std, (self, *args), kwargs, self.hp_context)
 
     def real_dtype(self) -> np.dtype:
         """The quad dtype (what `dtype` does not show f)."""
