@@ -54,8 +54,8 @@ def check_grad(
     screen does not settle it) is checked against a float64 reference instead.
     A function or gradient that returns different values at the same point is "nondeterministic".
     `backend`: the high-precision tier. "auto" (default) evaluates f on quad arrays (numpy-quaddtype: 113 bits,
-    vectorised) when that package is installed and `digits` is None or at most 33, with any call quad cannot run
-    (linear algebra, FFT, scipy.special) on mpmath for that call; else on mpmath at `digits` (default 40).
+    33 digits, vectorised) when that package is installed and `digits` is not given, with any call quad cannot
+    run (linear algebra, FFT, scipy.special) on mpmath for that call; else on mpmath at `digits` (default 40).
     "quad" or "mpmath" ask for one; `result.backend` tells which tier the reference used ("float64" after a
     fall-back).
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed

@@ -23,7 +23,7 @@ MAX_DIGITS = 10000
 ACCURACY_POLICIES = ("fail", "warn")
 PER_OP_CHOICES = ("all", "custom", "off")
 # The precision tiers: "quad" (numpy-quaddtype, 113 bits, vectorised), "mpmath" (object arrays, any digits);
-# "auto" takes quad for digits it carries (None, or at most quad.QUAD_DIGITS) when installed, else mpmath.
+# "auto" takes quad when installed and digits= is not given (digits= asks for mpmath at exactly that precision).
 BACKENDS = ("auto", "quad", "mpmath")
 
 
@@ -86,10 +86,10 @@ def validate_backend(backend: Any, digits: Any) -> None:
 
 
 def tier(options: Options) -> tuple[str, int]:
-    """(backend, digits) a check runs on: quad for the digits it carries when installed, else mpmath."""
+    """(backend, digits) a check runs on: "auto" takes quad when it is installed and no digits are asked for
+    (digits= asks for that precision exactly: mpmath at those digits), else mpmath."""
     wants_quad = options.backend == "quad" or (
-        options.backend == "auto" and (options.digits is None or options.digits <= quad.QUAD_DIGITS)
-        and quad.available())
+        options.backend == "auto" and options.digits is None and quad.available())
     if wants_quad:
         return "quad", quad.QUAD_DIGITS
     return "mpmath", DEFAULT_DIGITS if options.digits is None else options.digits
