@@ -39,6 +39,9 @@ def ones_like(x: Any) -> np.ndarray:
 
 
 def zeros_like_grad(shape: tuple[int, ...], g: Any) -> np.ndarray:
+    """Zeros of `shape` of g's kind: the same array type (np.zeros_like dispatches on it) and dtype."""
+    if isinstance(g, np.ndarray):
+        return np.zeros_like(g, shape=shape)
     return np.zeros(shape, dtype=np.asarray(g).dtype)
 
 

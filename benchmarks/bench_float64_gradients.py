@@ -23,7 +23,7 @@ import corpus
 import mutations
 import numpy as np
 
-from pytest_gradcheck import check_grad
+from pytest_gradcheck import check_grad, is_high_precision
 from pytest_gradcheck.checker import verdict
 from pytest_gradcheck.hp import array as hparray
 from pytest_gradcheck.hp import precision
@@ -78,7 +78,7 @@ def problem(name: str, seed: int) -> corpus.Problem:
 def float64_only(grad: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
     """`grad` on the inputs rounded to float64, its output float64: what a validating cast or compiled code does."""
     def wrapped(*xs: Any) -> tuple[np.ndarray, ...]:
-        rounded = [precision.to_float64(x) if np.asarray(x).dtype == object else np.asarray(x) for x in xs]
+        rounded = [precision.to_float64(x) if is_high_precision(x) else np.asarray(x) for x in xs]
         return tuple(np.asarray(g, dtype=np.float64) for g in mutations._as_list(grad(*rounded)))
     return wrapped
 

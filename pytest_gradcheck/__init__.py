@@ -18,6 +18,7 @@ _EXPORTS = {
     "Mismatch": "pytest_gradcheck.checker.result",
     "register_hp": "pytest_gradcheck.hp.registry",
     "hp_twin": "pytest_gradcheck.hp.array",
+    "is_high_precision": "pytest_gradcheck.hp.precision",
 }
 __all__ = sorted(_EXPORTS)
 

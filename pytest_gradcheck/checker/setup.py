@@ -145,6 +145,8 @@ def _f_twice(f: Any, args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarr
 def _evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: Options, context: Any) -> Evaluator:
     """The high-precision evaluator of f at the check's digits; the budget may already be spent."""
     backend, digits = tier(options)
+    if backend == "quad" and not all(a.size for a in args):  # quad's sum has no identity: empty sums fail
+        backend = "mpmath"
     try:
         evaluator = Evaluator(f, args, precision.context(digits), value, options.budget, backend=backend)
     except BudgetExceeded as error:

@@ -61,6 +61,7 @@ __all__ = [
     "context",
     "evaluate_hp",
     "exact_fraction",
+    "is_high_precision",
     "is_hp",
     "precision_of",
     "to_float64",
@@ -241,6 +242,8 @@ def to_float64(array: Any) -> np.ndarray:
 
     Ties go to even; values beyond float64's range become +-inf.
     """
+    if quad.is_quad(array):  # the quad tier's values: numpy-quaddtype rounds to nearest
+        return np.asarray(np.asarray(array).view(np.ndarray)).astype(np.float64)
     arr = np.asarray(array)
     if arr.dtype.kind in "fiu":
         return arr.astype(np.float64)
@@ -292,6 +295,13 @@ def precision_of(value: object, ctx: mpmath.MPContext) -> Precision:
             return "other"
         precision = "mixed"
     return precision
+
+
+def is_high_precision(value: object) -> bool:
+    """Whether `value` is one of the checker's high-precision values (what f and the gradient get during a
+    check): a quad array or scalar of the quad tier, or mpmath numbers (an object array of them) of the mpmath
+    tier. For code that must tell the check's evaluations from float64 ones (tests planting a difference)."""
+    return quad.is_quad(value) or hp_registry.is_hp_value(value)
 
 
 def is_hp(value: object, ctx: mpmath.MPContext) -> bool:

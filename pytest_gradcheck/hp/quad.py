@@ -148,10 +148,8 @@ def _native_operand(value: Any) -> bool:
 
 def _native_call(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Whether quad runs this ufunc call itself: an allowed operation on operands it mixes with."""
-    if method == "__call__":
-        allowed = ufunc in _UFUNCS
-    else:
-        allowed = method in ("reduce", "accumulate") and ufunc in _REDUCTIONS
+    reducing = method in ("reduce", "accumulate") and ufunc in _REDUCTIONS
+    allowed = ufunc in _UFUNCS if method == "__call__" else reducing
     if not allowed or not {k for k, v in kwargs.items() if not _default(k, v)} <= _KEYWORDS:
         return False
     outputs = kwargs.get("out") or ()
@@ -254,9 +252,20 @@ def _matmul(inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
     _note_constants(inputs, ctx)
     left = np.ascontiguousarray((a[None, :] if a.ndim == 1 else a).astype(quad_dtype()))
     right = np.ascontiguousarray((b[:, None] if b.ndim == 1 else b).astype(quad_dtype()))
-    product = np.matmul(left, right)
+    product = native(np.matmul, (left, right), {})
     shape = a.shape[:-1] + b.shape[1:]  # a vector's axis is dropped, as numpy's matmul drops it
     return wrap(product.reshape(shape), ctx)
+
+
+def native(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A call numpy-quaddtype runs itself. Invalid operations give nan and overflow inf, as on the mpmath tier,
+    without warnings; a division by zero, and anything quad refuses (an empty sum: its add has no identity),
+    raise `HPUnsupported`, so that the check moves to the mpmath tier."""
+    try:
+        with np.errstate(divide="raise", over="ignore", under="ignore", invalid="ignore"):
+            return call(*args, **kwargs)
+    except Exception as error:  # numpy-quaddtype's refusal (or a division by zero): this tier cannot run it
+        raise HPUnsupported(f"{getattr(call, '__name__', call)} on the quad tier: {error}") from error
 
 
 def _function_name(func: Any) -> str:
@@ -277,10 +286,15 @@ class QuadArray(np.ndarray):
         ctx = self.hp_context
         if ufunc is np.matmul and method == "__call__":
             return _matmul(inputs, kwargs, ctx)
+        if method == "at":  # in place: natively into a quad array, never into a converted copy
+            if not (is_quad(inputs[0]) and ufunc in _REDUCTIONS and not kwargs and
+                    all(_native_operand(x) for x in inputs[2:])):
+                raise HPUnsupported(f"{ufunc.__name__}.at on the quad tier")
+            return native(ufunc.at, (inputs[0].view(np.ndarray), *_plain(inputs[1:])), {})
         if _native_call(ufunc, method, inputs, kwargs):
             _note_constants(inputs, ctx)
             kwargs = {k: _plain(v) for k, v in kwargs.items() if not _default(k, v)}
-            return wrap(getattr(ufunc, method)(*_plain(inputs), **kwargs), ctx)
+            return wrap(native(getattr(ufunc, method), _plain(inputs), kwargs), ctx)
         kwargs = {k: v for k, v in kwargs.items() if not _default(k, v)}
         return through_mpmath(getattr(ufunc, method), inputs, kwargs, ctx)
 
@@ -292,7 +306,7 @@ class QuadArray(np.ndarray):
         if func in _IN_PLACE:  # the mpmath path would write into a converted copy
             raise HPUnsupported(f"{_function_name(func)} writes into a quad array in place")
         if func in _FUNCTIONS and not any(hp_registry.is_hp_value(a) for a in (*args, *kwargs.values())):
-            return wrap(func._implementation(*args, **kwargs), ctx)
+            return wrap(native(func._implementation, args, kwargs), ctx)
         return through_mpmath(func, args, kwargs, ctx)
 
     def __setitem__(self, index: Any, value: Any) -> None:

@@ -35,7 +35,8 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 
 __all__ = [
-    "FUNCTIONS", "METHODS", "PATCHED", "QUAD_BRIDGE", "TABLES", "UFUNCS", "Twin", "context_of", "function_twin", "is_hp_value",
+    "FUNCTIONS", "METHODS", "PATCHED", "QUAD_BRIDGE", "TABLES", "UFUNCS", "Twin", "context_of", "function_twin",
+    "is_hp_value",
     "locate", "lookup_function", "lookup_ufunc", "method_name", "method_twin", "name_of", "patched_twin",
     "public_module", "register", "register_function", "register_hp", "register_patched", "register_ufunc",
     "ufunc_twin", "unregister",

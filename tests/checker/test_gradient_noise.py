@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from pytest_gradcheck import check_grad
+from pytest_gradcheck import check_grad, is_high_precision
 from pytest_gradcheck.checker import gradient_noise
 from pytest_gradcheck.checker.verdict import FLOAT_RTOL
 from pytest_gradcheck.hp import precision
@@ -12,7 +12,7 @@ from pytest_gradcheck.hp import precision
 def float64_only(grad):
     """`grad` on inputs rounded to float64, returning float64: what np.asarray(x, dtype=float) inside it does."""
     def wrapped(x):
-        x = precision.to_float64(x) if np.asarray(x).dtype == object else np.asarray(x, dtype=float)
+        x = precision.to_float64(x) if is_high_precision(x) else np.asarray(x, dtype=float)
         return np.asarray(grad(x), dtype=float)
     return wrapped
 
