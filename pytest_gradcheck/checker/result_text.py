@@ -55,7 +55,7 @@ def headline(result: Any) -> str:
     text = HEADLINES[result.status]
     if result.status == "formula_error" and not result.high_precision:  # no high-precision derivative to cite
         text = "the gradient formula disagrees with the float64 reference derivative"
-    precision = (f"{result.digits}-digit reference" if result.high_precision
+    precision = (f"{result.digits}-digit {result.backend} reference" if result.high_precision
                  else f"float64 reference ({result.precision_note})")
     return (f"{text} [{result.status}; {result.function}, mode {result.mode}, {precision}, "
             f"gradient from {result.gradient_source}]")

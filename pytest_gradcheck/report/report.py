@@ -42,8 +42,14 @@ def _environment() -> dict[str, str]:
     import mpmath.libmp
     import numpy
 
+    from importlib import metadata
+
+    try:
+        quad = metadata.version("numpy-quaddtype")
+    except metadata.PackageNotFoundError:
+        quad = "absent"
     return {"python": platform.python_version(), "numpy": numpy.__version__, "mpmath": mpmath.__version__,
-            "mpmath_backend": "gmpy" if mpmath.libmp.BACKEND == "gmpy" else "python"}
+            "mpmath_backend": "gmpy" if mpmath.libmp.BACKEND == "gmpy" else "python", "numpy_quaddtype": quad}
 
 
 def _own_version() -> str:
@@ -285,6 +291,8 @@ def _check_record(value: Any, where: str) -> dict[str, Any]:
             _string(op["note"], f"{where}.ops[{i}].note")
     if "error" in rec:  # optional: status "error": what the checker raised and where
         _string(rec["error"], f"{where}.error")
+    if "backend" in rec:  # optional (reports before the quad tier have none): the reference's tier
+        _string(rec["backend"], f"{where}.backend")
     if "ops_note" in rec:  # optional: why the check has no per-op rows
         _string(rec["ops_note"], f"{where}.ops_note")
     if "expected" in rec:  # optional: a failing check whose test passed (it asserted the failure)
