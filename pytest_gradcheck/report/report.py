@@ -285,7 +285,7 @@ def _check_record(value: Any, where: str) -> dict[str, Any]:
             _string(op["note"], f"{where}.ops[{i}].note")
     if "error" in rec:  # optional: status "error": what the checker raised and where
         _string(rec["error"], f"{where}.error")
-    if "ops_note" in rec:  # optional: why the check has no per-op rows
+    if "ops_note" in rec:  # optional: why the check has no per-op rows, or only some
         _string(rec["ops_note"], f"{where}.ops_note")
     if "expected" in rec:  # optional: a failing check whose test passed (it asserted the failure)
         _boolean(rec["expected"], f"{where}.expected")
