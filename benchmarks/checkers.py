@@ -121,7 +121,7 @@ CHECK_GRAD = (
     Checker("check_grad_full", "check_grad full", check_grad_runner("full", "off")),
     Checker("check_grad_fast", "check_grad fast", check_grad_runner("fast", "off")),
     Checker("check_grad_auto", "check_grad auto", check_grad_runner("auto", "off")),
-    Checker("check_grad_auto_per_op", "check_grad auto + per-op", check_grad_runner("auto", "all"), mutations=False),
+    Checker("check_grad_auto_per_op", "check_grad auto + per-op", check_grad_runner("auto", "always"), mutations=False),
 )
 TORCH = (
     Checker("torch_full", "torch gradcheck", _torch(False)),

@@ -57,7 +57,7 @@ def logistic_nll_with_broken_op(w):
 
 def test_logistic_loss_with_the_custom_softplus_passes_every_op():
     assert (MARGINS < 0).any() and (MARGINS > 0).any() and np.abs(MARGINS).max() > 25  # both branches, far out
-    result = check_grad(logistic_nll, W, per_op="all")
+    result = check_grad(logistic_nll, W, per_op="always")
     assert result.status == "pass" and result.gradient_source == "autodiff_ref"
     assert len(result.ops) >= 6 and all(row.status == "pass" for row in result.ops)
     assert [row.name for row in result.ops if row.custom] == ["softplus"]
@@ -73,7 +73,7 @@ def _line_calling(function, text):
 
 def test_broken_backward_is_named_by_op_line_and_element():
     with pytest.raises(GradcheckError) as failure:
-        check_grad(logistic_nll_with_broken_op, W, per_op="all")
+        check_grad(logistic_nll_with_broken_op, W)  # fails: the default per_op="auto" checks each op
     result = failure.value.result
     assert result.status == "formula_error"
     (row,) = [row for row in result.ops if not row.ok]  # one op is blamed: the custom op, not its neighbours

@@ -69,7 +69,10 @@ def test_hand_derived_backprop_passes_the_high_precision_check(gradcheck):
 def test_engine_gradient_passes_the_high_precision_check():
     result = check_grad(network_loss, (W1, W2))
     assert result.status == "pass" and result.gradient_source == "autodiff_ref"
-    assert result.ops and all(row.status == "pass" for row in result.ops)
+    # a passing check of the engine's own ops: by default (per_op="auto") no op is checked on its own
+    assert result.ops == [] and "were not checked one by one" in result.ops_note
+    every_op = check_grad(network_loss, (W1, W2), per_op="always")
+    assert every_op.ops and all(row.status == "pass" for row in every_op.ops)
 
 
 def test_buggy_backprop_is_caught_in_every_element_of_w1_only():
@@ -99,10 +102,13 @@ def _op_lines():
 
 
 def test_custom_sigmoid_op_with_correct_backward_passes_every_op():
-    result = check_grad(network_loss_with_op, (W1, W2))
+    result = check_grad(network_loss_with_op, (W1, W2), per_op="always")
     assert result.status == "pass" and len(result.ops) >= 8
     assert all(row.status == "pass" for row in result.ops)
     assert [row.name for row in result.ops if row.custom] == ["sigmoid_op", "sigmoid_op"]
+    # by default a passing check of the engine's gradient checks only the custom ops on their own
+    default = check_grad(network_loss_with_op, (W1, W2))
+    assert [(row.name, row.status) for row in default.ops] == [("sigmoid_op", "pass"), ("sigmoid_op", "pass")]
 
 
 def test_report_names_the_custom_op_with_the_wrong_backward_its_line_and_elements():

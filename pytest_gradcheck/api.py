@@ -31,7 +31,7 @@ def check_grad(
     raise_on_mismatch: bool = True,
     projections: int = DEFAULT_PROJECTIONS,
     float64_accuracy: str = "fail",
-    per_op: str | bool = "all",
+    per_op: str | bool = "auto",
     max_evaluations: int | None = None,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     plots: str | os.PathLike[str] | None = None,
@@ -45,8 +45,11 @@ def check_grad(
     `mode="auto"` screens first: one random projection at high precision whose agreement within 1e-3 of the
     tolerance is the verdict (mode "fast", one projection); anything else runs "full" (up to 64 elements) or
     "fast", which decide and name the elements.
-    `per_op` ("all", "custom" for custom primitives only, or "off"; True/False mean "all"/"off") also
-    checks every op of f's autodiff_ref trace on its own, to name the op whose backward rule is wrong.
+    `per_op` checks ops of f's autodiff_ref trace on their own, to name the op whose backward rule is wrong:
+    "auto" (default) checks every op when the whole-function check did not pass (any status but "pass"), and
+    on a pass only the custom primitives when the gradient under test is the engine's (a passing check
+    otherwise skips it; `result.ops_note` says so); "always" checks every op of every check ("all" is a
+    synonym); "custom" only custom primitives, always; "off" none. True/False mean "always"/"off".
     Budget: at most `max_evaluations` evaluations of f (None: no limit; each per-op check has its own count)
     and `max_seconds` of wall time for the whole call (math.inf: no limit); past either the check stops with
     status "budget_exceeded" and lists in `result.checked` what it did check. In `auto` mode a function too

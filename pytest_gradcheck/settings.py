@@ -50,7 +50,7 @@ def _number(kind: type) -> Callable[[Any], Any]:
 def _per_op(value: Any) -> str | bool:
     if isinstance(value, bool):
         return value
-    return _choice("all", "custom", "off")(value)
+    return _choice("auto", "always", "all", "custom", "off")(value)
 
 
 def _matplotlib_installed() -> bool:
@@ -99,7 +99,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("rtol", _number(float), "relative tolerance, overriding the defaults from the dtype (default: none)"),
     Setting("atol", _number(float), "absolute tolerance (default: 0)"),
     Setting("seed", _number(int), "seed of random directions and cotangents (default: 0)"),
-    Setting("per_op", _per_op, "per-op checking: all, custom (custom primitives only) or off (default: all)"),
+    Setting("per_op", _per_op, "per-op checking: auto (each op of a check that did not pass, and the custom "
+            "primitives under the engine's gradient), always (each op of every check; 'all' is a synonym), custom "
+            "(custom primitives only) or off (default: auto)"),
     Setting("float64_accuracy", _choice("fail", "warn"), "lost float64 accuracy: fail or warn (default: fail)"),
     Setting("projections", _number(int), "random projections in fast mode (default: 4)"),
     Setting("max_evaluations", _number(int), "most evaluations of f one check may spend (default: no limit)"),

@@ -153,27 +153,33 @@ def _result(f: Callable[..., Any], setup: Setup, source: str, options: Options, 
 
 def _check_ops(result: GradcheckResult, f: Callable[..., Any], setup: Setup, options: Options, *,
                stopped: bool) -> None:
-    """Every op of f's autodiff_ref trace checked on its own (run_check on the op's forward and backward rule),
-    and the whole-function verdict related to theirs."""
+    """The ops of f's autodiff_ref trace that `per_op` asks for (per_op.scope: with "auto", every op when the
+    whole-function check did not pass, else the custom ones when the gradient is the engine's) checked on their
+    own (run_check on the op's forward and backward rule), and the whole-function verdict related to theirs."""
     if options.per_op == "off":
         result.ops_note = 'per_op="off"'
         return
     if stopped:
         result.ops_note = "the budget was spent before the per-op checks"
         return
-    result.ops, note, result.ops_note = op_rows(f, setup.args, options)
+    scope = per_op.scope(options.per_op, result.status, result.gradient_source)
+    if not scope:  # "auto" on a passing hand-written gradient: f is not even traced
+        result.ops_note = per_op.passed_note()
+        return
+    result.ops, note, result.ops_note = op_rows(f, setup.args, options, scope)
     result.notes += [note] if note else []
     per_op.attribute(result, result.ops)
 
 
-def op_rows(f: Callable[..., Any], args: tuple[np.ndarray, ...], options: Options) -> tuple[list[Any], str, str]:
-    """The per-op rows of f at `args` (numbered from 1 in tape order), a note on what else was found, and why
-    there are no rows ("" when there are)."""
+def op_rows(f: Callable[..., Any], args: tuple[np.ndarray, ...], options: Options,
+            scope: str = "all") -> tuple[list[Any], str, str]:
+    """The per-op rows of f at `args` (numbered from 1 in tape order) for `scope` ("all" or "custom"), a note
+    on what else was found, and why there are no rows or only some (per_op.ops_note; "" when every op has one)."""
     nodes, note = per_op.traced_ops(f, args)
     rows = [per_op.check_op(node, number, custom=custom, options=options, run=run_check)
-            for number, node, custom in per_op.selected(nodes, options.per_op)]
+            for number, node, custom in per_op.selected(nodes, scope)]
     note = per_op.skipped_note(rows, note)
-    return per_op.mark_first_failing(rows), note, "" if rows else per_op.no_rows(nodes, note, options.per_op)
+    return per_op.mark_first_failing(rows), note, per_op.ops_note(rows, nodes, note, options.per_op)
 
 
 def _budget_note(reason: str, evaluations: int, seconds: float, outcome: Any) -> str:

@@ -21,7 +21,10 @@ MIN_DIGITS = 20
 # At most this many: at 10000 digits one tanh takes 3.6 ms (1000x its cost at 40 digits); more is a typo, not a plan.
 MAX_DIGITS = 10000
 ACCURACY_POLICIES = ("fail", "warn")
-PER_OP_CHOICES = ("all", "custom", "off")
+# per_op: "auto" checks the ops one by one when the whole-function check did not pass, or when the gradient under
+# test is the engine's and f's tape holds custom primitives (then those); "always" every op of every check ("all"
+# is its older name); "custom" the custom primitives of every check; "off" never (see per_op.scope).
+PER_OP_CHOICES = ("auto", "always", "all", "custom", "off")
 # The precision tiers: "quad" (numpy-quaddtype, 113 bits, vectorised), "mpmath" (object arrays, any digits);
 # "auto" takes quad when installed and digits= is not given (digits= asks for mpmath at exactly that precision).
 BACKENDS = ("auto", "quad", "mpmath")
@@ -38,7 +41,7 @@ class Options:
     seed: int | None = None
     projections: int = DEFAULT_PROJECTIONS
     float64_accuracy: str = "fail"
-    per_op: str = "all"
+    per_op: str = "auto"
     backend: str = "auto"
     verify_precision: bool = True  # look for float64 buffers inside f (skipped for the engine's own primitives)
     max_evaluations: int | None = None
@@ -48,14 +51,15 @@ class Options:
 
 
 def resolve_per_op(per_op: Any) -> str:
-    """True/False or one of PER_OP_CHOICES."""
+    """True/False or one of PER_OP_CHOICES, as "auto", "always", "custom" or "off" (True and "all" are
+    "always", False is "off")."""
     if per_op is True:
-        return "all"
+        return "always"
     if per_op is False:
         return "off"
-    if per_op not in PER_OP_CHOICES:
+    if not isinstance(per_op, str) or per_op not in PER_OP_CHOICES:
         raise GradcheckUsageError(f"per_op: expected True, False or one of {PER_OP_CHOICES}, got {per_op!r}")
-    return per_op
+    return "always" if per_op == "all" else per_op
 
 
 def from_keywords(*, rtol: Any, atol: Any, mode: Any, digits: Any, seed: Any, projections: Any,

@@ -141,6 +141,31 @@ def _unmeasured(base: dict[str, Any], status: str, note: str, *, ok: bool) -> Op
                  high_precision=False, note=note)
 
 
+def scope(choice: str, status: str, gradient_source: str) -> str:
+    """Which ops the per-op pass checks for the resolved `per_op` choice, given the whole-function verdict:
+    "all", "custom" (custom primitives only) or "" (none).
+
+    "auto" checks every op when the whole-function check did not pass (any status but "pass": a wrong formula,
+    lost float64 accuracy, a kink or no verdict; the rows say which op is to blame), and on a pass only the
+    custom primitives when the gradient under test is the engine's (the engine's own rules are tested; a
+    custom rule may be wrong in a direction this check's cotangent did not expose). A passing hand-written
+    gradient needs no op checked."""
+    if choice == "auto":
+        if status != "pass":
+            return "all"
+        return "custom" if gradient_source == "autodiff_ref" else ""
+    return {"always": "all", "custom": "custom"}.get(choice, "")
+
+
+def passed_note(checked: int = 0, total: int = 0) -> str:
+    """The ops_note of a passing check whose ops "auto" did not all check: none of them, or only the
+    `checked` custom primitives among f's `total` ops."""
+    if checked:
+        return (f"the whole-function check passed, so only f's custom primitives ({checked} of its {total} ops) "
+                'were checked one by one; per_op="always" checks each op')
+    return 'the whole-function check passed, so its ops were not checked one by one; per_op="always" checks each op'
+
+
 def selected(nodes: list[Any], scope: str) -> Iterator[tuple[int, Any, bool]]:
     """(number, node, custom) of the ops to check, numbered from 1 among all traced ops in tape order: every
     op, or only custom primitives when scope == "custom"."""
@@ -165,12 +190,17 @@ def skipped_note(rows: list[OpRow], note: str) -> str:
     return "; ".join([note, *(f"per-op check skipped {s}" for s in skipped)]).strip("; ") if skipped else note
 
 
-def no_rows(nodes: list[Any], note: str, scope: str) -> str:
-    """Why a per-op table is empty: f could not be traced (the call that stopped it), its output does not
-    depend on its arguments, or per_op="custom" found no custom op."""
+def ops_note(rows: list[OpRow], nodes: list[Any], note: str, choice: str) -> str:
+    """Why a per-op table is empty or partial ("" when every op has its row): f could not be traced (the call
+    that stopped it), its output does not depend on its arguments, per_op="custom" found no custom op, or
+    "auto" on a passing check checked only the custom primitives, or none."""
+    if rows:
+        return passed_note(len(rows), len(nodes)) if choice == "auto" and len(rows) < len(nodes) else ""
     if note:
         return note.removeprefix("per-op checks unavailable: ").removeprefix("per-op checks: ")
-    if nodes and scope == "custom":
+    if nodes and choice == "auto":
+        return passed_note()
+    if nodes and choice == "custom":
         return f'per_op="custom" and none of f\'s {len(nodes)} ops is a custom primitive'
     return "f's output is computed without any traced op"
 

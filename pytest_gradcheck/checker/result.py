@@ -204,8 +204,10 @@ class GradcheckResult:
         ops: the per-op table (`pytest_gradcheck.checker.per_op.OpRow`), in tape order.
         checked: budget_exceeded: the directional derivatives completed and compared before the budget ran out.
         plots: the pictures drawn for this check (check_grad's `plots=`).
-        ops_note: why `ops` is empty or partial: `per_op="off"`, the budget was spent, f could not be traced
-            (with the call that stopped the trace), or no custom op for `per_op="custom"` ("" otherwise).
+        ops_note: why `ops` is empty or partial: the whole-function check passed, so `per_op="auto"` checked
+            no op one by one (or only the custom primitives, under the engine's gradient), `per_op="off"`, the
+            budget was spent, f could not be traced (with the call that stopped the trace), or no custom op for
+            `per_op="custom"` ("" otherwise).
     """
 
     status: str
@@ -247,7 +249,7 @@ class GradcheckResult:
         return min(achieved_digits(), float(self.digits)) if self.float64_constants else float(self.digits)
     cotangent: np.ndarray | None = None  # the flattened cotangent v: the check compares v^T J with vjp(v)
     plots: list[str] = field(default_factory=list)  # pictures drawn for this check (check_grad's plots=)
-    ops_note: str = ""  # why the per-op table is empty or partial (per_op="off", f not traceable, ...)
+    ops_note: str = ""  # why the per-op table is empty or partial (a pass under per_op="auto", "off", ...)
     backend: str = "mpmath"  # the reference's tier: "quad", "mpmath" or "float64"
 
     @property

@@ -106,16 +106,21 @@ def _errors(m: Any) -> list[str]:
 
 
 def _op_lines(result: Any) -> list[str]:
+    """The per-op table's failing rows, or the line saying every op checked passes, then `ops_note` (why some
+    ops or all have no row) unless a note already says it."""
     failing = [r for r in result.ops if not r.ok]
     if failing:
-        return [f"  per-op check: {len(failing)} of {len(result.ops)} ops fail ('>' the first, '*' a custom op; "
-                "errors are relative, largest over the op's elements):", *render_rows(result.ops, failing_only=True)]
-    if result.ops:
-        return [f"  per-op check: every one of the {len(result.ops)} ops passes its own check"]
+        lines = [f"  per-op check: {len(failing)} of {len(result.ops)} ops fail ('>' the first, '*' a custom op; "
+                 "errors are relative, largest over the op's elements):", *render_rows(result.ops, failing_only=True)]
+    elif result.ops:
+        every = f"every one of the {len(result.ops)} ops passes" if len(result.ops) > 1 else "the one op passes"
+        lines = [f"  per-op check: {every} its own check"]
+    else:
+        lines = []
     reason = result.ops_note
     if not reason or any(reason in note for note in result.notes):  # a note already says it
-        return []
-    return [f"  per-op checks unavailable: {reason}"]
+        return lines
+    return [*lines, f"  {'per-op check' if result.ops else 'no per-op rows'}: {reason}"]
 
 
 def remedy(result: Any) -> list[str]:

@@ -293,7 +293,7 @@ def _check_record(value: Any, where: str) -> dict[str, Any]:
         _string(rec["error"], f"{where}.error")
     if "backend" in rec:  # optional (reports before the quad tier have none): the reference's tier
         _string(rec["backend"], f"{where}.backend")
-    if "ops_note" in rec:  # optional: why the check has no per-op rows
+    if "ops_note" in rec:  # optional: why the check has no per-op rows, or only some
         _string(rec["ops_note"], f"{where}.ops_note")
     if "expected" in rec:  # optional: a failing check whose test passed (it asserted the failure)
         _boolean(rec["expected"], f"{where}.expected")

@@ -66,7 +66,7 @@ def test_a_checker_bug_in_the_gradient_at_high_precision_is_an_error(monkeypatch
 def test_a_checker_bug_inside_an_op_check_is_an_error_row_and_the_result_says_so(monkeypatch):
     monkeypatch.setattr(modes, "run_screen", None)  # per-op checks always screen; mode="full" alone does not
     x = np.array([0.4, -0.2])
-    result = check_grad(lambda x: np.sum(np.tanh(x)), x, mode="full",
+    result = check_grad(lambda x: np.sum(np.tanh(x)), x, mode="full", per_op="always",
                         raise_on_mismatch=False)
     rows = [r for r in result.ops if r.name == "tanh"]
     assert rows and rows[0].status == "error" and not rows[0].ok
@@ -215,6 +215,6 @@ def test_ufunc_at_keeps_an_integer_index_at_high_precision():
     third = ctx.mpf(1) / 3
     np.add.at(out, 1, precision.to_hp(np.zeros(()), ctx) + third)
     assert list(out) == [0, third, 0]
-    result = check_grad(lambda z: np.exp(z[0]) + np.sum(z), X, raise_on_mismatch=False)
+    result = check_grad(lambda z: np.exp(z[0]) + np.sum(z), X, per_op="always", raise_on_mismatch=False)
     row = next(r for r in result.ops if r.name == "getitem")
     assert row.status == "pass" and "cannot run at high precision" not in row.note, row.note

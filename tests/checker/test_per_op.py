@@ -283,7 +283,7 @@ def test_user_gradient_is_judged_on_its_own_while_a_failing_op_is_still_reported
         dz = 2 * np.tanh(z) * (1 - np.tanh(z) ** 2) / z.size
         return x.T @ dz + 0.2 * w, dz @ w.T
 
-    result = check_grad(tanh_model, (w, x), grad=hand_written)
+    result = check_grad(tanh_model, (w, x), grad=hand_written, per_op="always")  # a pass: "auto" checks no op
     assert result.status == "pass" and result.ok
     _the_failing_op(result, "tanh_slip", "tanh_slip")
     assert any("1 op(s) of the traced graph fail their own check" in note for note in result.notes)
@@ -309,7 +309,7 @@ def mlp_loss(w1, w2, w3, x):
 
 def test_correct_model_of_many_ops_passes_every_op():
     args = _point(8, (3, 3), (3, 3), (6, 3), (4, 3))
-    result = check_grad(mlp_loss, args)
+    result = check_grad(mlp_loss, args, per_op="always")  # a pass: "auto" would check the custom op only
     assert result.status == "pass", result.message()
     assert len(result.ops) >= 20
     assert [row.status for row in result.ops] == ["pass"] * len(result.ops), result.message()
@@ -404,21 +404,107 @@ def test_per_op_off_gives_no_rows(off):
     assert result.to_dict()["ops"] == []
 
 
-def test_per_op_custom_gives_only_custom_rows_and_true_means_all():
+@pytest.mark.parametrize("always", ["always", "all", True])
+def test_per_op_custom_gives_only_custom_rows_and_always_all_and_true_give_every_op(always):
     (x,) = _point(12, (2, 3))
-    everything = check_grad(custom_model, x, per_op=True)
+    everything = check_grad(custom_model, x, per_op=always)
+    assert everything.status == "pass" and everything.ops_note == ""
     assert [row.name for row in everything.ops] == ["tanh", "softmax_right", "multiply", "sum"]
+    assert all(row.status == "pass" for row in everything.ops)
     custom = check_grad(custom_model, x, per_op="custom")
     assert [(row.name, row.custom, row.status) for row in custom.ops] == [("softmax_right", True, "pass")]
     assert custom.ops[0].index == everything.ops[1].index
 
 
-@pytest.mark.parametrize("bad", ["some", "ALL", None, 1])
+@pytest.mark.parametrize("bad", ["some", "ALL", "Always", "", None, 1, ["auto"]])
 def test_bad_per_op_value_is_a_usage_error_naming_the_option(bad):
     (x,) = _point(13, (1, 3))
     with pytest.raises(GradcheckUsageError, match=r"^per_op: expected True, False or one of") as info:
         check_grad(custom_model, x, per_op=bad)
     assert repr(bad) in str(info.value)
+    assert all(repr(choice) in str(info.value) for choice in ("auto", "always", "all", "custom", "off"))
+
+
+# ----- 5b. per_op="auto" (the default): the per-op pass where it helps ----------------------------------------
+
+SKIPPED = 'the whole-function check passed, so its ops were not checked one by one; per_op="always" checks each op'
+
+
+def test_default_passing_check_of_a_hand_written_gradient_has_no_rows_and_says_why():
+    w, x = _point(20, (3, 4), (5, 3))
+
+    def tanh_model_grad(w, x):
+        z = x @ w + 0.1
+        dz = 2 * np.tanh(z) * (1 - np.tanh(z) ** 2) / z.size
+        return x.T @ dz + 0.2 * w, dz @ w.T
+
+    result = check_grad(tanh_model, (w, x), grad=tanh_model_grad)  # f holds tanh_slip, whose rule is wrong
+    assert result.status == "pass" and result.ops == [] and result.ops_note == SKIPPED
+    assert f"  no per-op rows: {SKIPPED}" in result.report().splitlines()
+    assert result.to_dict()["ops_note"] == SKIPPED
+    assert not any("per-op" in note for note in result.notes)  # f was not traced: no note of the per-op pass
+
+
+def test_default_passing_check_of_the_engines_gradient_without_custom_ops_has_no_rows():
+    (x,) = _point(21, (2, 3))
+    result = check_grad(lambda x: np.sum(np.tanh(x) * np.exp(0.5 * x)), x)
+    assert result.status == "pass" and result.gradient_source == "autodiff_ref"
+    assert result.ops == [] and result.ops_note == SKIPPED
+
+
+def test_default_passing_check_of_the_engines_gradient_checks_its_custom_op_only():
+    (x,) = _point(22, (2, 3))
+    result = check_grad(custom_model, x)  # tanh, softmax_right (custom), multiply, sum
+    assert result.status == "pass" and result.gradient_source == "autodiff_ref"
+    assert [(row.index, row.name, row.custom, row.status) for row in result.ops] == [(2, "softmax_right", True,
+                                                                                       "pass")]
+    assert result.ops_note == ("the whole-function check passed, so only f's custom primitives (1 of its 4 ops) "
+                               'were checked one by one; per_op="always" checks each op')
+    report = result.report().splitlines()
+    assert "  per-op check: the one op passes its own check" in report
+    assert f"  per-op check: {result.ops_note}" in report
+
+
+def test_default_check_of_the_engines_gradient_fails_a_wrong_custom_rule_the_whole_check_passed():
+    # tanh_slip's wrong rule is multiplied by 0 downstream: the whole check passes, the custom op's own fails
+    (x,) = _point(18, (3,))
+    result = check_grad(hidden_bug_model, x, raise_on_mismatch=False)
+    assert not result.mismatches and result.status == "formula_error"
+    assert [(row.name, row.status, row.first_failing) for row in result.ops] == [("tanh_slip", "formula_error", True)]
+    assert _place(result.ops[0]) == (HERE, _line("hidden_bug"))
+    assert "only f's custom primitives (1 of its 6 ops)" in result.ops_note
+
+
+def test_default_failing_check_of_a_hand_written_gradient_checks_every_op_and_names_op_and_element():
+    # The "hand-written" gradient is the engine's, taken outside check_grad: it uses tanh_one_element's rule,
+    # wrong by 1e-9 in one element. The whole check fails, so "auto" checks every op and blames that one.
+    w, x = _point(2, (5, 4), (3, 5))
+    engine = autodiff_ref.grad(one_element_model, argnums=(0, 1))
+    result = check_grad(one_element_model, (w, x), grad=lambda w, x: engine(w, x), raise_on_mismatch=False)
+    assert result.gradient_source == "grad" and result.status == "formula_error"
+    assert result.ops_note == ""
+    assert [row.name for row in result.ops] == ["matmul", "tanh_one_element", "sin", "getitem", "multiply", "sum"]
+    row = _the_failing_op(result, "tanh_one_element", "tanh_one_element")
+    assert _located(row) == {(0, BUG_AT)}
+    assert row.formula_error == pytest.approx(1e-9, rel=1e-3)
+    assert any("1 op(s) of the traced graph fail their own check" in note for note in result.notes)
+
+
+def test_default_failing_check_with_every_op_right_blames_the_hand_written_gradient():
+    (x,) = _point(23, (2, 3))
+    right = lambda x: (1 - np.tanh(x) ** 2) * np.exp(0.5 * x) + 0.5 * np.tanh(x) * np.exp(0.5 * x)  # noqa: E731
+
+    def one_wrong_element(x):
+        g = right(x)
+        g[1, 2] *= 1 + 1e-6
+        return g
+
+    result = check_grad(lambda x: np.sum(np.tanh(x) * np.exp(0.5 * x)), x, grad=one_wrong_element,
+                        raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    assert [m.index for m in result.mismatches] == [(1, 2)]
+    assert result.ops and all(row.ok for row in result.ops)  # the per-op pass ran: no op is to blame
+    assert any("every op in the traced graph is correct" in note for note in result.notes)
 
 
 # ----- 6. the failure message shows the failing op and its neighbours only -----------------------------------
@@ -457,7 +543,7 @@ def test_message_shows_the_failing_op_and_one_neighbour_each_side():
 
 def test_untraceable_function_is_still_checked_whole_with_a_note():
     a = np.array([[2.0, 0.5, 0.1], [0.3, 1.5, -0.2], [0.0, 0.4, 1.2]])
-    right = check_grad(np.linalg.det, a, grad=lambda a: np.linalg.det(a) * np.linalg.inv(a).T)
+    right = check_grad(np.linalg.det, a, grad=lambda a: np.linalg.det(a) * np.linalg.inv(a).T, per_op="always")
     assert right.status == "pass" and right.ops == []
     notes = [n for n in right.notes if "per-op checks unavailable" in n]
     assert len(notes) == 1 and "could not be traced by autodiff_ref" in notes[0] and "det" in notes[0]
@@ -512,7 +598,8 @@ square_summed_backward.defvjp(lambda ans, x: lambda g: np.sum(2 * g * x))  # a s
 
 
 def test_backward_rule_of_the_wrong_shape_fails_its_op_even_with_a_correct_user_gradient():
-    result = check_grad(lambda x: np.sum(square_summed_backward(x)), np.array([0.3, 0.7]), grad=lambda x: 2 * x)
+    result = check_grad(lambda x: np.sum(square_summed_backward(x)), np.array([0.3, 0.7]), grad=lambda x: 2 * x,
+                        per_op="always")
     assert result.status == "pass"  # the user's own gradient is right
     (row,) = [r for r in result.ops if r.name == "square_summed_backward"]
     assert row.status == "formula_error" and not row.ok and row.first_failing

@@ -128,3 +128,30 @@ def test_budget(gradcheck):
     refused = pytester.runpytest("--gradcheck-max-seconds=0")
     refused.assert_outcomes(failed=1)
     refused.stdout.fnmatch_lines(["*max_seconds: expected a positive number of seconds*"])
+
+
+def test_per_op_setting_takes_the_choices_check_grad_takes():
+    from pytest_gradcheck.checker.options import PER_OP_CHOICES
+    from pytest_gradcheck.settings import parse_setting
+
+    for choice in PER_OP_CHOICES:
+        assert parse_setting("per_op", choice, "ini file") == choice
+    assert parse_setting("per_op", True, "marker") is True
+    with pytest.raises(ValueError, match=r"^command line: per_op: expected one of auto, always, all, custom, off; "
+                                         r"got 'sometimes'$"):
+        parse_setting("per_op", "sometimes", "command line")
+
+
+def test_per_op_from_the_ini_file_and_the_marker(pytester):
+    pytester.makeini("[pytest]\ngradcheck_per_op = always\n")
+    pytester.makepyfile(CHECK + """
+def test_ini_always(gradcheck):
+    result = gradcheck(f, X)
+    assert result.status == "pass" and [row.name for row in result.ops] == ["exp", "sum"]
+
+@pytest.mark.gradcheck(per_op="auto")
+def test_marker_auto(gradcheck):
+    result = gradcheck(f, X)
+    assert result.status == "pass" and result.ops == [] and "were not checked one by one" in result.ops_note
+""")
+    pytester.runpytest().assert_outcomes(passed=2)

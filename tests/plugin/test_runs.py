@@ -72,11 +72,18 @@ def test_terminal_summary_lists_every_check_with_a_count_line(pytester):
 
 
 def test_verbose_summary_adds_per_op_rows(pytester):
-    quiet = _run(pytester).stdout.str()
-    verbose = pytester.runpytest("-v").stdout.str()
-    op_row = re.compile(r"^\s{4,}\d+\s+tanh\s", re.M)  # an indented per-op row under its check
+    quiet = _run(pytester, "--gradcheck-per-op=always").stdout.str()
+    verbose = pytester.runpytest("-v", "--gradcheck-per-op=always").stdout.str()
+    op_row = re.compile(r"^\s{4,}\d+\s+tanh\s", re.M)  # an indented per-op row under a passing check
     assert op_row.search(verbose[verbose.index("gradient checks"):])
     assert not op_row.search(quiet[quiet.index("gradient checks"):])
+    # by default ("auto") a passing check has no rows, and says why; the failing one has its rows
+    default = pytester.runpytest("-v").stdout.str()
+    summary = default[default.index("gradient checks"):]
+    assert not op_row.search(summary)
+    assert re.search(r"^\s{4,}\d+\s+bad_sigmoid\s", summary, re.M), summary
+    assert summary.count("(no per-op rows: the whole-function check passed, so its ops were not checked one by "
+                         'one; per_op="always" checks each op)') == 4, summary
 
 
 def test_json_report_and_markdown(pytester):

@@ -28,7 +28,7 @@ def wrong(x):
 @pytest.fixture(scope="module")
 def checks():
     with records.recording() as results:
-        check_grad(softplus, np.array([0.1, -0.4]))
+        check_grad(softplus, np.array([0.1, -0.4]), per_op="always")  # a passing check with its per-op rows
         check_grad(kinked, np.array([0.0, 0.2]), raise_on_mismatch=False)
         check_grad(wrong, np.array([0.1, 0.2]), grad=lambda x: np.exp(x) * 1.001, raise_on_mismatch=False)
     tests = ["tests/test_a.py::test_softplus", LONG_TEST, "tests/test_a.py::test_wrong"]
@@ -150,9 +150,11 @@ def test_verbose_says_why_a_check_has_no_per_op_rows(named):
         return np.linalg.inv(a).T
 
     with records.recording() as results:
-        check_grad(log_det, np.eye(2) + 0.1, grad=log_det_grad)
-        check_grad(np.linalg.det, np.eye(2) + 0.1, grad=lambda a: np.linalg.det(a) * np.linalg.inv(a).T)
+        check_grad(log_det, np.eye(2) + 0.1, grad=log_det_grad, per_op="always")
+        check_grad(np.linalg.det, np.eye(2) + 0.1, grad=lambda a: np.linalg.det(a) * np.linalg.inv(a).T,
+                   per_op="always")
         check_grad(softplus, np.array([0.1, -0.4]), per_op="off")
+        check_grad(softplus, np.array([0.1, -0.4]))  # passes: per_op="auto" checks no op one by one
     recs = [records.to_record(r, "t.py::t") for r in results]
     lines = [line for rec in recs for line in lines_of(render.render_summary, [rec], verbose=True)]
     untraced = [line for line in lines if "no per-op rows" in line and "np.linalg.det is not supported" in line]
@@ -161,6 +163,8 @@ def test_verbose_says_why_a_check_has_no_per_op_rows(named):
     assert f"test_render.py:{line} in log_det" in untraced[0]  # the user's call that stopped the trace
     assert "numpy_bridge" not in untraced[1]  # f is numpy's own: no line of the engine is blamed
     assert '    (no per-op rows: per_op="off")' in lines
+    assert ('    (no per-op rows: the whole-function check passed, so its ops were not checked one by one; '
+            'per_op="always" checks each op)') in lines
 
 
 def test_summary_shows_unmeasured_and_infinite_errors(named):
