@@ -35,8 +35,8 @@ from pytest_gradcheck.hp import registry as hp_registry
 from pytest_gradcheck.hp.blame import HPUnsupported, forwarding
 
 __all__ = [
-    "QUAD_BITS", "QUAD_DIGITS", "QuadArray", "available", "from_float", "from_objects", "is_quad", "objects_if_quad",
-    "quad_dtype",
+    "QUAD_BITS", "QUAD_DIGITS", "QuadArray", "available", "from_float", "from_objects", "is_quad", "moved",
+    "objects_if_quad", "quad_dtype",
     "to_objects", "version",
 ]
 
@@ -113,6 +113,12 @@ def to_objects(values: Any, ctx: Any) -> np.ndarray:
     return hparray.objects(flat, plain.shape)
 
 
+def moved(x: QuadArray, u: QuadArray, t: Any) -> QuadArray:
+    """x + t u in quad, as a QuadArray of x's shape (a 0-d argument stays an array, as f was given one)."""
+    plain = x.view(np.ndarray) + u.view(np.ndarray) * np.asarray(t).view(np.ndarray)
+    return _view(np.asarray(plain), x.hp_context)
+
+
 def objects_if_quad(value: Any, ctx: Any) -> Any:
     """f's value as the checker takes it: a quad array or scalar as ctx's numbers (`to_objects`); anything
     else unchanged."""
@@ -182,6 +188,18 @@ def _note_constants(inputs: tuple[Any, ...], ctx: Any) -> None:
             watch.update(famous[v] for v in value.ravel().tolist() if v in famous)
 
 
+def _bare(value: Any) -> Any:
+    """QuadArrays of another dtype than quad (np.vectorize's object casts) as plain arrays, searched into
+    lists, tuples and dicts."""
+    if type(value) is QuadArray and not is_quad(value):
+        return value.view(np.ndarray)
+    if isinstance(value, dict):
+        return {k: _bare(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return type(value)(_bare(v) for v in value)
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, QuadArray):
         return value.view(np.ndarray)
@@ -208,7 +226,7 @@ def _to_mpmath(value: Any, ctx: Any) -> Any:
         return hparray.hp_view(objects, ctx) if isinstance(value, np.ndarray) and value.ndim else objects[()]
     if isinstance(value, tuple | list):
         return type(value)(_to_mpmath(v, ctx) for v in value)
-    return value
+    return _bare(value)
 
 
 def _from_mpmath(value: Any, ctx: Any) -> Any:
@@ -284,6 +302,8 @@ class QuadArray(np.ndarray):
     @forwarding
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         ctx = self.hp_context
+        if any(type(x) is QuadArray and not is_quad(x) for x in inputs):  # another dtype in this class (np.vectorize
+            return getattr(ufunc, method)(*_bare(inputs), **_bare(kwargs))  # casts to object): plain numpy
         if ufunc is np.matmul and method == "__call__":
             return _matmul(inputs, kwargs, ctx)
         if method == "at":  # in place: natively into a quad array, never into a converted copy
