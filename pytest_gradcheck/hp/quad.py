@@ -75,7 +75,17 @@ def available() -> bool:
 def quad_dtype() -> np.dtype:
     import numpy_quaddtype
 
-    return np.dtype(numpy_quaddtype.QuadPrecDType())
+    dtype = np.dtype(numpy_quaddtype.QuadPrecDType())
+    _PINNED.extend([type(dtype)] * _PINS)  # see _PINS
+    return dtype
+
+
+# numpy-quaddtype 1.0's promoter drops a reference to the QuadPrecDType class per new (ufunc, operand dtypes)
+# pair it meets with mixed operands; on Python 3.11 about 230 such pairs free the class and crash the process. The
+# tier converts its own operands to quad, but a quad scalar in user code meets others: these references keep the
+# class alive whatever user code does (800 kB).
+_PINS = 100_000
+_PINNED: list[type] = []
 
 
 def is_quad(value: Any) -> bool:
@@ -141,6 +151,7 @@ def from_objects(values: Any, ctx: Any) -> QuadArray:
 _UFUNCS = frozenset(getattr(np, name) for name in quad_ops.UFUNCS)
 _REDUCTIONS = frozenset(getattr(np, name) for name in quad_ops.REDUCTIONS)
 _FUNCTIONS = frozenset(getattr(np, name) for name in quad_ops.FUNCTIONS)
+_CREATION = frozenset({np.zeros_like, np.ones_like, np.full_like, np.empty_like})
 _IN_PLACE = frozenset(f for f in (np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis))
 _NATIVE_KINDS = frozenset("fiub")  # operands quad mixes with natively: float, int, bool arrays and scalars
 _KEYWORDS = frozenset({"out", "axis", "keepdims"})  # ufunc keywords the native path takes
@@ -188,6 +199,14 @@ def _note_constants(inputs: tuple[Any, ...], ctx: Any) -> None:
             watch.update(famous[v] for v in value.ravel().tolist() if v in famous)
 
 
+def _as_quad(value: Any) -> Any:
+    """An operand of a native call as plain quad (numpy-quaddtype's promoter leaks on mixed operands: see
+    _PINS), an array as an array, a scalar as a 0-d array."""
+    if isinstance(value, np.ndarray) and is_quad(value):
+        return value.view(np.ndarray)
+    return np.asarray(value).astype(quad_dtype())
+
+
 def _bare(value: Any) -> Any:
     """QuadArrays of another dtype than quad (np.vectorize's object casts) as plain arrays, searched into
     lists, tuples and dicts."""
@@ -203,6 +222,8 @@ def _bare(value: Any) -> Any:
 def _plain(value: Any) -> Any:
     if isinstance(value, QuadArray):
         return value.view(np.ndarray)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return type(value)(_plain(v) for v in value)
     return value
@@ -310,11 +331,14 @@ class QuadArray(np.ndarray):
             if not (is_quad(inputs[0]) and ufunc in _REDUCTIONS and not kwargs and
                     all(_native_operand(x) for x in inputs[2:])):
                 raise HPUnsupported(f"{ufunc.__name__}.at on the quad tier")
-            return native(ufunc.at, (inputs[0].view(np.ndarray), *_plain(inputs[1:])), {})
+            values = tuple(map(_as_quad, inputs[2:]))
+            return native(ufunc.at, (inputs[0].view(np.ndarray), _plain(inputs[1]), *values), {})
         if _native_call(ufunc, method, inputs, kwargs):
             _note_constants(inputs, ctx)
             kwargs = {k: _plain(v) for k, v in kwargs.items() if not _default(k, v)}
-            return wrap(native(getattr(ufunc, method), _plain(inputs), kwargs), ctx)
+            if method == "reduce" and ufunc.__name__ in quad_ops.REDUCTION_IDENTITIES and "initial" not in kwargs:
+                kwargs["initial"] = _as_quad(quad_ops.REDUCTION_IDENTITIES[ufunc.__name__])  # an empty sum is 0
+            return wrap(native(getattr(ufunc, method), tuple(map(_as_quad, inputs)), kwargs), ctx)
         kwargs = {k: v for k, v in kwargs.items() if not _default(k, v)}
         return through_mpmath(getattr(ufunc, method), inputs, kwargs, ctx)
 
@@ -325,6 +349,8 @@ class QuadArray(np.ndarray):
         ctx = self.hp_context
         if func in _IN_PLACE:  # the mpmath path would write into a converted copy
             raise HPUnsupported(f"{_function_name(func)} writes into a quad array in place")
+        if func in _CREATION:  # numpy fills the new array in place (copyto): on the plain quad array
+            return wrap(native(func._implementation, _plain(args), _plain(kwargs)), ctx)
         if func in _FUNCTIONS and not any(hp_registry.is_hp_value(a) for a in (*args, *kwargs.values())):
             return wrap(native(func._implementation, args, kwargs), ctx)
         return through_mpmath(func, args, kwargs, ctx)
