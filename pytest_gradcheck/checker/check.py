@@ -17,6 +17,7 @@ from pytest_gradcheck.checker.nonfinite import mask
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult, Mismatch
 from pytest_gradcheck.checker.setup import Setup, Stopped, hp_values, prepare
+from pytest_gradcheck.hp import quad
 from pytest_gradcheck.hp import blame
 from pytest_gradcheck.hp import install as hp_twins
 
@@ -204,7 +205,8 @@ def _accuracy_mismatches(setup: Setup) -> list[Mismatch]:
     out: list[Mismatch] = []
     for a, (g64, g_hp) in enumerate(zip(setup.g64, setup.g_hp, strict=True)):
         judged = ~mask(g_hp)  # a nan/inf at high precision is a formula finding, not an accuracy one
-        out += [m for m in verdict.compare("float64_accuracy", g_hp, 0.0, hp_values(g64, setup.evaluator.ctx),
+        under_test = g64 if quad.is_quad(g_hp) else hp_values(g64, setup.evaluator.ctx)  # quad: subtracted natively
+        out += [m for m in verdict.compare("float64_accuracy", g_hp, 0.0, under_test,
                                rtol=setup.tol.rtol_float64, tol=setup.tol, scale=verdict.scale_of(setup.tested64[a]),
                                argument=a, name=setup.names[a], worst=setup.worst, reference64=setup.tested64[a])
                 if judged[m.index]]

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from pytest_gradcheck.hp import quad
+
 SUPPORTED_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 # ndarray subclasses whose semantics differ from a plain array: np.matrix (`*` is a matrix product, results stay
 # 2-D) and masked arrays (the mask would be silently ignored by the reference). Convert with np.asarray.
@@ -198,7 +200,7 @@ def validate_gradients(grads: Any, args: Sequence[np.ndarray], names: Sequence[s
 
 def _not_real(g: np.ndarray) -> str:
     """Why `g` cannot be a gradient (complex, boolean, text, ... or an object array holding such), or ''."""
-    if g.dtype.kind in "fiu":
+    if g.dtype.kind in "fiu" or quad.is_quad(g):  # quad: the quad tier's gradient
         return ""
     if g.dtype.kind != "O":
         return f"dtype {g.dtype}"

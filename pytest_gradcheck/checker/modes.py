@@ -12,7 +12,7 @@ import numpy as np
 from pytest_gradcheck.checker import float64_limits, nonfinite, verdict
 from pytest_gradcheck.checker.budget import BudgetExceeded
 from pytest_gradcheck.checker.result import Kink, Mismatch
-from pytest_gradcheck.hp import precision
+from pytest_gradcheck.hp import precision, quad
 
 # Narrowing a failed projection down to elements: at most this many extra directional derivatives.
 NARROWING_BUDGET = 48
@@ -84,6 +84,7 @@ def kink_record(setup: Any, a: int | None, where: str, left: Any, right: Any, er
 
 def run_full(setup: Any, projections: int) -> Outcome:
     """Every element of every argument: the whole reference gradient with its error estimate."""
+    setup.as_objects()
     outcome = setup.progress = Outcome()
     references, errors, skips = [], [], []
     for a, x in enumerate(setup.args):
@@ -178,6 +179,8 @@ def _direction(setup: Any, only: tuple[int, np.ndarray] | None = None) -> list[n
 
 def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     """<g, u> for the gradient under test, exactly at its precision, and the magnitude of its terms."""
+    if any(quad.is_quad(g) for g in setup.tested):  # a large gradient kept on the quad tier: projected there
+        return _tested_along_quad(setup, u)
     u_hp = setup.evaluator.direction_hp(u) if any(g.dtype == object for g in setup.tested) else u
     # np.dot adds the products in the order np.sum(g * u) would, without the array of products; a nan or inf
     # in the gradient makes the projection nan or inf, a finding compare() reports (no warning)
@@ -192,6 +195,20 @@ def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
     # elements set none (they fail on their own)
     return value, float(sum(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel()))
                             for g, w in zip(setup.tested64, u, strict=True) if w is not None))
+
+
+def _tested_along_quad(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
+    """<g, u> for a gradient kept in quad: the products summed in quad (a million terms err by ~1e-30 relative of
+    their magnitude, far below any tolerance), the sum as the context's number."""
+    ctx = setup.evaluator.ctx
+    total = ctx.mpf(0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for g, w in zip(setup.tested, u, strict=True):
+            if w is not None:
+                total += quad.to_objects(np.sum(g * w.astype(g.dtype)), ctx)[()]
+    magnitude = sum(float(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel())))
+                    for g, w in zip(setup.tested64, u, strict=True) if w is not None)
+    return total, magnitude
 
 
 def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:
@@ -326,6 +343,7 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
 def run_diagonal(setup: Any, projections: int) -> Outcome:
     """Elementwise functions: the Jacobian with respect to a same-shape argument is diagonal, so one
     directional derivative along a nowhere-zero u gives every element (J_ii = (J u)_i / u_i)."""
+    setup.as_objects()
     outcome = setup.progress = Outcome(projections=projections)
     size = setup.cotangent.size
     for a, x in enumerate(setup.args):
@@ -372,6 +390,7 @@ def _diagonal(setup: Any, a: int, outcome: Outcome) -> list[Mismatch]:
 
 def run_taylor(setup: Any, projections: int) -> Outcome:
     """Remainders |f(x + h u) - f(x) - h <g, u>| over h: order 2 for a right gradient, order 1 for a wrong one."""
+    setup.as_objects()
     from pytest_gradcheck.checker import taylor
 
     u = _direction(setup)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from pytest_gradcheck.hp import quad
 from mpmath.libmp import finf, fnan, fninf
 
 # mpmath's raw values of nan, +inf and -inf (any context: the raw tuple does not depend on the precision).
@@ -28,7 +30,7 @@ def finite(value: Any) -> bool:
 def mask(values: Any) -> np.ndarray:
     """Where `values` (float or an object array of mpf/float/int) is nan or inf."""
     values = np.asarray(values)
-    if values.dtype.kind in "fiu":
+    if values.dtype.kind in "fiu" or quad.is_quad(values):  # quad: numpy-quaddtype's own isfinite
         return ~np.isfinite(values)
     flat = [not finite(v) for v in values.ravel().tolist()]
     return np.array(flat, dtype=bool).reshape(values.shape)

@@ -53,6 +53,13 @@ class Setup:
         """The gradient whose *formula* is judged: high precision when available."""
         return self.g_hp if self.g_hp is not None else self.g64
 
+    def as_objects(self) -> None:
+        """A gradient kept on the quad tier (large) as the context's numbers, for the modes that work element by
+        element."""
+        if self.g_hp is not None and any(quad.is_quad(g) for g in self.g_hp):
+            self.g_hp = tuple(quad.to_objects(g, self.evaluator.ctx) if quad.is_quad(g) else g for g in self.g_hp)
+            self.__dict__.pop("tested64", None)
+
     @property
     def formula_rtol(self) -> float:
         return self.tol.rtol_formula  # resolved for the gradient judged: high precision's, or float64's
@@ -205,18 +212,35 @@ def _gradient_on(under_test: Any, inputs: tuple[Any, ...], ev: Evaluator, names:
         notes.append(f"{source} cannot run at high precision ({precision.describe_failure(error)}); "
                      "the formula is judged in float64")
         return None
-    if isinstance(raw, tuple | list):  # the quad tier's arrays as ctx's numbers
-        raw = type(raw)(quad.objects_if_quad(g, ev.ctx) for g in raw)
+    large = sum(a.size for a in ev.args) > QUAD_KEPT_SIZE
+    if isinstance(raw, tuple | list):  # the quad tier's arrays as ctx's numbers (large ones stay quad)
+        raw = type(raw)(_tier_gradient(g, ev.ctx, large) for g in raw)
     try:
-        grads = validate_gradients(quad.objects_if_quad(raw, ev.ctx), ev.args, names, source)
+        grads = validate_gradients(_tier_gradient(raw, ev.ctx, large), ev.args, names, source)
     except GradcheckUsageError as error:
         notes.append(f"{source} at high precision: {error}; the formula is judged in float64")
         return None
+    if large and all(quad.is_quad(g) for g in grads):
+        notes += gradient_notes(grads, names, source, "high-precision")
+        return tuple(grads)
     if all(precision.is_hp(g, ev.ctx) for g in grads):  # nan/inf kept and judged: named, not switched away
         notes += gradient_notes(grads, names, source, "high-precision")
         return tuple(np.asarray(g, dtype=object) for g in grads)
     notes.append(f"{source} returns float64 when given high-precision inputs; the formula is judged in float64")
     return None
+
+
+# A gradient of more elements than this, evaluated on the quad tier, stays a quad array: fast mode projects it
+# and compares it with the float64 gradient natively (converting a million elements to mpmath numbers takes
+# seconds); full, diagonal and taylor modes convert it (`Setup.as_objects`).
+QUAD_KEPT_SIZE = 4096
+
+
+def _tier_gradient(g: Any, ctx: Any, large: bool) -> Any:
+    """One gradient of the quad tier as the checker keeps it: plain quad when large, else ctx's numbers."""
+    if large and isinstance(g, np.ndarray) and quad.is_quad(g):
+        return np.asarray(g.view(np.ndarray))
+    return quad.objects_if_quad(g, ctx)
 
 
 def hp_values(values: np.ndarray, ctx: Any) -> np.ndarray:
