@@ -46,6 +46,11 @@ EMULATION_SLACK = 1000
 # is not quad's round-off (2**-113 = 1e-34, times a condition number) but a path through lower precision
 # (a conversion numpy-quaddtype rounds to float64): the check moves to the mpmath tier.
 QUAD_NOISE_LIMIT = 1e-24
+# The round-off measurement evaluates f once on mpmath at EXTRA_DIGITS more; on the quad tier that evaluation is
+# predicted to take this many times the quad probe's time (mpmath object arrays were 6 to 110 times slower on the
+# benchmark corpus), and is skipped when the prediction exceeds MEASURE_SHARE of the time left in the budget.
+MPMATH_SLOWDOWN = 60
+MEASURE_SHARE = 0.25
 
 
 class Evaluator:
@@ -195,6 +200,11 @@ class Evaluator:
         """Round-off of one evaluation near x, measured: f at the first step along u, at the working precision
         and at EXTRA_DIGITS more. Every later derivative bounds its round-off by at least NOISE_SAFETY times it."""
         if not self.high_precision:
+            return
+        predicted = self.probe_seconds * (MPMATH_SLOWDOWN if self.backend == "quad" else 1)
+        if predicted > MEASURE_SHARE * self.budget.remaining():
+            self.notes.append(f"round-off of one evaluation not measured: f at {self.ctx.dps + EXTRA_DIGITS} digits "
+                              f"on mpmath would take ~{predicted:.0f} s of the budget; its assumed bound stands")
             return
         step = differences.hp_steps(self.ctx, self.scale)[0]
         self._memo = (direction, {})  # phi at this step is also the first point of the derivative along u

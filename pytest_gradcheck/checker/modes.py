@@ -304,12 +304,27 @@ def run_screen(setup: Any, projections: int) -> Outcome | None:
     return None
 
 
+# Narrowing takes one more directional derivative only while the narrowing's predicted time (so far, plus the
+# average derivative) is at most this share of the check's time budget: on a large input every derivative costs
+# seconds, and the verdict is already made.
+NARROWING_TIME_SHARE = 0.1
+
+
 def _narrow(setup: Any, outcome: Outcome, only: int | None = None) -> None:
     """Bisect over arguments, then element groups, within NARROWING_BUDGET directional derivatives."""
     budget = NARROWING_BUDGET
     groups = [(a, np.arange(x.size)) for a, x in enumerate(setup.args) if x.size and only in (None, a)]
     confirmed = outcome.formula  # element mismatches join the outcome as soon as they are found
+    clock = setup.evaluator.budget
+    started, spent = clock.elapsed(), 0
     while groups and budget > 0:
+        taken = clock.elapsed() - started
+        if spent and taken + taken / spent > NARROWING_TIME_SHARE * (clock.elapsed() + clock.remaining()):
+            outcome.notes.append(f"narrowing stopped after {spent} directional derivatives: locating more elements "
+                                 f"would take more than {NARROWING_TIME_SHARE:.0%} of the check's time budget; "
+                                 f"{len(groups)} element groups were not examined")
+            return
+        spent += 1
         a, flat = groups.pop(0)
         if len(flat) <= NARROWING_LEAF:
             for i in flat[:budget]:
