@@ -17,8 +17,7 @@ from pytest_gradcheck.checker.nonfinite import mask
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult, Mismatch
 from pytest_gradcheck.checker.setup import Setup, Stopped, hp_values, prepare
-from pytest_gradcheck.hp import quad
-from pytest_gradcheck.hp import blame
+from pytest_gradcheck.hp import blame, quad
 from pytest_gradcheck.hp import install as hp_twins
 
 RUNNERS = {"full": modes.run_full, "fast": modes.run_fast, "taylor": modes.run_taylor, "diagonal": modes.run_diagonal}

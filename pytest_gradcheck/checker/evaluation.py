@@ -46,6 +46,7 @@ EMULATION_SLACK = 1000
 # is not quad's round-off (2**-113 = 1e-34, times a condition number) but a path through lower precision
 # (a conversion numpy-quaddtype rounds to float64): the check moves to the mpmath tier.
 QUAD_NOISE_LIMIT = 1e-24
+F64_EPS = float(np.finfo(np.float64).eps)
 # The round-off measurement evaluates f once on mpmath at EXTRA_DIGITS more; on the quad tier that evaluation is
 # predicted to take this many times the quad probe's time (mpmath object arrays were 6 to 110 times slower on the
 # benchmark corpus), and is skipped when the prediction exceeds MEASURE_SHARE of the time left in the budget.
@@ -121,11 +122,32 @@ class Evaluator:
         if reason is not None:
             return False, reason
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
-        different = self._different_function(asked)
+        different = self._different_function(asked) or self._quad_unconfirmed()
         if different is not None:
             self.value_hp = None
             return False, different
         return True, ""
+
+    def _quad_unconfirmed(self) -> str | None:
+        """On the quad tier, f's value beyond float64 round-off of its float64 value is confirmed on mpmath (one
+        more evaluation): quad's edges (a conversion numpy-quaddtype rounds, a result it gets wrong) must not
+        pass for f. Why quad's value is not f's, or None."""
+        if self.backend != "quad" or self.value_hp is None:
+            return None
+        hp = nonfinite.floats(np.array([float(e) for e in self.value_hp.tolist()]))
+        if hp.shape != self.value64.shape:
+            return None  # the same-function check names a shape change
+        with np.errstate(invalid="ignore"):
+            bound = SAME_FUNCTION_ULPS * F64_EPS * (np.abs(self.value64) + np.abs(hp))
+            if not np.any(np.abs(self.value64 - hp) > bound):
+                return None
+        self.budget.charge(self.evaluations)
+        self.evaluations += 1
+        value, _ = precision.evaluate_hp(self.f, [precision.to_hp(a, self.ctx) for a in self.args], self.ctx)
+        if value is None:
+            return None  # nothing to confirm against: quad stands
+        worst = differences_from(np.asarray(value, dtype=object).ravel(), self.value_hp, self.ctx)
+        return None if worst <= QUAD_NOISE_LIMIT else f"f's value on quad differs from mpmath's by {worst:.1e} relative"
 
     def _different_function(self, asked: list[str]) -> str | None:
         """Why f's high-precision value is another function's (a dtype branch, a cutoff from np.finfo of its
@@ -356,6 +378,17 @@ class Evaluator:
         u.flat[flat_index] = 1.0
         return [u if a == argument else None for a in range(len(self.args))]
 
+
+
+def differences_from(reference: np.ndarray, values: np.ndarray, ctx: Any) -> float:
+    """The largest |value - reference| relative to the largest |reference| (0 when all are zero or not
+    finite), over two flat object arrays of numbers of any context."""
+    pairs = [(ctx.mpf(r), ctx.mpf(v)) for r, v in zip(reference.tolist(), values.tolist(), strict=True)
+             if nonfinite.finite(r) and nonfinite.finite(v)]
+    largest = max((abs(r) for r, _ in pairs), default=0)
+    if not largest:
+        return 0.0
+    return float(max(abs(v - r) for r, v in pairs) / largest)
 
 
 def _same(a: Sequence[np.ndarray | None], b: Sequence[np.ndarray | None]) -> bool:

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from mpmath.libmp import finf, fnan, fninf
 
 from pytest_gradcheck.hp import quad
-from mpmath.libmp import finf, fnan, fninf
 
 # mpmath's raw values of nan, +inf and -inf (any context: the raw tuple does not depend on the precision).
 _SPECIAL = (fnan, finf, fninf)

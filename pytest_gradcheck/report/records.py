@@ -67,7 +67,8 @@ def to_record(result: Any, test: str) -> dict[str, Any]:
         "float64_error": result.worst.get("float64_accuracy"), "tolerance": dict(result.tolerance),
         "worst_op": _worst_op(result), "evaluations": result.evaluations, "seconds": result.seconds,
         "mode": result.mode, "high_precision": result.high_precision, "digits": result.digits,
-        "backend": result.backend, "gradient_source": result.gradient_source, "summary": result.summary(), "ops": _op_rows(result),
+        "backend": result.backend, "gradient_source": result.gradient_source, "summary": result.summary(),
+        "ops": _op_rows(result),
         **({"plots": list(result.plots)} if result.plots else {}),  # optional: only when pictures were drawn
         **({"ops_note": result.ops_note} if result.ops_note else {}),  # optional: why per-op rows are missing
         **({"error": checker_error(result)} if result.status == "error" else {}),  # optional: the frame

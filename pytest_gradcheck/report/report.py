@@ -37,12 +37,11 @@ class ReportError(Exception):
 
 def _environment() -> dict[str, str]:
     import platform
+    from importlib import metadata
 
     import mpmath
     import mpmath.libmp
     import numpy
-
-    from importlib import metadata
 
     try:
         quad = metadata.version("numpy-quaddtype")
