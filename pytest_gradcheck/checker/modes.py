@@ -56,7 +56,7 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
     where = f"element {tuple(int(k) for k in index)}"
     outcome.traces.append(_trace(setup, f"argument {a} ({setup.names[a]!r}), {where}", d))
     if d.status == "nondifferentiable":
-        value = setup.tested[a].flat[i]
+        value = tested_element(setup, a, i)
         outcome.kinks.append(_kink(setup, a, where, d, value, verdict.scale_of(setup.tested[a]),
                                    index=tuple(int(k) for k in index)))
     elif d.status != "ok":
@@ -64,6 +64,15 @@ def _element(setup: Any, a: int, i: int, outcome: Outcome) -> tuple[Any, float, 
         outcome.notes.append(f"argument {a} ({setup.names[a]!r}) {where}: central differences did not converge"
                              f"{nonfinite.step_reason(d)}")
     return setup.project(d.value), setup.project_error(d.error), d.status
+
+
+def tested_element(setup: Any, a: int, i: int) -> Any:
+    """Element i (flat) of the gradient under test for argument a, as the context's number when it is kept
+    in quad (a large gradient of the quad tier)."""
+    tested = setup.tested[a]
+    if quad.is_quad(tested):
+        return quad.to_objects(tested.ravel()[i:i + 1], setup.evaluator.ctx)[0]
+    return tested.flat[i]
 
 
 def _kink(setup: Any, a: int | None, where: str, d: Any, value: Any, scale: float,
@@ -348,7 +357,7 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
     tested = setup.tested[a]
     index = tuple(int(k) for k in np.unravel_index(i, tested.shape))
     found = verdict.compare("formula", np.asarray([reference], dtype=object), [error],
-                            np.asarray([tested.flat[i]], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
+                            np.asarray([tested_element(setup, a, i)], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
                             scale=verdict.scale_of(tested), argument=a, name=setup.names[a],
                             labels=[f"element {index}"], worst=setup.worst,
                             noise=np.ravel(setup.element_noise(a))[i] if setup.noise is not None else 0.0)
