@@ -99,7 +99,7 @@ class Evaluator:
 
     def _tier_args(self) -> tuple[np.ndarray, ...]:
         if self.backend == "quad":
-            return tuple(quad.from_float(a, self.ctx) for a in self.args)
+            return tuple(quad.to_quad(a, self.ctx) for a in self.args)
         return tuple(precision.to_hp(a, self.ctx) for a in self.args)
 
     def _call(self, args: Sequence[Any]) -> Any:
@@ -342,7 +342,7 @@ class Evaluator:
 
     def _quad_phi(self, direction: Sequence[np.ndarray | None]) -> Callable[[Any], np.ndarray]:
         """phi on the quad tier: x + t u formed in quad (t converted once per step), f's value as ctx's numbers."""
-        steps = [None if u is None else quad.from_float(u, self.ctx) for u in direction]
+        steps = [None if u is None else quad.to_quad(u, self.ctx) for u in direction]
         memo = self._memo[1] if self._memo is not None and _same(direction, self._memo[0]) else None
 
         def phi(t: Any) -> np.ndarray:

@@ -356,8 +356,9 @@ def _element_mismatches(setup: Any, a: int, i: int, outcome: Outcome) -> list[Mi
         return []
     tested = setup.tested[a]
     index = tuple(int(k) for k in np.unravel_index(i, tested.shape))
-    found = verdict.compare("formula", np.asarray([reference], dtype=object), [error],
-                            np.asarray([tested_element(setup, a, i)], dtype=object), rtol=setup.formula_rtol, tol=setup.tol,
+    value = np.asarray([tested_element(setup, a, i)], dtype=object)
+    found = verdict.compare("formula", np.asarray([reference], dtype=object), [error], value,
+                            rtol=setup.formula_rtol, tol=setup.tol,
                             scale=verdict.scale_of(tested), argument=a, name=setup.names[a],
                             labels=[f"element {index}"], worst=setup.worst,
                             noise=np.ravel(setup.element_noise(a))[i] if setup.noise is not None else 0.0)

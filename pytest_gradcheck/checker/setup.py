@@ -189,7 +189,7 @@ def gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: An
     a gradient that quad cannot run is evaluated on mpmath at the same precision."""
     if ev.backend == "quad" and ev.high_precision:
         notes: list[str] = []
-        grads = _gradient_on(under_test, (quad.from_float(cotangent, ev.ctx), *ev.args_hp), ev, names, source, notes)
+        grads = _gradient_on(under_test, (quad.to_quad(cotangent, ev.ctx), *ev.args_hp), ev, names, source, notes)
         if grads is not None and _quad_gradient_stands(grads, g64, under_test, cotangent, ev, names, source):
             ev.notes += notes
             return grads

@@ -35,9 +35,9 @@ from pytest_gradcheck.hp import registry as hp_registry
 from pytest_gradcheck.hp.blame import HPUnsupported, forwarding
 
 __all__ = [
-    "QUAD_BITS", "QUAD_DIGITS", "QuadArray", "available", "from_float", "from_objects", "is_quad", "moved",
+    "QUAD_BITS", "QUAD_DIGITS", "QuadArray", "available", "from_objects", "is_quad", "moved",
     "objects_if_quad", "quad_dtype",
-    "to_objects", "version",
+    "to_objects", "to_quad", "version",
 ]
 
 QUAD_BITS = 113  # binary128's significand, the implicit bit included
@@ -100,7 +100,7 @@ def _view(plain: np.ndarray, ctx: Any) -> QuadArray:
     return out
 
 
-def from_float(values: np.ndarray, ctx: Any) -> QuadArray:
+def to_quad(values: np.ndarray, ctx: Any) -> QuadArray:
     """A float64 or float32 array as quad, exactly (widening), carrying the tier's mpmath context."""
     return _view(np.asarray(values).astype(quad_dtype()), ctx)
 

@@ -5,10 +5,10 @@ inside f seen), with the tier recorded."""
 import numpy as np
 import pytest
 import scipy.special
+from benchmark_modules import load
 
 from pytest_gradcheck import GradcheckUsageError, check_grad
 from pytest_gradcheck.hp import quad
-from benchmark_modules import load
 
 pytestmark = pytest.mark.skipif(not quad.available(), reason="numpy-quaddtype is not installed")
 
