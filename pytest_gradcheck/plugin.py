@@ -48,8 +48,8 @@ def _value(config: pytest.Config, key: str) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gradcheck(**settings): a gradient-check test; its settings (rtol, atol, "
-                            "digits, mode, seed, per_op, float64_accuracy, projections, plots) are the gradcheck "
-                            "fixture's defaults")
+                            "digits, backend, mode, seed, per_op, float64_accuracy, projections, plots) are the "
+                            "gradcheck fixture's defaults")
     factor = _value(config, "gradcheck_regression_factor")
     summary_setting = _value(config, "gradcheck_step_summary") or None
     try:

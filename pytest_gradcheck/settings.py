@@ -93,7 +93,11 @@ class Setting:
 
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in (
-    Setting("digits", _number(int), "decimal digits of the high-precision reference (default: 40)"),
+    Setting("digits", _number(int), "decimal digits of the high-precision reference; giving them asks for the "
+            "mpmath tier at exactly that precision (default: 33 on the quad tier, 40 on mpmath)"),
+    Setting("backend", _choice("auto", "quad", "mpmath"), "high-precision tier: auto (quad when numpy-quaddtype is "
+            "installed and digits is not given, else mpmath), quad (binary128, 33 digits, vectorised) or mpmath "
+            "(object arrays, any digits) (default: auto)"),
     Setting("mode", _choice("auto", "full", "fast", "taylor", "diagonal"),
             "how to check: auto, full, fast, taylor or diagonal (default: auto)"),
     Setting("rtol", _number(float), "relative tolerance, overriding the defaults from the dtype (default: none)"),

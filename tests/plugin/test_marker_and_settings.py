@@ -2,6 +2,12 @@
 
 import pytest
 
+from pytest_gradcheck.hp import quad
+
+# check_grad's own default digits: the quad tier's 33 when numpy-quaddtype is installed, else mpmath's 40.
+DEFAULT_DIGITS = quad.QUAD_DIGITS if quad.available() else 40
+needs_quad = pytest.mark.skipif(not quad.available(), reason="the quad tier needs numpy-quaddtype")
+
 CHECK = """
 import numpy as np
 import pytest
@@ -34,7 +40,7 @@ def test_other():
 @pytest.mark.parametrize(
     ("ini", "command_line", "marker", "call", "expected"),
     [
-        (None, None, None, None, 40),  # check_grad's own default
+        (None, None, None, None, DEFAULT_DIGITS),  # check_grad's own default
         (25, None, None, None, 25),
         (25, 35, None, None, 35),  # command line beats ini
         (25, 35, 30, None, 30),  # marker beats command line
@@ -114,7 +120,7 @@ def test_typo(gradcheck):
 """)
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*unknown gradcheck setting 'precision'; known settings: digits, mode*"])
+    result.stdout.fnmatch_lines(["*unknown gradcheck setting 'precision'; known settings: digits, backend, mode*"])
 
 
 def test_budget_settings_from_the_command_line_and_ini_stop_a_check(pytester):
@@ -155,3 +161,57 @@ def test_marker_auto(gradcheck):
     assert result.status == "pass" and result.ops == [] and "were not checked one by one" in result.ops_note
 """)
     pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_backend_setting_takes_the_choices_check_grad_takes():
+    from pytest_gradcheck.checker.options import BACKENDS
+    from pytest_gradcheck.settings import SETTINGS, parse_setting
+
+    for choice in BACKENDS:
+        assert parse_setting("backend", choice, "ini file") == choice
+    assert SETTINGS["backend"].option == "--gradcheck-backend" and SETTINGS["backend"].ini == "gradcheck_backend"
+    with pytest.raises(ValueError, match=r"^@pytest.mark.gradcheck: backend: expected one of auto, quad, mpmath; "
+                                         r"got 'float128'$"):
+        parse_setting("backend", "float128", "@pytest.mark.gradcheck")
+
+
+def test_backend_from_the_marker_reaches_the_check(pytester):
+    pytester.makepyfile(CHECK + """
+@pytest.mark.gradcheck(backend="mpmath")
+def test_marker_mpmath(gradcheck):
+    result = gradcheck(f, X)
+    assert (result.backend, result.digits) == ("mpmath", 40)
+    assert "40-digit mpmath reference" in result.summary()
+
+@pytest.mark.gradcheck(backend="mpmath", digits=25)
+def test_marker_mpmath_digits(gradcheck):
+    assert (gradcheck(f, X).backend, gradcheck(f, X).digits) == ("mpmath", 25)
+
+def test_default(gradcheck):
+    assert gradcheck(f, X).backend == ("quad" if DEFAULT_DIGITS == 33 else "mpmath")
+""".replace("DEFAULT_DIGITS", str(DEFAULT_DIGITS)))
+    pytester.runpytest().assert_outcomes(passed=3)
+
+
+@needs_quad
+def test_backend_from_the_command_line_beats_ini_and_the_call_beats_both(pytester, monkeypatch):
+    pytester.makeini("[pytest]\ngradcheck_backend = mpmath\n")
+    pytester.makepyfile(CHECK + """
+import os
+
+def test_session_setting(gradcheck):
+    assert gradcheck(f, X).backend == os.environ["EXPECTED_BACKEND"]
+
+def test_call(gradcheck):
+    assert gradcheck(f, X, backend="quad").backend == "quad"
+""")
+    monkeypatch.setenv("EXPECTED_BACKEND", "mpmath")
+    pytester.runpytest().assert_outcomes(passed=2)
+    monkeypatch.setenv("EXPECTED_BACKEND", "quad")
+    pytester.runpytest("--gradcheck-backend=quad").assert_outcomes(passed=2)
+
+
+def test_a_bad_backend_on_the_command_line_is_a_usage_error(pytester):
+    result = pytester.runpytest("--gradcheck-backend=fast")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "command line: backend: expected one of auto, quad, mpmath; got 'fast'" in result.stderr.str()
