@@ -14,12 +14,13 @@ import pytest
 from pytest_gradcheck import GradcheckError, check_grad, is_high_precision
 from pytest_gradcheck.checker import modes
 from pytest_gradcheck.hp import array as hparray
-from pytest_gradcheck.hp import blame, precision
+from pytest_gradcheck.hp import blame, precision, quad
 from pytest_gradcheck.hp.twins import methods as twin_methods
 from pytest_gradcheck.hp.twins.linalg import solvers as hp_solvers
 from pytest_gradcheck.plots import step_sweep
 
 X = np.array([0.3, -0.7, 1.1])
+needs_quad = pytest.mark.skipif(not quad.available(), reason="the quad tier needs numpy-quaddtype")
 
 
 def _assert_error(result, frame):
@@ -33,7 +34,7 @@ def _assert_error(result, frame):
 def test_a_broken_mpf_ufunc_method_is_an_error_not_a_float64_fallback(monkeypatch):
     monkeypatch.setattr(twin_methods, "_real_cbrt", None)  # np.cbrt's element method calls it
     result = check_grad(lambda x: np.sum(np.cbrt(x)), X, grad=lambda x: np.cbrt(x) ** -2 / 3,
-                        raise_on_mismatch=False, per_op="off")
+                        raise_on_mismatch=False, per_op="off", backend="mpmath")  # the mpmath tier's own mechanics
     _assert_error(result, r"pytest_gradcheck/hp/twins/methods\.py:\d+ in <lambda>")
     assert "high-precision evaluation of f" in result.notes[0]
 
@@ -41,8 +42,24 @@ def test_a_broken_mpf_ufunc_method_is_an_error_not_a_float64_fallback(monkeypatc
 def test_a_broken_hparray_dispatch_helper_is_an_error(monkeypatch):
     monkeypatch.setattr(hparray, "_exact_scalar", None)  # a Python scalar operand of a ufunc goes through it
     result = check_grad(lambda x: np.sum(2.5 * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
-                        per_op="off")
+                        per_op="off", backend="mpmath")  # the mpmath tier's own mechanics
     _assert_error(result, r"pytest_gradcheck/hp/array\.py:\d+ in _plain_operands")  # a step of dispatch_ufunc
+
+
+@needs_quad
+def test_a_broken_quad_dispatch_helper_is_an_error(monkeypatch):
+    monkeypatch.setattr(quad, "_plain", None)  # every native call on the quad tier unwraps its operands with it
+    result = check_grad(lambda x: np.sum(2.5 * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
+                        per_op="off", backend="quad")
+    _assert_error(result, r"pytest_gradcheck/hp/quad\.py:\d+ in __array_ufunc__")
+
+
+@needs_quad
+def test_a_broken_step_of_the_quad_tiers_mpmath_path_is_an_error(monkeypatch):
+    monkeypatch.setattr(quad, "_from_mpmath", None)  # np.sinc is no quad loop: it runs on the mpmath path
+    result = check_grad(lambda x: np.sum(np.sinc(x)), X, grad=lambda x: 0 * x, raise_on_mismatch=False,
+                        per_op="off", backend="quad")
+    _assert_error(result, r"pytest_gradcheck/hp/quad\.py:\d+ in through_mpmath")
 
 
 def test_a_broken_twin_is_an_error_and_check_grad_raises(monkeypatch):
@@ -58,7 +75,7 @@ def test_a_broken_twin_is_an_error_and_check_grad_raises(monkeypatch):
 def test_a_checker_bug_in_the_gradient_at_high_precision_is_an_error(monkeypatch):
     monkeypatch.setattr(twin_methods, "_real_cbrt", None)  # only the gradient calls np.cbrt
     result = check_grad(lambda x: 0.5 * np.sum(x * x), X, grad=lambda x: np.cbrt(x * x * x),
-                        raise_on_mismatch=False, per_op="off")
+                        raise_on_mismatch=False, per_op="off", backend="mpmath")  # the mpmath tier's own mechanics
     _assert_error(result, r"pytest_gradcheck/hp/twins/methods\.py:\d+ in <lambda>")
     assert "the gradient (grad) at high precision" in result.notes[0]
 

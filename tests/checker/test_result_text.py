@@ -7,6 +7,7 @@ import pytest
 
 from pytest_gradcheck import GradcheckError, check_grad
 from pytest_gradcheck.checker.result_text import SHOWN_ELEMENTS
+from pytest_gradcheck.hp import quad
 
 W = np.linspace(-1.0, 1.2, 10)
 
@@ -68,7 +69,7 @@ def test_the_report_lists_the_worst_elements_worst_first_with_reference_and_valu
     for index, reference, value, rel_error, _ in rows:
         k = int(index)
         assert float(reference) == pytest.approx(exact[k], rel=1e-14)
-        assert float(value) == pytest.approx(every_element_wrong(W)[k], rel=1e-15)  # evaluated at 40 digits
+        assert float(value) == pytest.approx(every_element_wrong(W)[k], rel=1e-15)  # evaluated at high precision
         assert float(rel_error) == pytest.approx(1e-3 * (k + 1), rel=0.05)
     assert text.splitlines()[-1].startswith("  to accept a looser gradient, pass rtol=/atol=")
 
@@ -76,11 +77,23 @@ def test_the_report_lists_the_worst_elements_worst_first_with_reference_and_valu
 def test_a_passing_result_reports_the_same_way_without_a_remedy():
     result = check_grad(layer, W, grad=layer_grad, mode="full")
     lines = str(result).splitlines()
-    assert lines[0].startswith("gradient check passed [pass; layer, mode full, 40-digit reference")
+    tier = "33-digit quad" if quad.available() else "40-digit mpmath"  # the default tier
+    assert lines[0].startswith(f"gradient check passed [pass; layer, mode full, {tier} reference")
     assert re.search(r"worst relative error: formula \S+ \(tolerance 4\.4e-16\)", lines[2])
     assert "outside tolerance" not in str(result) and "rtol=/atol=" not in str(result)
     assert repr(result).startswith("<GradcheckResult pass: layer, mode full, worst error ")
     assert " <= tolerance 4.4e-16," in repr(result)
+
+
+@pytest.mark.parametrize(("keywords", "tier"), [
+    ({"backend": "mpmath"}, "40-digit mpmath reference"),
+    ({"digits": 25}, "25-digit mpmath reference"),  # digits= asks for mpmath at exactly that precision
+    pytest.param({"backend": "quad"}, "33-digit quad reference",
+                 marks=pytest.mark.skipif(not quad.available(), reason="the quad tier needs numpy-quaddtype")),
+])
+def test_the_headline_names_the_tier_and_its_digits(keywords, tier):
+    result = check_grad(layer, W[:3], grad=layer_grad, mode="full", per_op="off", **keywords)
+    assert f"mode full, {tier}, gradient from grad]" in str(result).splitlines()[0], str(result)
 
 
 def test_a_planted_op_bug_shows_the_op_table_in_the_report():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pytest_gradcheck import check_grad
-from pytest_gradcheck.hp import mpmath_warnings
+from pytest_gradcheck.hp import mpmath_warnings, quad
 from pytest_gradcheck.hp.precision import DEFAULT_DIGITS, context, evaluate_hp, to_hp
 
 MESSAGE = "simulated: this internal is deprecated, use another"
@@ -49,15 +49,16 @@ def test_the_simulated_internal_raises_under_warnings_as_errors(ctx):
 
 
 def test_log1p_stays_high_precision_when_mpmath_warns_inside_it(ctx):
-    result = check_grad(softplus_sum, np.array([0.3, -1.2, 2.5]), grad=softplus_grad)
-    assert result.high_precision, result.precision_note
+    # the mpmath tier's own mechanics: its log1p calls the 40-digit context's ln (on quad, log1p is native)
+    result = check_grad(softplus_sum, np.array([0.3, -1.2, 2.5]), grad=softplus_grad, backend="mpmath")
+    assert result.high_precision and result.backend == "mpmath", result.precision_note
     assert result.status == "pass"
     assert {(DeprecationWarning, MESSAGE)} == mpmath_warnings.QUIETED
 
 
 def test_a_wrong_gradient_is_still_caught_at_high_precision_when_mpmath_warns(ctx):
     result = check_grad(softplus_sum, np.array([0.3, -1.2, 2.5]), grad=lambda x: softplus_grad(x) * (1 + 1e-9),
-                        raise_on_mismatch=False)
+                        raise_on_mismatch=False, backend="mpmath")  # the mpmath tier's own mechanics
     assert result.high_precision and result.status == "formula_error"
 
 
@@ -90,3 +91,15 @@ def test_the_users_warning_after_mpmath_was_quieted_still_raises(ctx):
 
     value, reason = evaluate_hp(f, x, ctx)
     assert value is None and "UserWarning: the user's own" in reason
+
+
+@pytest.mark.skipif(not quad.available(), reason="the quad tier needs numpy-quaddtype")
+def test_a_call_on_the_quad_tiers_mpmath_path_stays_high_precision_when_mpmath_warns_inside_it(monkeypatch):
+    special = pytest.importorskip("scipy.special")
+    ctx = context(quad.QUAD_DIGITS)  # the context of the quad tier's mpmath path
+    monkeypatch.setattr(ctx, "ln", _warning_in_mpmath(ctx.ln))
+    monkeypatch.setattr(mpmath_warnings, "QUIETED", set())
+    x = np.array([0.3, 1.2, 2.5])
+    result = check_grad(lambda x: np.sum(special.xlogy(x, x)), x, grad=lambda x: np.log(x) + 1)  # xlogy: no quad loop
+    assert result.high_precision and result.backend == "quad", result.precision_note
+    assert result.status == "pass" and {(DeprecationWarning, MESSAGE)} == mpmath_warnings.QUIETED
