@@ -3,7 +3,7 @@
 A small project (written into a temporary folder by pytester) has two gradient checks. CI stores a baseline
 report from a good run (`--gradcheck-report`); later runs compare with it (`--gradcheck-baseline`, or the
 `gradcheck compare` command on two reports). Here someone "optimises" `2 * w / w.size` into
-`2 * w * (1 / w.size)`: the rounded reciprocal makes the formula error jump from 1e-27 (the reference's own
+`2 * w * (1 / w.size)`: the rounded reciprocal makes the formula error jump from 1e-24 (the reference's own
 noise) to 5.6e-17. That is still within the check's tolerance (4.4e-16), so every test passes, but the error grew
 far more than the comparison factor allows (10x, against a floor of 1e-3 of the tolerance): the run fails, and
 the comparison names exactly that check.

@@ -1,6 +1,6 @@
 """The 3-layer network (examples/three_layer_net.py): hand-derived backprop, the engine's gradient, and two bugs.
 
-- The hand-derived gradient agrees with autodiff_ref's, and both pass the 40-digit check.
+- The hand-derived gradient agrees with autodiff_ref's, and both pass the high-precision check.
 - The classic slip in hand-written backprop (the hidden layer's s' written as s instead of s (1 - s)) is caught
   in W1, element by element, while W2 is right; every op of the traced model is correct, so the report says
   the fault is in the hand-written gradient itself.
@@ -86,7 +86,7 @@ def test_buggy_backprop_is_caught_in_every_element_of_w1_only():
     assert {(m.argument, m.index) for m in result.mismatches} == {(0, index) for index in np.ndindex(W1.shape)}
     for m in result.mismatches:  # the value under test is the buggy gradient; the reference, the right one
         assert m.name == "w1"
-        np.testing.assert_allclose(m.value, buggy_w1[m.index], rtol=1e-10)  # (evaluated at 40 digits)
+        np.testing.assert_allclose(m.value, buggy_w1[m.index], rtol=1e-10)  # (evaluated at high precision)
         np.testing.assert_allclose(m.reference, right_w1[m.index], rtol=1e-12)
     assert re.search(r"^ +formula +w1 +\(\d, \d\) ", str(failure.value), re.MULTILINE)  # the element table
     # The traced model has no wrong op: what is wrong is the hand-written gradient.

@@ -2,7 +2,7 @@
 
 The loss is softmax cross-entropy, sum over rows of logsumexp(z) - z[label], computed stably (stable_ops). Its
 gradient is softmax(z) - onehot(label). Written naively, softmax(z) = exp(z) / sum(exp(z)) is the right formula,
-so evaluated at 40 digits it matches the reference derivative; but in float64 exp(1000) overflows (inf / inf =
+so evaluated at high precision it matches the reference derivative; but in float64 exp(1000) overflows (inf / inf =
 nan), and exp(-740) is a subnormal number with three significant digits. The checker tells the two apart:
 `formula_error` is a wrong formula, `float64_accuracy` a right formula whose float64 evaluation is not accurate.
 Shifting by the row maximum, exp(z - max z), makes the same formula accurate in float64.
@@ -52,7 +52,7 @@ def _check(grad, z, **options):
 def test_naive_softmax_gradient_at_large_logits_is_a_float64_accuracy_failure():
     result = _check(naive_gradient, LARGE)
     assert result.status == "float64_accuracy" and not result.ok
-    assert result.worst["formula"] < result.tolerance["rtol_formula"]  # at 40 digits the formula is right
+    assert result.worst["formula"] < result.tolerance["rtol_formula"]  # at high precision the formula is right
     assert {m.kind for m in result.mismatches} == {"float64_accuracy"}
     assert {m.index for m in result.mismatches} == {(0, 0), (0, 1), (0, 2)}  # the overflowing row, not row 1
     assert all(np.isnan(m.value) for m in result.mismatches)  # float64: inf / inf

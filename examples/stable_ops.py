@@ -8,8 +8,9 @@
   softmax, exp(z - logsumexp(z)), which is stable for the same reason.
 
 (autodiff_ref ships its own `softplus` and `logsumexp`; these are written from scratch to show how a custom
-op is declared and checked.) Everything here uses numpy operations that also run on object arrays of mpmath
-numbers, so the checker can run the ops, and their backward rules, at 40 digits.
+op is declared and checked.) Everything here uses numpy operations that also run on the checker's quad arrays
+and on object arrays of mpmath numbers, so the checker can run the ops, and their backward rules, at high
+precision.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 hidden and output layers; no biases; L2 loss 0.5 * ||Y - T||^2.
 
 Shapes: X (batch, n_in), W1 (n_hidden, n_in), W2 (n_out, n_hidden), T (batch, n_out).
-The same plain-numpy code runs on float64 arrays, on autodiff_ref tensors and on object arrays of
-high-precision mpmath numbers.
+The same plain-numpy code runs on float64 arrays, on autodiff_ref tensors and on the checker's high-precision
+arrays (quad numbers, or object arrays of mpmath numbers).
 """
 
 from __future__ import annotations
