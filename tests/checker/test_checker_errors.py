@@ -48,7 +48,7 @@ def test_a_broken_hparray_dispatch_helper_is_an_error(monkeypatch):
 
 @needs_quad
 def test_a_broken_quad_dispatch_helper_is_an_error(monkeypatch):
-    monkeypatch.setattr(quad, "_plain", None)  # every native call on the quad tier unwraps its operands with it
+    monkeypatch.setattr(quad, "_as_quad", None)  # every native ufunc call on the quad tier converts its operands
     result = check_grad(lambda x: np.sum(2.5 * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
                         per_op="off", backend="quad")
     _assert_error(result, r"pytest_gradcheck/hp/quad\.py:\d+ in __array_ufunc__")
