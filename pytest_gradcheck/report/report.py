@@ -14,6 +14,7 @@ import json
 import math
 import numbers
 import os
+import re
 import stat
 import tempfile
 from datetime import UTC, datetime
@@ -29,6 +30,9 @@ NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}  # how JSON ca
 MAX_REPORT_BYTES = 1 << 30  # 10,000 checks of 200 ops is ~300 MB; a larger file is not a report (fail fast)
 NEW_FILE_MODE = 0o644  # a report is a shared CI artifact: readable like any file (mkstemp would make it 0600)
 SHOWN_VALUE_CHARS = 40  # error messages quote a bad value up to this length (a hostile value may be huge)
+# What a report cut inside a number or a literal ends with, where the JSON error points: "." or "e-" after the
+# digits of a number, "-", or the start of true, false or null.
+_CUT_TOKEN = re.compile(r"-?\d*(?:\.\d*)?(?:[eE][-+]?\d*)?|t(?:ru?)?|f(?:a(?:ls?)?)?|n(?:ul?)?")
 
 
 class ReportError(Exception):
@@ -179,7 +183,8 @@ def _parse(path: str | os.PathLike[str]) -> Any:
     try:
         data = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as error:
-        if error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated string"):  # cut inside a string
+        rest = text.rstrip()[error.pos:]  # cut inside a string, a number or a literal
+        if not rest or error.msg.startswith("Unterminated string") or _CUT_TOKEN.fullmatch(rest):
             raise ReportError(f"{path}: the report is truncated (the JSON ends early, at line {error.lineno}); "
                               "it was probably cut off while being written") from None
         raise ReportError(f"{path}: not a JSON report: {error}") from None

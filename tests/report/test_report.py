@@ -3,6 +3,7 @@
 import json
 import math
 import os
+from importlib import metadata
 
 import numpy as np
 import pytest
@@ -43,7 +44,12 @@ def built(checks):
 def test_build_report_has_the_documented_top_level(built):
     assert built["schema"] == report.SCHEMA == "pytest-gradcheck-report" and built["version"] == report.VERSION == 1
     assert built["created"].endswith("+00:00")
-    assert set(built["environment"]) == {"python", "numpy", "mpmath", "mpmath_backend"}
+    assert set(built["environment"]) == {"python", "numpy", "mpmath", "mpmath_backend", "numpy_quaddtype"}
+    try:
+        quaddtype = metadata.version("numpy-quaddtype")
+    except metadata.PackageNotFoundError:
+        quaddtype = "absent"
+    assert built["environment"]["numpy_quaddtype"] == quaddtype
     assert built["environment"]["mpmath_backend"] in ("gmpy", "python")
     assert built["environment"]["numpy"] == np.__version__
     assert built["settings"] == {"digits": 40, "mode": "auto"}
@@ -151,6 +157,23 @@ def test_truncated_real_report(tmp_path, built):
     report.write_report(tmp_path / "r.json", built)
     text = (tmp_path / "r.json").read_text()
     assert "truncated" in _load_error(tmp_path, text[: len(text) // 2])
+
+
+def test_a_real_report_cut_anywhere_is_truncated(tmp_path, built):
+    # a cut inside a number ("0." or "1e-") or a literal ("tr") once read as "not a JSON report"
+    report.write_report(tmp_path / "r.json", built)
+    text = (tmp_path / "r.json").read_text().rstrip()
+    misread = {}
+    for end in range(1, len(text)):
+        message = _load_error(tmp_path, text[:end])
+        if "the report is truncated" not in message:
+            misread[repr(text[max(0, end - 10):end])] = message
+    assert not misread, misread
+
+
+@pytest.mark.parametrize("cut", ['{"a": tr', '{"a": f', '{"a": nul', '{"a": -', '{"a": 1.', '{"a": 1.5e', '{"a": 2e-'])
+def test_a_cut_inside_a_number_or_a_literal_is_truncated(tmp_path, cut):
+    assert "the report is truncated" in _load_error(tmp_path, cut)
 
 
 def test_wrong_schema_name(tmp_path, built):
