@@ -193,29 +193,9 @@ def test_exact_objects_is_to_mpf_of_every_element_keeping_the_shape(values):
     assert all(type(c) is ctx.mpf and c == e for c, e in zip(converted.ravel().tolist(), expected, strict=True))
 
 
-def _uses_mpmath_float_conversion(source: str) -> bool:
-    """Whether the code imports mpmath's from_float or make_mpf, or calls them as attributes (libmp.from_float,
-    ctx.make_mpf). quad.from_float (float64 to quad) is another function and does not count."""
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("mpmath") and \
-                any(alias.name in ("from_float", "make_mpf") for alias in node.names):
-            return True
-        if isinstance(node, ast.Attribute) and (node.attr == "make_mpf" or (
-                node.attr == "from_float" and isinstance(node.value, ast.Name) and node.value.id == "libmp")):
-            return True
-    return False
-
-
-def test_the_conversion_finder_sees_mpmaths_names_and_not_quads():
-    assert _uses_mpmath_float_conversion("from mpmath.libmp import from_float")
-    assert _uses_mpmath_float_conversion("y = ctx.make_mpf(libmp.from_float(x))")
-    assert not _uses_mpmath_float_conversion("y = quad.from_float(x, ctx)\ndef from_float(v, ctx): pass")
-
-
 def test_no_other_module_converts_floats_to_mpf_itself():
-    """mpmath's from_float and make_mpf are exact.py's: other modules call it (plots and checker call
-    precision.to_hp)."""
+    """from_float and make_mpf are exact.py's: other modules call it (plots and checker call precision.to_hp)."""
     package = HP_ROOT.parent
     users = sorted(str(p.relative_to(package)) for p in package.rglob("*.py")
-                   if p.name != "exact.py" and _uses_mpmath_float_conversion(p.read_text()))
+                   if p.name != "exact.py" and ("from_float" in p.read_text() or "make_mpf" in p.read_text()))
     assert users == []
