@@ -14,7 +14,7 @@ from pytest_gradcheck.checker import modes, per_op, planning, verdict
 from pytest_gradcheck.checker.budget import Budget, BudgetExceeded
 from pytest_gradcheck.checker.inputs import argument_names, validate_args
 from pytest_gradcheck.checker.nonfinite import mask
-from pytest_gradcheck.checker.options import Options
+from pytest_gradcheck.checker.options import Options, tier
 from pytest_gradcheck.checker.result import GradcheckResult, Mismatch
 from pytest_gradcheck.checker.setup import Setup, Stopped, hp_values, prepare
 from pytest_gradcheck.hp import blame, quad
@@ -47,6 +47,7 @@ def _error_result(f: Callable[..., Any], args: Any, options: Options, error: bla
                              tolerance=tolerance, high_precision=False,
                              precision_note="no reference computed",
                              notes=[f"checker error: {error.where}"])
+    result.backend, result.digits = tier(options)  # the tier the check ran on when the checker raised
     result.seconds = time.perf_counter() - started
     return result
 

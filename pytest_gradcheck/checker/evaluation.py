@@ -78,6 +78,7 @@ class Evaluator:
         self.args_hp = self._tier_args()
         self.scale = max([1.0] + [float(np.max(np.abs(a))) for a in self.args if a.size])
         self.high_precision = False  # until the probe says otherwise (its same-function check calls f too)
+        self.reads_dtype = False  # whether f read the dtype of its high-precision input in the probe
         self.high_precision, self.note = self._probe()
         if not self.high_precision and self.backend == "quad":  # what quad could not run, mpmath may
             self.switch_to_mpmath(self.note)
@@ -87,6 +88,7 @@ class Evaluator:
         `why`): probe f again there; whether it runs at high precision."""
         self.backend = "mpmath"
         self.args_hp, self.value_hp = self._tier_args(), None
+        why = why.removeprefix("reference limited to float64 by ").removeprefix("reference limited to float64: ")
         self.high_precision, self.note = self._probe()
         self.notes.append(f"the quad tier could not carry f ({why}); the mpmath tier ran it"
                           if self.high_precision else f"the quad tier could not carry f ({why})")
@@ -122,6 +124,7 @@ class Evaluator:
         if reason is not None:
             return False, reason
         self.value_hp = np.asarray(value).ravel()  # phi(0) of every direction: saves one evaluation each
+        self.reads_dtype = bool(asked)
         different = self._different_function(asked) or self._quad_unconfirmed()
         if different is not None:
             self.value_hp = None
@@ -251,10 +254,16 @@ class Evaluator:
         self.noise = np.array([self.ctx.mpf(NOISE_SAFETY * e) for e in error], dtype=object)
         worst = max((float(e / abs(r)) for e, r in zip(error, reference, strict=True) if r and nonfinite.finite(r)),
                     default=0.0)
-        if self.backend == "quad" and worst > QUAD_NOISE_LIMIT:  # f lost quad's precision on the way
+        if self.backend == "quad" and worst > QUAD_NOISE_LIMIT and self.reads_dtype:  # another branch on mpmath
             self._memo = None
-            if self.switch_to_mpmath(f"one evaluation on quad erred by {worst:.1e} relative, far beyond quad's "
-                                     "round-off"):
+            if self.switch_to_mpmath(f"f reads its input's dtype and its value at higher precision differs by "
+                                     f"{worst:.1e} relative: the round-off of its quad evaluation cannot be measured"):
+                self.measure_noise(direction)
+            return
+        if self.backend == "quad" and worst > QUAD_NOISE_LIMIT and _rounded_to_float64(working, reference):
+            self._memo = None
+            if self.switch_to_mpmath(f"its value on quad is a float64 number, {worst:.1e} relative from f's value "
+                                     "at higher precision: f rounds through float64 on quad"):
                 self.measure_noise(direction)
 
     def verify_no_float64_buffer(self, direction: Sequence[np.ndarray | None]) -> None:
@@ -378,6 +387,15 @@ class Evaluator:
         u.flat[flat_index] = 1.0
         return [u if a == argument else None for a in range(len(self.args))]
 
+
+
+def _rounded_to_float64(values: Any, reference: Any) -> bool:
+    """Whether every finite value is the float64 number nearest its reference (f at higher precision): what
+    a quad evaluation that rounds through float64 gives, and round-off at quad's precision (a cancellation
+    included) does not."""
+    pairs = [(v, r) for v, r in zip(np.asarray(values).ravel().tolist(), np.asarray(reference).ravel().tolist(),
+                                    strict=True) if nonfinite.finite(v) and nonfinite.finite(r)]
+    return bool(pairs) and all(v == float(v) == float(r) for v, r in pairs)
 
 
 def differences_from(reference: np.ndarray, values: np.ndarray, ctx: Any) -> float:

@@ -121,6 +121,8 @@ def _install_convert(ctx: mpmath.MPContext) -> None:
             return exact
         if isinstance(x, np.ndarray) and x.ndim:
             raise TypeError("an array operand: numpy's turn")
+        if isinstance(x, np.generic) and quad.is_quad(x):  # a quad scalar met on the mpmath path: exact
+            return quad.to_objects(x, ctx)[()]
         return base(x, strings)
 
     arrays: dict[tuple[Any, bytes], tuple[np.ndarray, frozenset[str]]] = {}

@@ -296,7 +296,7 @@ def _matmul(inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
     return wrap(product.reshape(shape), ctx)
 
 
-def native(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def native(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], name: str = "") -> Any:
     """A call numpy-quaddtype runs itself. Invalid operations give nan and overflow inf, as on the mpmath tier,
     without warnings; a division by zero, and anything quad refuses (an empty sum: its add has no identity),
     raise `HPUnsupported`, so that the check moves to the mpmath tier."""
@@ -304,7 +304,7 @@ def native(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, An
         with np.errstate(divide="raise", over="ignore", under="ignore", invalid="ignore"):
             return call(*args, **kwargs)
     except Exception as error:  # numpy-quaddtype's refusal (or a division by zero): this tier cannot run it
-        raise HPUnsupported(f"{getattr(call, '__name__', call)} on the quad tier: {error}") from error
+        raise HPUnsupported(f"{name or getattr(call, '__name__', call)} on the quad tier: {error}") from error
 
 
 def _function_name(func: Any) -> str:
@@ -338,7 +338,7 @@ class QuadArray(np.ndarray):
             kwargs = {k: _plain(v) for k, v in kwargs.items() if not _default(k, v)}
             if method == "reduce" and ufunc.__name__ in quad_ops.REDUCTION_IDENTITIES and "initial" not in kwargs:
                 kwargs["initial"] = _as_quad(quad_ops.REDUCTION_IDENTITIES[ufunc.__name__])  # an empty sum is 0
-            return wrap(native(getattr(ufunc, method), tuple(map(_as_quad, inputs)), kwargs), ctx)
+            return wrap(native(getattr(ufunc, method), tuple(map(_as_quad, inputs)), kwargs, ufunc.__name__), ctx)
         kwargs = {k: v for k, v in kwargs.items() if not _default(k, v)}
         return through_mpmath(getattr(ufunc, method), inputs, kwargs, ctx)
 

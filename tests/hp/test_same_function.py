@@ -129,9 +129,9 @@ def test_on_the_quad_tier_the_softplus_cutoffs_are_float64s_and_checked_at_high_
 @needs_quad
 @pytest.mark.parametrize("branch", [
     pytest.param(b, marks=pytest.mark.xfail(strict=True, reason=(
-        "quad-tier bug: the round-off probe (Evaluator.measure_noise) evaluates f on mpmath numbers at 20 more "
-        "digits, where the branch takes the object-dtype path; the difference trips QUAD_NOISE_LIMIT, the "
-        "mpmath tier sees another function, and the check falls back to float64"))) if b.startswith("x.dtype")
+        "known limit: the round-off of a quad evaluation is measured against f on mpmath numbers, where this "
+        "branch takes the object-dtype path; the check leaves the quad tier, and on mpmath the branch is another "
+        "function, so the reference is float64 (as without the quad tier)"))) if b.startswith("x.dtype")
     else b for b in BRANCHES])
 def test_on_the_quad_tier_a_wrong_gradient_of_a_dtype_branching_function_is_caught_at_high_precision(branch):
     x = np.array([0.1, 0.7, -1.3])
