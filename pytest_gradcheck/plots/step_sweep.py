@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.checker import differences, float64_differences
-from pytest_gradcheck.hp import blame, precision
+from pytest_gradcheck.hp import blame, precision, quad
 
 # The ladder runs from 1e-1 to 1e-16 (times the scale of x): from truncation-dominated steps to steps where
 # x + h u no longer moves in float64, so the whole V shows. Four steps per decade: 61 steps, 122 evaluations
@@ -137,6 +137,8 @@ def choose_component(result: Any, shapes: Sequence[tuple[int, ...]]) -> Componen
 def _moved(x: np.ndarray, u: np.ndarray | None, t: Any) -> np.ndarray:
     if u is None:
         return x
+    if isinstance(x, quad.QuadArray):  # the quad tier: x + t u formed in quad, the step converted exactly
+        return quad.moved(x, u, quad.from_objects(np.asarray(t, dtype=object), x.hp_context))
     if np.count_nonzero(u) == 1:  # one element moves: leave the others untouched (and cheap at high precision)
         i = int(np.flatnonzero(u)[0])
         out = x.copy()
@@ -152,8 +154,11 @@ def _phi(f: Callable[..., Any], args: Sequence[np.ndarray], direction: Sequence[
     steps = [u if convert is None or u is None else convert(u) for u in direction]
 
     def phi(t: Any) -> np.ndarray:
-        out = np.asarray(f(*(_moved(x, u, t) for x, u in zip(base, steps, strict=True)))).ravel()
-        return np.asarray(out, dtype=float) if convert is None else out
+        out = f(*(_moved(x, u, t) for x, u in zip(base, steps, strict=True)))
+        if convert is None:
+            return np.asarray(np.asarray(out).ravel(), dtype=float)
+        context = getattr(base[0], "hp_context", None) if base else None
+        return np.asarray(quad.objects_if_quad(out, context) if context is not None else out).ravel()
 
     return phi
 
@@ -226,12 +231,14 @@ def compute_sweep(f: Callable[..., Any], args: Sequence[np.ndarray], result: Any
     ctx = precision.context(result.digits)
     hp = bool(result.high_precision)
 
-    def to_hp(x: np.ndarray) -> np.ndarray:
+    def to_hp(x: np.ndarray) -> np.ndarray:  # the check's tier: quad arrays on the quad tier, else mpmath's
+        if result.backend == "quad" and quad.available():
+            return quad.to_quad(np.asarray(x, dtype=float), ctx)
         return precision.to_hp(np.asarray(x, dtype=float), ctx)
 
     if hp:
         d = differences.hp_derivative(_phi(f, args, component.direction, to_hp), ctx, scale=ctx.mpf(scale))
-        v: np.ndarray = to_hp(cotangent)
+        v: np.ndarray = precision.to_hp(cotangent, ctx)  # the checker's arithmetic: mpmath numbers
     else:
         d = float64_differences.float64_derivative(_phi(f, args, component.direction, None), scale=scale)
         v = cotangent
