@@ -89,13 +89,19 @@ def _all_finite(plain: np.ndarray) -> bool:
     return all(e.context.isfinite(e) for e in plain.ravel().tolist())
 
 
+_HIGH_PRECISION = frozenset({hparray.HPArray, quad.QuadArray})  # the array types a cast may have to keep
+
+
 def keeping(original: Callable[..., Any], name: str) -> Callable[..., Any]:
     """`original` (np.asarray and the like), keeping the checker's arrays high precision where it casts
     them to float64."""
 
     @functools.wraps(original)
     def cast(a: Any, dtype: Any = None, *args: Any, **kwargs: Any) -> Any:
-        if type(a) is quad.QuadArray and _acting() and _keeps(dtype) and not _exempt_caller():
+        kind = type(a)
+        if kind not in _HIGH_PRECISION and (kind is not np.ndarray or a.dtype != _OBJECT):  # the common case
+            return original(a, dtype, *args, **kwargs)
+        if kind is quad.QuadArray and _acting() and _keeps(dtype) and not _exempt_caller():
             return _keep_quad(a, original, name, *args, **kwargs)
         ctx = _context_of(a) if _acting() else None
         if ctx is None or not _keeps(dtype) or _exempt_caller():

@@ -158,6 +158,9 @@ _KEYWORDS = frozenset({"out", "axis", "keepdims"})  # ufunc keywords the native 
 
 
 def _native_operand(value: Any) -> bool:
+    kind = type(value)
+    if kind is QuadArray or kind is float or kind is int:  # the common cases first: this runs on every call
+        return kind is not QuadArray or is_quad(value)
     if isinstance(value, np.ndarray | np.generic):
         return value.dtype.kind in _NATIVE_KINDS or is_quad(value)
     return type(value) in (float, int, bool)
@@ -194,16 +197,38 @@ def _note_constants(inputs: tuple[Any, ...], ctx: Any) -> None:
         if type(value) is float or isinstance(value, np.float64):
             if float(value) in famous:
                 watch.add(famous[float(value)])
-        elif isinstance(value, np.ndarray) and value.dtype == np.float64 and 0 < value.size <= \
+        elif type(value) is np.ndarray and value.dtype == np.float64 and 0 < value.size <= \
                 hparray.CONSTANT_OPERAND_SIZE:
-            watch.update(famous[v] for v in value.ravel().tolist() if v in famous)
+            watch.update(_constant_operand(value)[1])
+
+
+# Float64 operand arrays remembered with their quad copy and the famous constants they hold: a constant array
+# of f (weights, data) meets every evaluation (at most hparray.CONSTANT_OPERAND_SIZE elements each).
+_OPERANDS: dict[tuple[Any, bytes], tuple[np.ndarray, frozenset[str]]] = {}
+_OPERANDS_KEPT = 256
+
+
+def _constant_operand(value: np.ndarray) -> tuple[np.ndarray, frozenset[str]]:
+    key = (value.shape, value.tobytes())
+    entry = _OPERANDS.get(key)
+    if entry is None:
+        famous = constants.FLOAT64_CONSTANTS
+        converted = value.astype(quad_dtype())
+        converted.flags.writeable = False
+        if len(_OPERANDS) >= _OPERANDS_KEPT:
+            _OPERANDS.clear()
+        entry = _OPERANDS[key] = (converted, frozenset(famous[v] for v in value.ravel().tolist() if v in famous))
+    return entry
 
 
 def _as_quad(value: Any) -> Any:
     """An operand of a native call as plain quad (numpy-quaddtype's promoter leaks on mixed operands: see
     _PINS), an array as an array, a scalar as a 0-d array."""
-    if isinstance(value, np.ndarray) and is_quad(value):
+    kind = type(value)
+    if kind is QuadArray or (kind is np.ndarray and is_quad(value)):
         return value.view(np.ndarray)
+    if kind is np.ndarray and value.dtype == np.float64 and 0 < value.size <= hparray.CONSTANT_OPERAND_SIZE:
+        return _constant_operand(value)[0]
     return np.asarray(value).astype(quad_dtype())
 
 
