@@ -6,6 +6,9 @@ REPEATS, with `per_op="off"`. torch's check (float64, its defaults) is timed the
 case, just before each mode's check of the same case (a slow spell of the machine hits both), and each mode's
 time is given as a ratio to it: the ratio of the medians, and the median of the per-case ratios. Compare two
 commits by running this in each, one after the other, on a quiet machine.
+
+These are not the figures users get: per-op off, warm caches and the best of 3 flatter the check. For default
+settings, first checks in fresh processes and failing checks, see bench_user_speed.py.
 """
 
 import json

@@ -30,6 +30,8 @@ class Outcome:
     status: str
     seconds: float
     evaluations: int
+    high_precision: bool | None = None  # check_grad's result.high_precision; None for the other checkers
+    backend: str | None = None  # check_grad's result.backend where the result has one (the precision tier)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,18 @@ class Checker:
     label: str  # how the tables name it
     run: Callable[[Callable[..., Any], tuple[np.ndarray, ...], Callable[..., Any]], Outcome]
     mutations: bool = True  # False: a cost row, run on correct gradients only
+
+
+def check_grad_default(f, args, grad) -> Outcome:
+    """check_grad as a user calls it: `grad=` and `raise_on_mismatch=False`, every other setting at the default
+    of the code being measured (mode, per-op pass, budget)."""
+    start = time.perf_counter()
+    try:
+        result = check_grad(f, args, grad=grad, raise_on_mismatch=False)
+    except Exception as error:  # recorded, never hidden
+        return Outcome(True, f"error: {type(error).__name__}: {error}", time.perf_counter() - start, 0)
+    return Outcome(not result.ok, result.status, time.perf_counter() - start, result.evaluations,
+                   result.high_precision, getattr(result, "backend", None))
 
 
 def check_grad_runner(mode: str, per_op: str) -> Callable[..., Outcome]:
@@ -145,7 +159,7 @@ def versions() -> dict[str, str]:
     from importlib import metadata
 
     out = {}
-    for package in ("numpy", "mpmath", "gmpy2", "torch", "numdifftools", "scipy"):
+    for package in ("numpy", "mpmath", "gmpy2", "numpy-quaddtype", "torch", "numdifftools", "scipy"):
         try:
             out[package] = metadata.version(package)
         except metadata.PackageNotFoundError:

@@ -18,9 +18,10 @@ import numpy as np
 
 # Checkers timed against size: (name, how their cost grows with the size n, as a power of n). Full modes take
 # one directional derivative per element, each an evaluation of f of size n: n^2. Fast modes (and auto's screen)
-# take a fixed number of derivatives: n.
+# take a fixed number of derivatives: n. None: never skipped on a prediction, since the check keeps to its own
+# wall-time budget (check_grad's defaults, max_seconds included); the cap still stops it.
 SCALED = (("check_grad_full", 2), ("check_grad_fast", 1), ("check_grad_auto", 1), ("check_grad_fast_per_op", 1),
-          ("torch_full", 2), ("torch_fast", 1), ("numdifftools", 2))
+          ("check_grad_default", None), ("torch_full", 2), ("torch_fast", 1), ("numdifftools", 2))
 STARTUP_SECONDS = 60  # a child's imports and warm-up (torch takes a few seconds), on top of the cap
 POLL_SECONDS = 1.0  # how often the parent looks whether a silent child has died
 
@@ -39,23 +40,28 @@ def _runner(name: str) -> Callable[..., Any]:
 
     if name == "check_grad_fast_per_op":
         return checkers.check_grad_runner("fast", "always")
+    if name == "check_grad_default":
+        return checkers.check_grad_default
     return {c.name: c.run for c in checkers.CHECK_GRAD + checkers.TORCH + checkers.NUMDIFFTOOLS}[name]
 
 
-def _child(name: str, growth: int, sizes: Sequence[int], cap: float, out: Any) -> None:
+def _child(name: str, growth: int | None, sizes: Sequence[int], cap: float, out: Any) -> None:
     """In the child: warm up, then each size in turn; one message per size."""
     run = _runner(name)
     run(f, (np.linspace(-1, 1, 4),), grad)  # warm-up, untimed
     previous = None
     for n in sizes:
-        if previous is not None and previous[1] * (n / previous[0]) ** growth > cap:
+        if growth is not None and previous is not None and previous[1] * (n / previous[0]) ** growth > cap:
             predicted = previous[1] * (n / previous[0]) ** growth
             out.put({"size": n, "state": "skipped", "note": f"predicted {predicted:.0f} s > cap {cap:.0f} s"})
             continue
         x = np.random.default_rng(n).normal(size=n)
         outcome = run(f, (x,), grad)
-        out.put({"size": n, "state": "done", "seconds": outcome.seconds, "evaluations": outcome.evaluations,
-                 "status": outcome.status})
+        row = {"size": n, "state": "done", "seconds": outcome.seconds, "evaluations": outcome.evaluations,
+               "status": outcome.status}
+        if outcome.high_precision is not None:
+            row |= {"high_precision": outcome.high_precision, "backend": outcome.backend}
+        out.put(row)
         previous = (n, outcome.seconds)
 
 
@@ -71,7 +77,7 @@ def _next(out: Any, child: Any, wait: float) -> dict[str, Any] | None:
     return None
 
 
-def _collect(name: str, growth: int, sizes: Sequence[int], cap: float) -> list[dict[str, Any]]:
+def _collect(name: str, growth: int | None, sizes: Sequence[int], cap: float) -> list[dict[str, Any]]:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no torch threads inherited by a fork
     out = context.Queue()
     child = context.Process(target=_child, args=(name, growth, sizes, cap, out), daemon=True)
