@@ -215,6 +215,12 @@ def _gradient_along(result: Any, component: Component, ctx: Any) -> tuple[Any, f
     return sum(np.sum(g * precision.to_hp(w, ctx)) for g, w in zip(g_hp, u, strict=True)), value64
 
 
+def _tier_converter(result: Any, ctx: Any) -> Callable[[np.ndarray], np.ndarray]:
+    """Float arrays as the check's tier takes them: quad arrays on the quad tier, else mpmath numbers."""
+    convert = quad.to_quad if result.backend == "quad" and quad.available() else precision.to_hp
+    return lambda x: convert(np.asarray(x, dtype=float), ctx)
+
+
 def compute_sweep(f: Callable[..., Any], args: Sequence[np.ndarray], result: Any, *,
                   max_seconds: float = SWEEP_SECONDS) -> Sweep:
     """The sweep of the component `choose_component` picks, for a check `result` of f at `args`.
@@ -231,10 +237,7 @@ def compute_sweep(f: Callable[..., Any], args: Sequence[np.ndarray], result: Any
     ctx = precision.context(result.digits)
     hp = bool(result.high_precision)
 
-    def to_hp(x: np.ndarray) -> np.ndarray:  # the check's tier: quad arrays on the quad tier, else mpmath's
-        if result.backend == "quad" and quad.available():
-            return quad.to_quad(np.asarray(x, dtype=float), ctx)
-        return precision.to_hp(np.asarray(x, dtype=float), ctx)
+    to_hp = _tier_converter(result, ctx)
 
     if hp:
         d = differences.hp_derivative(_phi(f, args, component.direction, to_hp), ctx, scale=ctx.mpf(scale))
