@@ -2,7 +2,8 @@
 on correct and on wrong gradients, side by side in the same run; then wall time against input size.
 
 Command: `.venv/bin/python benchmarks/bench_user_speed.py [--quick] [--no-torch] [--json [PATH]] [--markdown [PATH]]`
-(a few minutes; `--quick` well under a minute). `--cases NAME,...` and `--sizes N,...` narrow a run.
+(about 4 minutes on 2 cores, most of it the scaling run; `--quick` about 20 s). `--cases NAME,...` and
+`--sizes N,...` narrow a run; `--render JSON` prints a saved run's tables again.
 
 - Settings: `check_grad(f, args, grad=g, raise_on_mismatch=False)` and nothing else: mode, per-op pass, budget
   and precision are whatever the defaults of the code being measured are. torch: `gradcheck(fn, inputs,
@@ -317,6 +318,26 @@ def case_table(records: list[dict[str, Any]], path: str, with_torch: bool) -> li
     return _table(head, rows)
 
 
+def function_table(records: list[dict[str, Any]]) -> list[str]:
+    """One row per function: the ratios to torch (warm: the median over its seeds), evaluations and times."""
+    head = ["function", "inputs", "passing cold", "passing warm", "failing cold", "failing warm",
+            "evaluations passing / failing", "warm ms passing / failing", "torch warm ms"]
+    rows = []
+    for name in dict.fromkeys(r["name"] for r in records):
+        mine = [r for r in records if r["name"] == name]
+
+        def median(path, temperature, key, mine=mine):
+            values = [key(r[path][temperature]) for r in mine if r[path][temperature] is not None]
+            return statistics.median(values) if values else None
+
+        rows.append([name, mine[0]["inputs"], *(_x(median(p, t, lambda c: c["ratio"])) for p in PATHS
+                                                 for t in TEMPERATURES),
+                     " / ".join(f"{median(p, 'warm', lambda c: c['check_grad']['evaluations']):g}" for p in PATHS),
+                     " / ".join(_ms(median(p, "warm", lambda c: c["check_grad"]["seconds"])) for p in PATHS),
+                     _ms(median("passing", "warm", lambda c: c["torch"]["seconds"]))])
+    return _table(head, rows)
+
+
 def scaling_table(rows: list[dict[str, Any]]) -> list[str]:
     head = ["elements", "checker", "seconds", "evaluations", "status", "high precision", "backend"]
     body = []
@@ -341,6 +362,9 @@ def render(payload: dict[str, Any]) -> str:
              *summary_table(payload["summary"], with_torch), "### Imports (median over the cold children)", "",
              *_table(["import", "ms"], [[k.removeprefix("import_").removesuffix("_s"), _ms(v)]
                                         for k, v in payload["imports"].items()])]
+    if with_torch:
+        lines += ["### Per function: ratio to torch (warm: median over the seeds)", "",
+                  *function_table(payload["cases"])]
     for path in PATHS:
         lines += [f"### Per case: {path} gradient", "", *case_table(payload["cases"], path, with_torch)]
     lines += ["### Scaling: sum(x tanh(x)), defaults", "", *scaling_table(payload["scaling"])]
@@ -373,7 +397,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
     parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
                         help=f"write Markdown (default {DEFAULT_MARKDOWN})")
+    parser.add_argument("--render", metavar="JSON", help="no run: print (and --markdown: write) a saved run's tables")
     options = parser.parse_args(argv)
+    if options.render:
+        text = render(json.loads(Path(options.render).read_text()))
+        print(text)
+        if options.markdown:
+            _write(options.markdown, text)
+        return
     import bench_detection
     import checkers
 

@@ -47,7 +47,7 @@ def _check(seconds, status="pass", evaluations=6):
 def _record(case, inputs, ours, theirs, cold=True):
     pair = {"check_grad": _check(ours), "torch": _check(theirs, evaluations=20), "ratio": ours / theirs}
     both = {"cold": pair if cold else None, "warm": pair}
-    return {"case": case, "inputs": inputs, "passing": both, "failing": both}
+    return {"case": case, "name": case.split("/")[0], "inputs": inputs, "passing": both, "failing": both}
 
 
 def test_summary_gives_the_median_of_per_case_ratios_and_the_worst_case_with_many_inputs():
@@ -61,3 +61,5 @@ def test_summary_gives_the_median_of_per_case_ratios_and_the_worst_case_with_man
     assert both["passing_cold"] == summary | {"cases": 3}  # a case checked warm only is no cold case
     assert both["failing_warm"]["max_ratio_many_inputs"] == 100.0 and both["failing_warm"]["cases"] == 4
     assert "| big/2 | 72 | — | — | — | 100" in "\n".join(bench.case_table(records, "passing", with_torch=True))
+    per_function = "\n".join(bench.function_table(records))  # warm: the median over big's seeds (1.5, 0.5, 100)
+    assert "| big | 72 | 1.00x | 1.50x | 1.00x | 1.50x | 6 / 6 |" in per_function
