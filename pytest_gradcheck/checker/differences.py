@@ -307,7 +307,7 @@ def _quick_steps(ctx: Any, scale: Any) -> tuple[Any, ...]:
     return h, -h, h / 2, 1 / (2 * h), QUICK_SAFETY / (3 * h), 7 / h
 
 
-def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> Derivative:
+def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray, step: Any = None) -> Derivative:
     """J u from 3 evaluations (phi at h, -h, h/2; phi(0) given): the central difference D(h) with an error
     estimate, for a screen that only accepts an error far below the tolerance and hands anything else on.
 
@@ -318,7 +318,11 @@ def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> 
     and the thorough check names it. `status` is "ok"; callers judge the error.
     """
     check_scale(scale)
-    h, minus_h, half_h, to_slope, to_truncation, to_roundoff = _quick_steps(ctx, ctx.mpf(scale))
+    if step is None:
+        h, minus_h, half_h, to_slope, to_truncation, to_roundoff = _quick_steps(ctx, ctx.mpf(scale))
+    else:  # a step of the caller's choice (the screen's second attempt): the same formulas
+        h = ctx.mpf(step)
+        minus_h, half_h, to_slope, to_truncation, to_roundoff = -h, h / 2, 1 / (2 * h), QUICK_SAFETY / (3 * h), 7 / h
     with plain_arithmetic(False):  # phi runs the user's code: routed
         fp, fm, fp2 = (np.asarray(phi(t)) for t in (h, minus_h, half_h))
     f0 = np.asarray(phi0)

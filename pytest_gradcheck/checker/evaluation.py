@@ -377,9 +377,11 @@ class Evaluator:
         self.float64_noise = max(self.float64_noise, float(np.max(result.noise, initial=0.0)))
         return result
 
-    def quick_derivative(self, direction: Sequence[np.ndarray | None]) -> differences.Derivative:
-        """J u from 3 high-precision evaluations, for auto's screen (differences.hp_quick_derivative)."""
-        return differences.hp_quick_derivative(self.phi(direction), self.ctx, scale=self.scale, phi0=self.value_hp)
+    def quick_derivative(self, direction: Sequence[np.ndarray | None], step: Any = None) -> differences.Derivative:
+        """J u from 3 high-precision evaluations, for auto's screen (differences.hp_quick_derivative); `step`
+        replaces the first of hp_steps."""
+        return differences.hp_quick_derivative(self.phi(direction), self.ctx, scale=self.scale, phi0=self.value_hp,
+                                               step=step)
 
     def unit(self, argument: int, flat_index: int) -> list[np.ndarray | None]:
         """The direction e_i of one element of one argument."""

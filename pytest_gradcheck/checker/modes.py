@@ -277,6 +277,41 @@ def run_fast(setup: Any, projections: int) -> Outcome:
 SCREEN_SHARE = 1e-3
 
 
+def _screened(setup: Any, u: list[np.ndarray | None], d: Any, label: str, outcome: Outcome) -> tuple[bool, Any]:
+    """Whether the screen's derivative d agrees with <g, u> within the screen's window, and, on the quad tier,
+    when the difference is within what its error estimate allows, the step at which the estimate would fit
+    (else None)."""
+    tol = setup.projection_tol
+    outcome.traces.append(_trace(setup, label, d))
+    value, scale = _tested_along(setup, u)
+    reference, error = setup.project(d.value), setup.project_error(d.error)
+    size = float(verdict.error_scale(float(reference), scale, tol))  # as verdict.compare measures it
+    discrepancy = float(abs(value - reference))
+    relative = discrepancy / size if size else (math.inf if discrepancy else 0.0)
+    setup.worst["formula"] = max(setup.worst.get("formula", 0.0), relative)  # for reports and baselines
+    window = SCREEN_SHARE * float(verdict.allowed(float(reference), 0.0, scale, setup.formula_rtol, tol))
+    if discrepancy + tol.safety * error <= window:
+        return True, None
+    if setup.evaluator.backend != "quad" or discrepancy > window + tol.safety * error or len(d.steps) != 1:
+        return False, None  # not quad, a first attempt already retried, or a difference its error cannot explain
+    return False, _better_step(float(d.steps[0]), error, setup.project_error(d.noise), (window / 2) / tol.safety)
+
+
+def _better_step(h: float, error: float, noise: float, target: float) -> float | None:
+    """The step minimising the quick derivative's error estimate A h^2 + B / h, whose two parts at step h are
+    its truncation (measured) and round-off (7 times the assumed noise per evaluation over h), when the
+    estimate predicted there is at most `target`; at most SCREEN_STEP_RANGE times h either way."""
+    roundoff = 7 * noise / h
+    a, b = max(error - roundoff, 0.0) / h**2, roundoff * h
+    best = (b / (2 * a)) ** (1 / 3) if a > 0 else h * SCREEN_STEP_RANGE
+    best = min(max(best, h / SCREEN_STEP_RANGE), h * SCREEN_STEP_RANGE)
+    return best if a * best**2 + b / best <= target else None
+
+
+# The screen's second attempt (quad tier only) moves its step at most this factor from the first.
+SCREEN_STEP_RANGE = 1000.0
+
+
 def run_screen(setup: Any, projections: int) -> Outcome | None:
     """auto's first pass (and each per-op check's): random projections at high precision from the 3-evaluation
     derivative, without the precision checks. Agreement within SCREEN_SHARE of the tolerance, the derivative's
@@ -289,19 +324,14 @@ def run_screen(setup: Any, projections: int) -> Outcome | None:
     thorough check (which measures both) decides."""
     outcome = setup.progress = Outcome(projections=projections,
                                        miss_probability=miss_probability(projections, 1 / SCREEN_SHARE))
-    tol = setup.projection_tol
     for k in range(projections):
         u = _direction(setup)
         d = setup.evaluator.quick_derivative(u)
-        outcome.traces.append(_trace(setup, f"projection {k}", d))
-        value, scale = _tested_along(setup, u)
-        reference, error = setup.project(d.value), setup.project_error(d.error)
-        size = float(verdict.error_scale(float(reference), scale, tol))  # as verdict.compare measures it
-        discrepancy = float(abs(value - reference))
-        relative = discrepancy / size if size else (math.inf if discrepancy else 0.0)
-        setup.worst["formula"] = max(setup.worst.get("formula", 0.0), relative)  # for reports and baselines
-        window = SCREEN_SHARE * float(verdict.allowed(float(reference), 0.0, scale, setup.formula_rtol, tol))
-        if not discrepancy + tol.safety * error <= window:
+        agreed, retry = _screened(setup, u, d, f"projection {k}", outcome)
+        if not agreed and retry is not None:  # the error estimate, not the difference, was too large: once more
+            agreed, _ = _screened(setup, u, setup.evaluator.quick_derivative(u, step=retry), f"projection {k}",
+                                  outcome)
+        if not agreed:
             break
     else:
         outcome.notes.append(

@@ -193,3 +193,19 @@ def test_quad_references_agree_with_40_digit_mpmath_references_within_their_erro
         # the float64 rounding of two references that agree to 1e-20 differs by at most an ulp of each
         allowed = allowed + 2 * np.spacing(np.abs(np.asarray(m, dtype=float)))
         assert np.all(difference <= allowed), (name, difference.max(), allowed.min())
+
+
+def test_the_screen_retries_once_at_a_better_step_on_quad_and_a_wrong_gradient_still_fails_it():
+    # beale's third derivative is large: at quad's first step the 3-point estimate's own error exceeds the
+    # screen's window; the step minimising it decides the screen (3 evaluations more, not a full check)
+    problem = CORPUS.make("beale", 0)
+    right = check_grad(problem.f, problem.args, grad=problem.grad)
+    assert right.status == "pass" and right.backend == "quad" and right.evaluations == 9
+    assert right.projections == 1 and len(right.traces) == 2  # the first attempt and the retry
+    def wrong_grad(x):
+        g = np.array(problem.grad(x)[0], copy=True)
+        g[1] *= 1 + 1e-9
+        return (g,)
+
+    wrong = check_grad(problem.f, problem.args, grad=wrong_grad, raise_on_mismatch=False)
+    assert wrong.status == "formula_error" and [m.index for m in wrong.mismatches] == [(1,)]
