@@ -235,23 +235,21 @@ def _as_quad(value: Any) -> Any:
 def _bare(value: Any) -> Any:
     """QuadArrays of another dtype than quad (np.vectorize's object casts) as plain arrays, searched into
     lists, tuples and dicts."""
-    if type(value) is QuadArray and not is_quad(value):
-        return value.view(np.ndarray)
-    if isinstance(value, dict):
-        return {k: _bare(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return type(value)(_bare(v) for v in value)
-    return value
+    return _each(value, lambda x: x.view(np.ndarray) if type(x) is QuadArray and not is_quad(x) else x)
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, QuadArray):
-        return value.view(np.ndarray)
+    """QuadArrays as plain quad arrays, searched into lists, tuples and dicts."""
+    return _each(value, lambda x: x.view(np.ndarray) if isinstance(x, QuadArray) else x)
+
+
+def _each(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """`leaf` applied to every value inside lists, tuples and dicts (the containers rebuilt)."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _each(v, leaf) for k, v in value.items()}
     if isinstance(value, tuple | list):
-        return type(value)(_plain(v) for v in value)
-    return value
+        return type(value)(_each(v, leaf) for v in value)
+    return leaf(value)
 
 
 def wrap(value: Any, ctx: Any) -> Any:
