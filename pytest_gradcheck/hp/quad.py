@@ -306,10 +306,10 @@ def through_mpmath(call: Callable[..., Any], args: tuple[Any, ...], kwargs: dict
 def _matmul(inputs: tuple[Any, ...], kwargs: dict[str, Any], ctx: Any) -> Any:
     """a @ b: numpy-quaddtype's matmul is right only for two C-contiguous 2-D quad operands (1.0.0 gives wrong
     numbers, silently, for a transposed operand, a vector or a stack), so vectors become one-row or one-column
-    matrices and every operand a contiguous quad copy; stacks and keywords take the mpmath path."""
+    matrices and every operand a contiguous quad copy; stacks, empty operands and keywords take the mpmath path."""
     a, b = (np.asarray(_plain(x)) for x in inputs) if len(inputs) == 2 else (None, None)
-    if a is None or b is None or kwargs or not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or \
-            not all(_native_operand(x) for x in (a, b)):
+    if a is None or b is None or kwargs or not (1 <= a.ndim <= 2 and 1 <= b.ndim <= 2) or not a.size or \
+            not b.size or not all(_native_operand(x) for x in (a, b)):  # empty: numpy-quaddtype's QBLAS raises
         return through_mpmath(np.matmul, inputs, kwargs, ctx)
     _note_constants(inputs, ctx)
     left = np.ascontiguousarray((a[None, :] if a.ndim == 1 else a).astype(quad_dtype()))
