@@ -264,13 +264,16 @@ def wrap(value: Any, ctx: Any) -> Any:
 
 
 def _to_mpmath(value: Any, ctx: Any) -> Any:
-    """Quad operands (searched into lists and tuples) as high-precision arrays of ctx."""
+    """Quad operands (searched into lists, tuples and dicts: keyword arguments too) as high-precision arrays of
+    ctx; QuadArrays of another dtype as plain arrays."""
+    return _each(value, lambda x: _one_to_mpmath(x, ctx))
+
+
+def _one_to_mpmath(value: Any, ctx: Any) -> Any:
     if isinstance(value, np.ndarray | np.generic) and is_quad(value):
         objects = to_objects(value, ctx)
         return hparray.hp_view(objects, ctx) if isinstance(value, np.ndarray) and value.ndim else objects[()]
-    if isinstance(value, tuple | list):
-        return type(value)(_to_mpmath(v, ctx) for v in value)
-    return _bare(value)
+    return value.view(np.ndarray) if type(value) is QuadArray else value  # another dtype (np.vectorize's)
 
 
 def _from_mpmath(value: Any, ctx: Any) -> Any:

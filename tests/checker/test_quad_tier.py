@@ -246,3 +246,18 @@ def test_matmul_on_quad_arrays_is_right_for_every_operand_layout_and_never_crash
     done = subprocess.run([sys.executable, "-c", MATMUL_SCRIPT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) == 63
+
+
+def test_a_quad_array_passed_by_keyword_to_a_call_on_the_mpmath_path_is_converted():
+    def f(x):
+        return np.sum(np.linalg.norm(x=np.tanh(x)) ** 2 * x)  # np.linalg.norm runs on mpmath, x by keyword
+
+    def grad(x):
+        t = np.tanh(x)
+        return np.sum(t * t) + 2 * np.sum(x) * t * (1 - t * t)
+
+    x = np.array([0.3, -0.2, 0.7])
+    result = check_grad(f, x, grad=grad)
+    assert result.status == "pass" and result.backend == "quad", result.report()
+    wrong = check_grad(f, x, grad=one_element_wrong(grad, 2), raise_on_mismatch=False)
+    assert wrong.status == "formula_error" and [m.index for m in wrong.mismatches] == [(2,)]
