@@ -137,7 +137,7 @@ class Evaluator:
         pass for f. Why quad's value is not f's, or None."""
         if self.backend != "quad" or self.value_hp is None:
             return None
-        hp = nonfinite.floats(np.array([float(e) for e in self.value_hp.tolist()]))
+        hp = precision.to_float64(self.value_hp)
         if hp.shape != self.value64.shape:
             return None  # the same-function check names a shape change
         with np.errstate(invalid="ignore"):
@@ -254,17 +254,22 @@ class Evaluator:
         self.noise = np.array([self.ctx.mpf(NOISE_SAFETY * e) for e in error], dtype=object)
         worst = max((float(e / abs(r)) for e, r in zip(error, reference, strict=True) if r and nonfinite.finite(r)),
                     default=0.0)
-        if self.backend == "quad" and worst > QUAD_NOISE_LIMIT and self.reads_dtype:  # another branch on mpmath
-            self._memo = None
-            if self.switch_to_mpmath(f"f reads its input's dtype and its value at higher precision differs by "
-                                     f"{worst:.1e} relative: the round-off of its quad evaluation cannot be measured"):
-                self.measure_noise(direction)
+        if self.backend != "quad" or worst <= QUAD_NOISE_LIMIT:
             return
-        if self.backend == "quad" and worst > QUAD_NOISE_LIMIT and _rounded_to_float64(working, reference):
-            self._memo = None
-            if self.switch_to_mpmath(f"its value on quad is a float64 number, {worst:.1e} relative from f's value "
-                                     "at higher precision: f rounds through float64 on quad"):
-                self.measure_noise(direction)
+        if self.reads_dtype:  # another branch on mpmath
+            self._leave_quad(direction, f"f reads its input's dtype and its value at higher precision differs by "
+                                        f"{worst:.1e} relative: the round-off of its quad evaluation is unmeasurable")
+        elif _rounded_to_float64(working, reference):
+            self._leave_quad(direction, f"its value on quad is a float64 number, {worst:.1e} relative from f's value "
+                                        "at higher precision: f rounds through float64 on quad")
+
+    def _leave_quad(self, direction: Sequence[np.ndarray | None], why: str, verify: bool = False) -> None:
+        """switch_to_mpmath in the middle of the precision checks: they run again on the mpmath tier."""
+        self._memo = None
+        if self.switch_to_mpmath(why):
+            self.measure_noise(direction)
+            if verify:
+                self.verify_no_float64_buffer(direction)
 
     def verify_no_float64_buffer(self, direction: Sequence[np.ndarray | None]) -> None:
         """Compare tiny-step and float64-visible-step derivatives; fall back to float64 if they disagree."""
@@ -276,10 +281,7 @@ class Evaluator:
             return
         check = consistency.hp_consistency(phi, self.ctx, scale=self.scale, reference=tiny)
         if not check.ok and check.conclusive and self.backend == "quad":
-            self._memo = None
-            if self.switch_to_mpmath(f"a float64 buffer on the quad tier: {check.reason}"):
-                self.measure_noise(direction)
-                self.verify_no_float64_buffer(direction)
+            self._leave_quad(direction, f"a float64 buffer on the quad tier: {check.reason}", verify=True)
             return
         if not check.ok and check.conclusive:
             self.high_precision = False

@@ -200,10 +200,7 @@ def _tested_along(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
             value = sum(np.dot(g.ravel()[k], (w_hp.view(np.ndarray) if g.dtype == object else w).ravel()[k])
                         for g, w, w_hp in zip(setup.tested, u, u_hp, strict=True) if w is not None
                         for k in [np.flatnonzero(w)])
-    # the magnitude only sets a scale: float64 (the gradient rounded once per check) is plenty; its nan or inf
-    # elements set none (they fail on their own)
-    return value, float(sum(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel()))
-                            for g, w in zip(setup.tested64, u, strict=True) if w is not None))
+    return value, _magnitude(setup, u)
 
 
 def _tested_along_quad(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, float]:
@@ -215,9 +212,14 @@ def _tested_along_quad(setup: Any, u: list[np.ndarray | None]) -> tuple[Any, flo
         for g, w in zip(setup.tested, u, strict=True):
             if w is not None:
                 total += quad.to_objects(np.sum(g * w.astype(g.dtype)), ctx)[()]
-    magnitude = sum(float(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel())))
-                    for g, w in zip(setup.tested64, u, strict=True) if w is not None)
-    return total, magnitude
+    return total, _magnitude(setup, u)
+
+
+def _magnitude(setup: Any, u: list[np.ndarray | None]) -> float:
+    """The magnitude of <g, u>'s terms, sum |g_i u_i|: it only sets a scale, so float64 (the gradient rounded
+    once per check) is plenty; nan or inf elements set none (they fail on their own)."""
+    return float(sum(np.dot(np.abs(np.nan_to_num(g.ravel(), nan=0.0, posinf=0.0, neginf=0.0)), np.abs(w.ravel()))
+                     for g, w in zip(setup.tested64, u, strict=True) if w is not None))
 
 
 def _projection(setup: Any, u: list[np.ndarray | None], label: str, outcome: Outcome) -> list[Mismatch]:

@@ -186,41 +186,36 @@ def gradient_hp(under_test: Any, cotangent: np.ndarray, ev: Evaluator, names: An
                 g64: tuple[np.ndarray, ...] = ()) -> Any:
     """The gradient under test evaluated at high precision, or None when its code cannot run there (the note
     names the user's line); a bug of the checker met on the way raises blame.CheckerError. On the quad tier
-    a gradient that quad cannot run is evaluated on mpmath at the same precision."""
-    if ev.backend == "quad" and ev.high_precision:
-        notes: list[str] = []
-        grads = _gradient_on(under_test, (quad.to_quad(cotangent, ev.ctx), *ev.args_hp), ev, names, source, notes)
-        if grads is not None and _quad_gradient_stands(grads, g64, under_test, cotangent, ev, names, source):
-            ev.notes += notes
-            return grads
-        args_hp: tuple[Any, ...] = tuple(precision.to_hp(a, ev.ctx) for a in ev.args)
-    else:
-        args_hp = ev.args_hp
-    cotangent_hp = hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx)
-    return _gradient_on(under_test, (cotangent_hp, *args_hp), ev, names, source, ev.notes)
-
-
-def _quad_gradient_stands(grads: tuple[Any, ...], g64: tuple[np.ndarray, ...], under_test: Any,
-                          cotangent: np.ndarray, ev: Evaluator, names: Any, source: str) -> bool:
-    """A (small) gradient of the quad tier beyond float64 round-off of the float64 gradient is confirmed on
-    mpmath: False when mpmath's differs from it (quad got it wrong: the caller evaluates it on mpmath)."""
-    if not g64 or any(quad.is_quad(g) for g in grads):  # large gradients stay quad: nothing converted to compare
-        return True
-    floats64 = [np.asarray(g, dtype=float) for g in g64]
-    with np.errstate(invalid="ignore"):
-        beyond = any(np.any(np.abs(a - precision.to_float64(b)) > SAME_GRADIENT_RELATIVE * np.maximum(
-            np.abs(a), GRADIENT_FLOOR * np.max(np.abs(a), initial=0.0))) for a, b in zip(floats64, grads, strict=True))
-    if not beyond:
-        return True
+    a gradient that quad cannot run, or whose value mpmath does not confirm, is mpmath's at the same precision."""
+    if not (ev.backend == "quad" and ev.high_precision):
+        return _gradient_on(under_test, (hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx), *ev.args_hp), ev,
+                            names, source, ev.notes)
     notes: list[str] = []
-    args_hp = tuple(precision.to_hp(a, ev.ctx) for a in ev.args)
-    cotangent_hp = hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx)
-    checked = _gradient_on(under_test, (cotangent_hp, *args_hp), ev, names, source, notes)
-    if checked is None:
-        return True
-    worst = max(differences_from(np.asarray(m).ravel(), np.asarray(q).ravel(), ev.ctx)
-                for m, q in zip(checked, grads, strict=True))
-    return worst <= QUAD_NOISE_LIMIT
+    grads = _gradient_on(under_test, (quad.to_quad(cotangent, ev.ctx), *ev.args_hp), ev, names, source, notes)
+    if grads is not None and not _beyond_float64(grads, g64):
+        ev.notes += notes
+        return grads
+    on_mpmath: list[str] = []  # a quad gradient far from the float64 one is confirmed here
+    checked = _gradient_on(under_test, (hparray.hp_view(ev.cotangent_hp(cotangent), ev.ctx),
+                                        *(precision.to_hp(a, ev.ctx) for a in ev.args)), ev, names, source, on_mpmath)
+    if grads is not None and (checked is None or max(
+            differences_from(np.asarray(m).ravel(), np.asarray(q).ravel(), ev.ctx)
+            for m, q in zip(checked, grads, strict=True)) <= QUAD_NOISE_LIMIT):
+        ev.notes += notes  # confirmed, or nothing to confirm against: quad's stands
+        return grads
+    ev.notes += on_mpmath
+    return checked
+
+
+def _beyond_float64(grads: tuple[Any, ...], g64: tuple[np.ndarray, ...]) -> bool:
+    """Whether a (small) gradient of the quad tier is further than SAME_GRADIENT_RELATIVE from the float64
+    gradient anywhere (large gradients stay quad: nothing converted to compare)."""
+    if not g64 or any(quad.is_quad(g) for g in grads):
+        return False
+    with np.errstate(invalid="ignore"):
+        return any(np.any(np.abs(a - precision.to_float64(b)) > SAME_GRADIENT_RELATIVE * np.maximum(
+            np.abs(a), GRADIENT_FLOOR * np.max(np.abs(a), initial=0.0)))
+            for a, b in zip((np.asarray(g, dtype=float) for g in g64), grads, strict=True))
 
 
 def _gradient_on(under_test: Any, inputs: tuple[Any, ...], ev: Evaluator, names: Any, source: str,

@@ -163,7 +163,7 @@ def _native_operand(value: Any) -> bool:
         return kind is not QuadArray or is_quad(value)
     if isinstance(value, np.ndarray | np.generic):
         return value.dtype.kind in _NATIVE_KINDS or is_quad(value)
-    return type(value) in (float, int, bool)
+    return kind is bool
 
 
 def _native_call(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
@@ -438,8 +438,6 @@ class QuadArray(np.ndarray):
 
     def __reduce__(self) -> Any:  # pickles as a plain quad array: the context is private to a process
         return self.view(np.ndarray).__reduce__()
-
-
 
 
 def twin_through_mpmath(twin: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
