@@ -24,9 +24,8 @@ from autodiff_ref.tensor import Tape, Tensor, plain, source_location
 
 def _unit(like: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
     """Zeros of like's shape and kind with a one at `index` (mpmath zeros and one for object arrays)."""
-    ones = ones_like(like)
-    unit = ones * 0
-    unit[index] = ones[index]
+    unit = _zeros(like.shape, like)
+    unit[index] = ones_like(like)[index]
     return unit
 
 
