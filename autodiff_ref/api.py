@@ -80,12 +80,12 @@ class Recording:
             raise ValueError(f"cotangent has shape {np.shape(cotangent)}, expected the output's shape "
                              f"{np.shape(self.value)}")
         if not self.traced:  # f does not depend on its traced arguments
-            return tuple(_finalize(None, leaf.value) for leaf in self.leaves)
+            return tuple(as_gradient(None, leaf.value) for leaf in self.leaves)
         grads = backward(self.output.node, cotangent, self.leaves)
-        return tuple(_finalize(g, leaf.value) for g, leaf in zip(grads, self.leaves, strict=True))
+        return tuple(as_gradient(g, leaf.value) for g, leaf in zip(grads, self.leaves, strict=True))
 
 
-def _finalize(g: Any, like: np.ndarray) -> np.ndarray:
+def as_gradient(g: Any, like: np.ndarray) -> np.ndarray:
     """A fresh array of the argument's shape and kind; object gradients hold the argument's mpmath type."""
     if isinstance(g, Tensor):  # traced on an outer trace: differentiated further, returned as it is
         return g

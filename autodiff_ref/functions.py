@@ -40,12 +40,24 @@ def _relu(x: Any) -> Any:
 
 
 REAL = {"complex_inputs": False}  # real-only formulas (orderings, |x|): complex traced values are refused
-sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True, **REAL).defvjp(
-    lambda ans, x: lambda g: g * _sigmoid_slope(x)
-)
-softplus = Primitive(_softplus, "softplus", elementwise=True, **REAL).defvjp(lambda ans, x: lambda g: g * _sigmoid(x))
+# sigmoid, softplus and relu are elementwise on one same-shape real argument: their Jacobian is diagonal, so
+# each VJP maker is also its JVP maker.
+
+
+def _softmax(ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    return np.exp(x - expand_reduced(ans, np.shape(x), axis, keepdims))
+
+
+sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True, **REAL)
+sigmoid.defvjp(lambda ans, x: lambda g: g * _sigmoid_slope(x)).defjvp(sigmoid.makers[0])
+softplus = Primitive(_softplus, "softplus", elementwise=True, **REAL)
+softplus.defvjp(lambda ans, x: lambda g: g * _sigmoid(x)).defjvp(softplus.makers[0])
+relu = Primitive(_relu, "relu", elementwise=True, **REAL)
+relu.defvjp(lambda ans, x: lambda g: np.where(x > 0, g, 0 * g)).defjvp(relu.makers[0])
 logsumexp = Primitive(_logsumexp, "logsumexp", **REAL).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, np.shape(x), axis, keepdims)
-    * np.exp(x - expand_reduced(ans, np.shape(x), axis, keepdims))
+    * _softmax(ans, x, axis, keepdims)
+).defjvp(
+    lambda ans, x, axis=None, keepdims=False: lambda t: np.sum(t * _softmax(ans, x, axis, keepdims), axis=axis,
+                                                               keepdims=keepdims)
 )
-relu = Primitive(_relu, "relu", elementwise=True, **REAL).defvjp(lambda ans, x: lambda g: np.where(x > 0, g, 0 * g))

@@ -4,9 +4,8 @@ The gradient that `grad` returns for arguments traced on an outer tape is itself
 rules run on traced values), so a second reverse pass differentiates it:
 - `hessian`: one reverse pass over the gradient per element of the gradient (the rows of H);
 - `hvp`: one reverse pass over `<grad f(args), v>`, whose gradient is H v;
-- `jvp`: forward mode computed by reverse over reverse. The VJP `u -> J^T u` is linear in the cotangent u, so
-  with u traced, `<J^T u, t>` is a function of u whose gradient is J t, the output tangent (two reverse passes;
-  there is no separate tangent propagation).
+- `jvp`: forward mode: f is recorded once and the tangents are pushed through its tape node by node, with each
+  op's forward rule (`autodiff_ref.forward`).
 """
 
 from __future__ import annotations
@@ -19,12 +18,13 @@ import numpy as np
 
 from autodiff_ref.api import Recording, argnums_tuple, gradient, record, trace
 from autodiff_ref.arrays import as_array, ones_like
-from autodiff_ref.tensor import AutodiffError, Tape, Tensor, is_complex, plain, source_location
+from autodiff_ref.forward import inner, push_tangents, zeros_like_value
+from autodiff_ref.tensor import AutodiffError, Tensor, is_complex, plain
 
 
 def _unit(like: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
     """Zeros of like's shape and kind with a one at `index` (mpmath zeros and one for object arrays)."""
-    unit = _zeros(like.shape, like)
+    unit = zeros_like_value(like)
     unit[index] = ones_like(like)[index]
     return unit
 
@@ -37,15 +37,9 @@ def jacobian_rows(recording: Recording) -> tuple[Any, ...]:
     for j, leaf in enumerate(recording.leaves):
         shape = value.shape + np.shape(plain(leaf.value))
         column = [row[j] for row in rows]
-        jacobians.append(np.reshape(np.stack(column), shape) if column else _zeros(shape, leaf.value))
+        empty = np.zeros(shape, dtype=plain(leaf.value).dtype)  # an output with no elements
+        jacobians.append(np.reshape(np.stack(column), shape) if column else empty)
     return tuple(jacobians)
-
-
-def _zeros(shape: tuple[int, ...], like: Any) -> np.ndarray:
-    like = plain(like)
-    if like.dtype != object or not like.size:
-        return np.zeros(shape, dtype=like.dtype)
-    return np.full(shape, like.flat[0] * 0, dtype=object)
 
 
 def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
@@ -84,16 +78,10 @@ def _directions(name: str, directions: Any, args: Sequence[Any], positions: Sequ
         if np.shape(d) != np.shape(args[i]):
             raise ValueError(f"{name}[{k}] has shape {np.shape(d)}, expected {np.shape(args[i])} "
                              f"(the shape of argument {i})")
+        if is_complex(d) and not is_complex(args[i]):
+            raise ValueError(f"{name}[{k}] is complex but argument {i} is real")
         checked.append(d)
     return tuple(checked)
-
-
-def _inner(vectors: Sequence[Any], directions: Sequence[Any]) -> Any:
-    """sum_k <vectors[k], directions[k]> (plain 0 when every vector is a constant)."""
-    total: Any = 0
-    for a, d in zip(vectors, directions, strict=True):
-        total = total + np.sum(a * d)
-    return total
 
 
 def hvp(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> Callable[..., tuple[Any, ...]]:
@@ -112,7 +100,7 @@ def hvp(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> Ca
         tape, leaves, traced = trace(f, args, positions)
         directions = _directions("v", v, args, positions)
         grads = gradient(f, traced, positions, kwargs, "hvp")
-        total = _inner(grads, directions)
+        total = inner(grads, directions)
         return Recording(tape, leaves, total).backward(ones_like(total))
 
     return hvp_f
@@ -121,7 +109,7 @@ def hvp(f: Callable[..., Any], argnums: int | Sequence[int] | None = None) -> Ca
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """`(f(*primals), J tangents)`, JAX style: one primal and one tangent array per positional argument of f.
 
-    Computed by reverse over reverse (see the module docstring): exact, at the cost of two reverse passes.
+    True forward mode: one traced evaluation of f, then the tangents pushed through its tape.
     """
     if not isinstance(primals, tuple | list):
         raise TypeError(f"primals: expected a tuple with one array per argument, got {type(primals).__name__}")
@@ -129,11 +117,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         raise ValueError("primals: f needs at least one positional argument")
     positions = tuple(range(len(primals)))
     tangents = _directions("tangents", tangents, primals, positions)
-    outer = Tape()  # older than the trace of f, so the cotangent's tape is the outer one
     recording = record(f, primals, positions)
     value = recording.value
-    cotangent = outer.leaf(_zeros(np.shape(value), value), source_location())
-    total = _inner(recording.backward(cotangent), tangents)
-    (tangent,) = Recording(outer, [cotangent.node], total).backward(ones_like(total))
-    return (value if isinstance(value, Tensor) else np.array(value, copy=True)), tangent
+    return (value if isinstance(value, Tensor) else np.array(value, copy=True)), push_tangents(recording, tangents)
 

@@ -43,6 +43,7 @@ from autodiff_ref.registration import Composite, NumpyOp, defelementwise
 from autodiff_ref.tensor import AutodiffError, Primitive, Tensor, is_complex, real_part, unbox
 
 C = {"complex_inputs": True}  # the ops whose rules hold on complex values, in JAX's convention
+LINEAR = {"complex_inputs": True, "linear": True}  # linear ops: forward mode applies the op to the tangents
 
 # ----- arithmetic --------------------------------------------------------------------------------------------
 
@@ -177,15 +178,17 @@ def vjp_angle(ans: Any, x: Any) -> Any:
     return lambda g: np.where(zero, 0, g * -1j * np.conjugate(x) / safe)
 
 
-real = NumpyOp(_real, "real", numpy=(np.real,), **C).defvjp(lambda ans, x: lambda g: g)
-imag = NumpyOp(_imag, "imag", numpy=(np.imag,), **C).defvjp(lambda ans, x: lambda g: g * -1j)
+real = NumpyOp(_real, "real", numpy=(np.real,), **LINEAR).defvjp(lambda ans, x: lambda g: g)
+imag = NumpyOp(_imag, "imag", numpy=(np.imag,), **LINEAR).defvjp(lambda ans, x: lambda g: g * -1j)
 def angle_call(op: Primitive, name: str, z: Any, deg: bool = False) -> Any:
     if deg:
         raise AutodiffError(f"{name}: deg=True is not supported on traced values (radians only)")
     return op(z)
 
 
-angle = NumpyOp(_angle, "angle", numpy=(np.angle,), call=angle_call, **C).defvjp(vjp_angle)
+angle = NumpyOp(_angle, "angle", numpy=(np.angle,), call=angle_call, **C).defvjp(vjp_angle).defjvp(
+    lambda ans, x: lambda t: real_part(vjp_angle(ans, x)(t))  # elementwise: the rule's real part (real output)
+)
 
 # ----- reductions --------------------------------------------------------------------------------------------
 
@@ -204,24 +207,35 @@ def extremum_call(op: Primitive, name: str, a: Any, axis: Any = None, out: Any =
     return op(a, axis=axis, keepdims=bool(keepdims))
 
 
-sum_ = NumpyOp(np.sum, "sum", numpy=(np.sum,), **C, call=reduction_call).defvjp(
+sum_ = NumpyOp(np.sum, "sum", numpy=(np.sum,), **LINEAR, call=reduction_call).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, shape_of(x), axis, keepdims)
 )
-mean = NumpyOp(np.mean, "mean", numpy=(np.mean,), **C, call=reduction_call).defvjp(
+mean = NumpyOp(np.mean, "mean", numpy=(np.mean,), **LINEAR, call=reduction_call).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, shape_of(x), axis, keepdims)
     / reduced_count(shape_of(x), axis)
 )
 
 
-def vjp_extremum(ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    x = np.asarray(unbox(x))  # the mask is piecewise constant: it needs only the plain values
+def extremal(ans: Any, x: Any, axis: Any, keepdims: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the extremal elements, their count per reduced group): piecewise constant, from plain values."""
+    x = np.asarray(unbox(x))
     mask = x == expand_reduced(unbox(ans), x.shape, axis, keepdims)
-    ties = np.sum(mask, axis=axis, keepdims=True)
-    return lambda g: split_ties(expand_reduced(g, x.shape, axis, keepdims), mask, ties)
+    return mask, np.sum(mask, axis=axis, keepdims=True)
 
 
-max_ = NumpyOp(np.max, "max", numpy=(np.max, np.amax), call=extremum_call).defvjp(vjp_extremum)
-min_ = NumpyOp(np.min, "min", numpy=(np.min, np.amin), call=extremum_call).defvjp(vjp_extremum)
+def vjp_extremum(ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    mask, ties = extremal(ans, x, axis, keepdims)
+    return lambda g: split_ties(expand_reduced(g, shape_of(x), axis, keepdims), mask, ties)
+
+
+def jvp_extremum(ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The mean of the tangent over the tied extremal elements (the transpose of splitting g among them)."""
+    mask, ties = extremal(ans, x, axis, keepdims)
+    return lambda t: np.sum(split_ties(t, mask, ties), axis=axis, keepdims=keepdims)
+
+
+max_ = NumpyOp(np.max, "max", numpy=(np.max, np.amax), call=extremum_call).defvjp(vjp_extremum).defjvp(jvp_extremum)
+min_ = NumpyOp(np.min, "min", numpy=(np.min, np.amin), call=extremum_call).defvjp(vjp_extremum).defjvp(jvp_extremum)
 
 
 def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: Any = False,
@@ -257,22 +271,22 @@ def ravel_call(op: Primitive, name: str, a: Any, order: str = "C") -> Any:
     return op(a)
 
 
-reshape = NumpyOp(np.reshape, "reshape", numpy=(np.reshape,), **C, call=reshape_call).defvjp(
+reshape = NumpyOp(np.reshape, "reshape", numpy=(np.reshape,), **LINEAR, call=reshape_call).defvjp(
     lambda ans, x, shape: lambda g: np.reshape(g, shape_of(x))
 )
-ravel = NumpyOp(np.ravel, "ravel", numpy=(np.ravel,), **C, call=ravel_call).defvjp(
+ravel = NumpyOp(np.ravel, "ravel", numpy=(np.ravel,), **LINEAR, call=ravel_call).defvjp(
     lambda ans, x: lambda g: np.reshape(g, shape_of(x))
 )
-broadcast_to = NumpyOp(np.broadcast_to, "broadcast_to", numpy=(np.broadcast_to,), **C).defvjp(
+broadcast_to = NumpyOp(np.broadcast_to, "broadcast_to", numpy=(np.broadcast_to,), **LINEAR).defvjp(
     lambda ans, x, shape, subok=False: lambda g: unbroadcast(g, shape_of(x))
 )
-squeeze = NumpyOp(np.squeeze, "squeeze", numpy=(np.squeeze,), **C).defvjp(
+squeeze = NumpyOp(np.squeeze, "squeeze", numpy=(np.squeeze,), **LINEAR).defvjp(
     lambda ans, x, axis=None: lambda g: np.reshape(g, shape_of(x))
 )
-expand_dims = NumpyOp(np.expand_dims, "expand_dims", numpy=(np.expand_dims,), **C).defvjp(
+expand_dims = NumpyOp(np.expand_dims, "expand_dims", numpy=(np.expand_dims,), **LINEAR).defvjp(
     lambda ans, x, axis: lambda g: np.reshape(g, shape_of(x))
 )
-swapaxes = NumpyOp(np.swapaxes, "swapaxes", numpy=(np.swapaxes,), **C).defvjp(
+swapaxes = NumpyOp(np.swapaxes, "swapaxes", numpy=(np.swapaxes,), **LINEAR).defvjp(
     lambda ans, x, axis1, axis2: lambda g: np.swapaxes(g, axis1, axis2)
 )
 
@@ -286,7 +300,9 @@ def transpose_call(op: Primitive, name: str, a: Any, axes: Any = None) -> Any:
     return op(a, None if axes is None else tuple(axes))
 
 
-transpose = NumpyOp(np.transpose, "transpose", numpy=(np.transpose,), **C, call=transpose_call).defvjp(vjp_transpose)
+transpose = NumpyOp(np.transpose, "transpose", numpy=(np.transpose,), **LINEAR, call=transpose_call).defvjp(
+    vjp_transpose
+)
 
 
 def _getitem(x: Any, key: Any) -> Any:
@@ -300,8 +316,8 @@ def _untake(g: Any, key: Any, shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-untake = Primitive(_untake, "untake").defvjp(lambda ans, g, key, shape: lambda h: getitem(h, key))
-getitem = Primitive(_getitem, "getitem").defvjp(  # x[key]: reached through Tensor.__getitem__
+untake = Primitive(_untake, "untake", linear=True).defvjp(lambda ans, g, key, shape: lambda h: getitem(h, key))
+getitem = Primitive(_getitem, "getitem", linear=True).defvjp(  # x[key]: reached through Tensor.__getitem__
     lambda ans, x, key: lambda g: untake(g, key, shape_of(x))
 )
 
@@ -330,7 +346,7 @@ def vjp_concatenate(argnum: int, ans: Any, *arrays: Any, axis: int = 0) -> Any:
     return lambda g: as_array(g)[along(axis, np.ndim(ans), slice(start, stop))]
 
 
-concatenate = NumpyOp(_concatenate, "concatenate", numpy=(np.concatenate,), **C, call=joining_call).defvjp_argnum(
+concatenate = NumpyOp(_concatenate, "concatenate", numpy=(np.concatenate,), **LINEAR, call=joining_call).defvjp_argnum(
     vjp_concatenate
 )
 
@@ -339,7 +355,7 @@ def _stack(*arrays: Any, axis: int = 0) -> Any:
     return np.stack(arrays, axis=axis)
 
 
-stack = NumpyOp(_stack, "stack", numpy=(np.stack,), **C, call=joining_call).defvjp_argnum(
+stack = NumpyOp(_stack, "stack", numpy=(np.stack,), **LINEAR, call=joining_call).defvjp_argnum(
     lambda argnum, ans, *arrays, axis=0: lambda g: as_array(g)[along(axis, np.ndim(ans), argnum)]
 )
 
@@ -355,7 +371,7 @@ def where_call(op: Primitive, name: str, condition: Any, *xy: Any) -> Any:
     return op(unbox(condition), *xy)
 
 
-where = NumpyOp(np.where, "where", numpy=(np.where,), **C, call=where_call).defvjp(
+where = NumpyOp(np.where, "where", numpy=(np.where,), **LINEAR, call=where_call).defvjp(
     None,
     lambda ans, c, x, y: lambda g: unbroadcast(np.where(c, g, 0), shape_of(x)),
     lambda ans, c, x, y: lambda g: unbroadcast(np.where(c, 0, g), shape_of(y)),
@@ -381,10 +397,20 @@ def clip_call(op: Primitive, name: str, a: Any, a_min: Any = NO_VALUE, a_max: An
     return op(a, None if lo is NO_VALUE else lo, None if hi is NO_VALUE else hi)
 
 
+def _lower_wins(x: Any, lo: Any, hi: Any) -> Any:
+    """Where clip's result is the lower bound: x below it, and the bounds not crossed (numpy's clip is
+    minimum(maximum(x, lo), hi), so for lo > hi the result is hi)."""
+    return np.logical_and(x < lo, True if hi is None else lo <= hi)
+
+
+def _upper_wins(x: Any, lo: Any, hi: Any) -> Any:
+    return np.logical_or(x > hi, False if lo is None else lo > hi)
+
+
 clip = NumpyOp(_clip, "clip", numpy=(np.clip,), call=clip_call).defvjp(
     lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(_inside(x, lo, hi), g, 0), shape_of(x)),
-    lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(x < lo, g, 0), shape_of(lo)),
-    lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(x > hi, g, 0), shape_of(hi)),
+    lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(_lower_wins(x, lo, hi), g, 0), shape_of(lo)),
+    lambda ans, x, lo, hi: lambda g: unbroadcast(np.where(_upper_wins(x, lo, hi), g, 0), shape_of(hi)),
 )
 
 # ----- linear algebra ----------------------------------------------------------------------------------------
@@ -417,8 +443,15 @@ def dot_call(op: Primitive, name: str, a: Any, b: Any, out: Any = None) -> Any:
     return op(a, b)
 
 
+def bilinear_jvp(op: Primitive) -> tuple[Any, Any]:
+    """d(a b) = da b + a db: the JVP makers of a product `op(a, b)`."""
+    return lambda ans, a, b: lambda t: op(t, b), lambda ans, a, b: lambda t: op(a, t)
+
+
 matmul = NumpyOp(np.matmul, "matmul", numpy=(np.matmul,), **C).defvjp_argnum(vjp_matmul)
 dot = NumpyOp(np.dot, "dot", numpy=(np.dot,), **C, call=dot_call).defvjp_argnum(vjp_matmul)
+matmul.defjvp(*bilinear_jvp(matmul))
+dot.defjvp(*bilinear_jvp(dot))
 
 # ----- discrete Fourier transform ----------------------------------------------------------------------------
 
@@ -454,9 +487,9 @@ def fft_call(op: Primitive, name: str, a: Any, n: Any = None, axis: int = -1, no
 
 
 # y = F x with F symmetric, so the cotangent of x is F g (no conjugation: JAX's convention); ifft likewise.
-fft = NumpyOp(_fft, "fft", numpy=(np.fft.fft,), call=fft_call, **C).defvjp(
+fft = NumpyOp(_fft, "fft", numpy=(np.fft.fft,), call=fft_call, **LINEAR).defvjp(
     lambda ans, x, axis=-1: lambda g: fft(g, axis)
 )
-ifft = NumpyOp(_ifft, "ifft", numpy=(np.fft.ifft,), call=fft_call, **C).defvjp(
+ifft = NumpyOp(_ifft, "ifft", numpy=(np.fft.ifft,), call=fft_call, **LINEAR).defvjp(
     lambda ans, x, axis=-1: lambda g: ifft(g, axis)
 )

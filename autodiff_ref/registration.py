@@ -1,6 +1,7 @@
 """How an engine op declares the numpy functions it implements, so that adding an op is one registration line.
 
-- `defelementwise(np.exp, vjp)` registers the ufunc it is given, with VJP rules written on broadcast inputs.
+- `defelementwise(np.exp, vjp)` registers the ufunc it is given, with VJP rules written on broadcast inputs;
+  its forward-mode (JVP) rules are derived from them, since an elementwise op's Jacobian is diagonal.
 - An engine op refuses traced complex arguments unless it declares `complex_inputs=True`.
 - `NumpyOp(fn, name, numpy=(np.max, np.amax), call=handler)` is a `Primitive` that names the numpy functions it
   implements; `call(op, name, *args, **kwargs)` maps numpy's signature (axis=, keepdims=, out=, ...) onto the op,
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autodiff_ref.arrays import shape_of, unbroadcast
-from autodiff_ref.tensor import Primitive
+from autodiff_ref.tensor import Primitive, real_if_real
 
 Handler = Callable[..., Any]  # handler(op, name, *args, **kwargs) -> the op's result on traced values
 
@@ -39,8 +40,9 @@ class NumpyOp(Primitive):
     """A primitive that implements the numpy functions or ufuncs in `numpy` on traced values."""
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, *, numpy: Iterable[Any],
-                 call: Handler | None = None, elementwise: bool = False, complex_inputs: bool = False) -> None:
-        super().__init__(fn, name, elementwise=elementwise, complex_inputs=complex_inputs)
+                 call: Handler | None = None, elementwise: bool = False, complex_inputs: bool = False,
+                 linear: bool = False) -> None:
+        super().__init__(fn, name, elementwise=elementwise, complex_inputs=complex_inputs, linear=linear)
         self.numpy = _checked_numpy(f"op {self.name!r}", numpy)
         if call is not None and any(isinstance(f, np.ufunc) for f in self.numpy):
             raise ValueError(f"op {self.name!r}: ufuncs are dispatched as plain calls; call= is for functions")
@@ -77,4 +79,15 @@ def defelementwise(ufunc: np.ufunc, *makers: Any, complex_inputs: bool = False) 
             return lambda g: unbroadcast(rule(g), shape_of(args[_argnum]))
 
         wrapped.append(unbroadcasting)
-    return prim.defvjp(*wrapped)
+    return prim.defvjp(*wrapped).defjvp(*(None if m is None else pointwise_jvp(m) for m in makers))
+
+
+def pointwise_jvp(maker: Any) -> Any:
+    """The JVP of an elementwise op from its VJP maker: the Jacobian is diagonal, so the rule applied to the
+    tangent (broadcast to the output's shape) is the tangent, real when the output is (JAX's convention)."""
+
+    def jvp_maker(ans: Any, *args: Any) -> Any:
+        rule = maker(ans, *args)
+        return lambda t: real_if_real(rule(np.broadcast_to(t, shape_of(ans))), ans)
+
+    return jvp_maker

@@ -43,10 +43,12 @@ class Primitive:
 
     A maker is `maker(ans, *args, **kwargs) -> (g -> gradient with respect to that argument)`, the
     convention of HIPS autograd. Called without tensors, a primitive is just its forward function.
+    Forward mode (`autodiff_ref.jvp`) uses, in this order: the JVP makers given with `defjvp`; for a `linear` op,
+    the op itself applied to the tangents; otherwise the transpose of the op's own VJP rule.
     """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, *, elementwise: bool = False,
-                 complex_inputs: bool = True) -> None:
+                 complex_inputs: bool = True, linear: bool = False) -> None:
         self.fn = fn
         self.name = name or getattr(fn, "__name__", repr(fn))
         # False: traced complex arguments are refused (the engine's ops where complex is not meaningful: kinks,
@@ -57,6 +59,10 @@ class Primitive:
         self.elementwise = elementwise
         self.makers: dict[int, VJPMaker] = {}
         self.any_argnum_maker: Callable[..., Callable[[Any], Any]] | None = None
+        self.jvp_makers: dict[int, VJPMaker] = {}
+        # Linear jointly in its differentiable arguments (sum, reshape, getitem, concatenate, fft, ...): its
+        # tangent is the op applied to the arguments' tangents (zeros for those without one).
+        self.linear = linear
         self.__doc__ = getattr(fn, "__doc__", None)
         self.__wrapped__ = fn
 
@@ -68,6 +74,20 @@ class Primitive:
                     raise TypeError(f"defvjp for {self.name!r}: maker {argnum} must be callable, got {maker!r}")
                 self.makers[argnum] = maker
         return self
+
+    def defjvp(self, *makers: VJPMaker | None) -> Primitive:
+        """One JVP maker per positional argument (None for a non-differentiable one), each
+        `maker(ans, *args, **kwargs) -> (t -> the output's tangent due to tangent t of that argument)`."""
+        for argnum, maker in enumerate(makers):
+            if maker is not None:
+                if not callable(maker):
+                    raise TypeError(f"defjvp for {self.name!r}: maker {argnum} must be callable, got {maker!r}")
+                self.jvp_makers[argnum] = maker
+        return self
+
+    def differentiable(self, argnum: int) -> bool:
+        """Whether argument `argnum` has a VJP rule (the others are parameters: keys, shapes, conditions)."""
+        return argnum in self.makers or self.any_argnum_maker is not None
 
     def defvjp_argnum(self, maker: Callable[..., Callable[[Any], Any]]) -> Primitive:
         """One maker for every argument: `maker(argnum, ans, *args, **kwargs)` (variadic ops like concatenate)."""
@@ -150,6 +170,12 @@ def real_part(x: Any) -> Any:
 
 
 _OBJECT_REAL = np.frompyfunc(lambda e: e.real, 1, 1)
+
+
+def real_if_real(x: Any, like: Any) -> Any:
+    """x, or its real part when x is complex and `like` is real: a real value's gradient or tangent is real
+    (in JAX's convention a cotangent c of z pairs as Re(c dz), so d/dx of a real x takes the real part)."""
+    return real_part(x) if is_complex(x) and not is_complex(like) else x
 
 
 def plain(x: Any) -> Any:
@@ -355,9 +381,7 @@ def backward(output: Node, cotangent: Any, leaves: Sequence[Node]) -> list[Any]:
             continue
         for argnum, parent in node.parents:
             maker = node.primitive.vjp_maker(argnum, node.location)
-            contribution = maker(node.value, *node.args, **node.kwargs)(g)
-            if is_complex(contribution) and not is_complex(parent.value):  # a real argument: d/dx of Re(...)
-                contribution = real_part(contribution)
+            contribution = real_if_real(maker(node.value, *node.args, **node.kwargs)(g), parent.value)
             _check_vjp_shape(node, argnum, parent, contribution)
             grads[parent] = contribution if parent not in grads else grads[parent] + contribution
         del grads[node]

@@ -75,3 +75,11 @@ def test_power_exponent_gradient_is_zero_for_a_base_that_is_not_positive():
     gx, gy = _grads(np.power, np.array([0.0, -2.0, 2.0]), np.array([2.0, 2.0, 2.0]))
     np.testing.assert_array_equal(gy, [0.0, 0.0, 4.0 * np.log(2.0)])
     np.testing.assert_array_equal(gx, [0.0, -4.0, 4.0])
+
+
+def test_clip_with_crossed_bounds_gives_the_upper_bound_the_gradient():
+    """numpy's clip is minimum(maximum(x, lo), hi): for lo > hi every element is hi."""
+    x, lo, hi = np.array([-2.0, 0.0, 2.0]), np.array(1.0), np.array(-1.0)
+    gx, glo, ghi = _grads(np.clip, x, lo, hi)
+    np.testing.assert_array_equal(gx, [0.0, 0.0, 0.0])
+    assert glo == 0.0 and ghi == 3.0
