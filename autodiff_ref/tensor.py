@@ -118,10 +118,11 @@ class Primitive:
         if not self.complex_inputs and any(is_complex(a) for a in args if isinstance(a, Tensor)):
             raise AutodiffError(f"op {self.name!r} is not differentiable on complex inputs (it orders values, has "
                                 "a kink or a real-only formula); differentiate np.real/np.imag/np.abs of them")
-        tape = max(tapes, key=lambda t: t.level)
+        tape = tapes.pop() if len(tapes) == 1 else max(tapes, key=lambda t: t.level)
         mine = [isinstance(a, Tensor) and a.tape is tape for a in args]
         values = tuple(a.value if own else a for a, own in zip(args, mine, strict=True))
-        ans = self(*values, **kwargs)
+        nested = any(isinstance(v, Tensor) for v in values)  # then the forward is recorded on the outer tapes
+        ans = self(*values, **kwargs) if nested else self.fn(*values, **kwargs)
         ans = ans if isinstance(ans, Tensor) else np.asarray(ans)
         parents = tuple((i, a.node) for i, (a, own) in enumerate(zip(args, mine, strict=True)) if own)
         node = Node(tape, self, values, kwargs, parents, ans, source_location())
@@ -153,10 +154,12 @@ def unbox(x: Any) -> Any:
 
 def is_complex(x: Any) -> bool:
     """Whether x's untraced value is complex: a complex dtype, or an object array holding mpmath mpc numbers."""
-    value = np.asarray(plain(x)) if not isinstance(plain(x), np.ndarray) else plain(x)
-    if value.dtype.kind == "c":
-        return True
-    return value.dtype.kind == "O" and any(isinstance(getattr(e, "_mpc_", None), tuple) for e in value.flat)
+    value = plain(x)
+    value = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = value.dtype.kind
+    if kind != "O":
+        return kind == "c"
+    return any(hasattr(kind, "_mpc_") for kind in set(map(type, value.flat)))  # one pass in C, then per type
 
 
 def real_part(x: Any) -> Any:
@@ -175,6 +178,8 @@ _OBJECT_REAL = np.frompyfunc(lambda e: e.real, 1, 1)
 def real_if_real(x: Any, like: Any) -> Any:
     """x, or its real part when x is complex and `like` is real: a real value's gradient or tangent is real
     (in JAX's convention a cotangent c of z pairs as Re(c dz), so d/dx of a real x takes the real part)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":  # the common case, decided at once
+        return x
     return real_part(x) if is_complex(x) and not is_complex(like) else x
 
 
