@@ -1,8 +1,10 @@
 """Tensors, tape nodes, primitives and the reverse pass.
 
-A `Tensor` wraps a numpy array (float64, float32 or an object array of mpmath numbers) and the tape `Node`
-that produced it. Calling a `Primitive` on tensors computes the forward value on the plain arrays and records
-one node: the op's name, its inputs and output, its VJP makers and the user's source line. The reverse pass
+A `Tensor` wraps a numpy array (float64, float32, complex128, complex64 or an object array of mpmath numbers)
+and the tape `Node` that produced it. Calling a `Primitive` on tensors computes the forward value and records
+one node: the op's name, its inputs and output, its VJP makers and the user's source line. Traces nest (a
+`grad` inside a `grad`): the op records on the innermost trace, and the values it stores may be tensors of
+outer traces, so the reverse pass, which runs the VJP rules on those values, is itself recorded there. The reverse pass
 walks the nodes reachable from the output in reverse topological order (an iterative sort that counts
 children, so deep graphs never hit the recursion limit) and accumulates gradients where a value fans out.
 """

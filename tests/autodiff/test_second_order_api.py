@@ -184,3 +184,15 @@ def test_an_inner_tensor_leaking_out_of_its_trace_is_refused():
 
     with pytest.raises(AutodiffError, match="f returned a Tensor from another trace"):
         autodiff_ref.grad(outer)(Y)
+
+
+def test_forward_over_reverse_and_reverse_over_forward_give_the_hvp():
+    def f(x):
+        return np.sum(np.tanh(x) ** 3 * np.clip(x, -0.5, 2.0))  # clip: the transposed-VJP fallback, nested too
+
+    x, v = np.array([0.3, -0.7, 1.2]), np.array([1.0, 2.0, -1.0])
+    (expected,) = autodiff_ref.hvp(f)((v,), x)
+    _, forward_over_reverse = autodiff_ref.jvp(autodiff_ref.grad(f), (x,), (v,))
+    reverse_over_forward = autodiff_ref.grad(lambda x: autodiff_ref.jvp(f, (x,), (v,))[1])(x)
+    np.testing.assert_allclose(forward_over_reverse, expected, rtol=1e-14)
+    np.testing.assert_allclose(reverse_over_forward, expected, rtol=1e-14)
