@@ -81,7 +81,7 @@ def check_grad(
             float64_accuracy=float64_accuracy, per_op=per_op, max_evaluations=max_evaluations,
             max_seconds=max_seconds, backend=backend)
         picture_folder = drawing.directory_option(plots)
-        convention = complex_args.resolve_convention(complex_convention, args, grad, vjp)
+        convention = complex_args.resolve_convention(complex_convention, f, args, grad, vjp)
         result = _checked(f, args, grad, vjp, options, convention, picture_folder)
     except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it
         raise error.with_traceback(None) from None

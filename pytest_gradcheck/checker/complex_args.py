@@ -67,22 +67,30 @@ class Reduction:
 
 def has_complex(args: Any) -> bool:
     """Whether any argument (one array, or a tuple of them) is a complex numpy array."""
+    return first_complex(args) is not None
+
+
+def first_complex(args: Any) -> int | None:
+    """The position of the first complex numpy array among the arguments (one array, or a tuple), or None."""
     arrays = (args,) if isinstance(args, np.ndarray) else args if isinstance(args, tuple) else ()
-    return any(isinstance(a, np.ndarray) and a.dtype.kind == "c" for a in arrays)
+    return next((i for i, a in enumerate(arrays) if isinstance(a, np.ndarray) and a.dtype.kind == "c"), None)
 
 
-def resolve_convention(convention: Any, args: Any, grad: Any, vjp: Any) -> str | None:
+def resolve_convention(convention: Any, f: Any, args: Any, grad: Any, vjp: Any) -> str | None:
     """The convention a check runs in: the one given, "jax" for the engine's gradient, None without complex
     arguments; GradcheckUsageError for an unknown one, or none given with a user grad/vjp and complex args."""
     if convention is not None and convention not in CONVENTIONS:
         raise GradcheckUsageError(f"complex_convention: expected None or one of {CONVENTIONS}, got {convention!r}")
-    if not has_complex(args):
+    first = first_complex(args)
+    if first is None:
         return convention
     if convention is None and (grad is not None or vjp is not None):
+        name = argument_names(f, first + 1)[first] if callable(f) else f"arg{first}"
         raise GradcheckUsageError(
-            "complex_convention: complex arguments with a user grad/vjp need the gradient's convention, one of "
-            f"'torch' ({CONVENTION_TEXT['torch']}), 'jax' ({CONVENTION_TEXT['jax']}) or 'holomorphic' "
-            f"({CONVENTION_TEXT['holomorphic']}): check_grad(f, args, grad=..., complex_convention='torch')")
+            f"args[{first}] ({name!r}) is complex: complex_convention= must say the convention of the gradient "
+            f"under test, one of 'torch' ({CONVENTION_TEXT['torch']}), 'jax' ({CONVENTION_TEXT['jax']}) or "
+            f"'holomorphic' ({CONVENTION_TEXT['holomorphic']}); e.g. check_grad(f, args, grad=..., "
+            "complex_convention='torch')")
     return convention or "jax"
 
 
@@ -189,9 +197,7 @@ def real_gradient(reduction: Reduction, *, conjugated: bool) -> Callable[..., An
         c = np.conj(c) if conjugated else c
         zs = _complex(reals, reduction.parts)
         if under_test is None:
-            import autodiff_ref
-
-            raw = autodiff_ref.vjp(f, *zs)[1](c)
+            raw = _engine(f, zs, c)
         elif grad is not None:
             raw = under_test(*zs)
             raw = tuple(np.asarray(g) * c for g in _as_tuple(raw, len(zs))) if holomorphic else raw
@@ -200,6 +206,19 @@ def real_gradient(reduction: Reduction, *, conjugated: bool) -> Callable[..., An
         return _split(_as_tuple(raw, len(zs)), reduction, flip=flip, conjugated=conjugated)
 
     return real_vjp
+
+
+def _engine(f: Callable[..., Any], zs: list[Any], c: Any) -> Any:
+    """autodiff_ref's vjp (JAX's convention); an engine without complex support is a usage error."""
+    import autodiff_ref
+
+    try:
+        return autodiff_ref.vjp(f, *zs)[1](c)
+    except TypeError as error:
+        if "complex" not in str(error):
+            raise
+        raise GradcheckUsageError(f"complex arguments: autodiff_ref cannot differentiate them here ({error}); pass "
+                                  "grad= or vjp= with complex_convention=") from error
 
 
 def _as_tuple(raw: Any, count: int) -> Any:
