@@ -191,7 +191,7 @@ def test_an_unknown_convention_is_a_usage_error():
 
 
 def test_a_complex_valued_f_under_a_real_convention_is_a_usage_error():
-    with pytest.raises(GradcheckUsageError, match="'torch' is for a real-valued f.*'holomorphic'"):
+    with pytest.raises(GradcheckUsageError, match=r"'torch' is for a real-valued f.*'holomorphic'"):
         check_grad(lambda z: np.sum(z**2), Z, grad=lambda z: 2 * z, complex_convention="torch")
 
 
