@@ -103,7 +103,7 @@ def reduce(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, convention: st
     for i, a in enumerate(arrays):
         if isinstance(a, np.ndarray) and a.dtype.kind == "c":
             parts += [(i, "real"), (i, "imaginary")]
-            real_args += [np.ascontiguousarray(a.real), np.ascontiguousarray(a.imag)]
+            real_args += [a.real.copy(), a.imag.copy()]
         else:
             parts.append((i, ""))
             real_args.append(a)

@@ -214,3 +214,22 @@ def test_the_engine_gradient_is_read_in_jax_convention():
     except TypeError:
         pytest.skip("autodiff_ref has no complex support here")
     assert check_grad(norm2, Z).status == "pass"
+
+
+def test_a_zero_d_argument_and_a_complex_dtype_with_a_zero_imaginary_value():
+    z = np.array(0.3 + 0.7j)
+    result = check_grad(lambda z: np.vdot(z, z), z, grad=lambda z: 2 * z, complex_convention="torch")
+    assert result.status == "pass" and result.gradient[0].shape == ()
+
+
+def test_the_marker_setting_reaches_the_fixture(pytester):
+    pytester.makepyfile("""
+import numpy as np
+import pytest
+
+@pytest.mark.gradcheck(complex_convention="jax")
+def test_jax(gradcheck):
+    z = np.array([0.3 + 0.7j, -1.2 + 0.4j])
+    assert gradcheck(lambda z: np.sum(np.abs(z) ** 2), z, grad=lambda z: 2 * np.conj(z)).complex_convention == "jax"
+""")
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
