@@ -57,7 +57,6 @@ class Reduction:
 
     f: Callable[..., Any]  # the real function of the real arguments
     args: tuple[np.ndarray, ...]  # the real arguments: each complex argument as (real part, imaginary part)
-    vjp: Callable[..., Any]  # the gradient under test as the real function's vjp
     user: tuple[Callable[..., Any], Any, Any, tuple[Any, ...]]  # f, grad, vjp and the arguments as given
     names: tuple[str, ...]  # the arguments' names as given
     parts: tuple[tuple[int, str], ...]  # per real argument: (argument as given, "" | "real" | "imaginary")
@@ -110,13 +109,8 @@ def reduce(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, convention: st
     if convention != "holomorphic":
         _real_valued(f, arrays, convention)
     source = "grad" if grad is not None else "vjp" if vjp is not None else "autodiff_ref"
-    reduction = Reduction(_real_function(f, tuple(parts), names, convention), tuple(real_args), _placeholder,
-                          (f, grad, vjp, arrays), names, tuple(parts), convention, source)
-    return dataclasses.replace(reduction, vjp=real_gradient(reduction, conjugated=False))
-
-
-def _placeholder(*args: Any) -> Any:
-    raise AssertionError("replaced by real_gradient")  # pragma: no cover
+    return Reduction(_real_function(f, tuple(parts), names, convention), tuple(real_args), (f, grad, vjp, arrays),
+                     names, tuple(parts), convention, source)
 
 
 def _real_valued(f: Callable[..., Any], arrays: tuple[Any, ...], convention: str) -> None:
@@ -249,11 +243,11 @@ def _split(raw: Any, reduction: Reduction, *, flip: bool, conjugated: bool) -> t
     return tuple(out)
 
 
-def run(reduction: Reduction, options: Options) -> GradcheckResult:
+def run(reduction: Reduction, options: Options, *, conjugated: bool = False) -> GradcheckResult:
     """The real check, on the mpmath tier (quad has no complex numbers), without per-op checks (the ops of the
-    real function are not traced: OPS_NOTE)."""
+    real function are not traced: OPS_NOTE); `conjugated`: of the gradient read in the other convention."""
     options = dataclasses.replace(options, backend="mpmath", per_op="off")
-    result = run_check(reduction.f, reduction.args, None, reduction.vjp, options)
+    result = run_check(reduction.f, reduction.args, None, real_gradient(reduction, conjugated=conjugated), options)
     result.ops_note = OPS_NOTE
     return result
 
@@ -279,9 +273,8 @@ def finish(result: GradcheckResult, reduction: Reduction, options: Options) -> G
 
 def _other_convention(reduction: Reduction, options: Options) -> str:
     """The message for a gradient that passes the check read in the other convention (conjugated), or ''."""
-    other = dataclasses.replace(reduction, vjp=real_gradient(reduction, conjugated=True))
     budget = Budget(options.max_evaluations, options.max_seconds)
-    again = run(other, dataclasses.replace(options, per_op="off", budget=budget))
+    again = run(reduction, dataclasses.replace(options, budget=budget), conjugated=True)
     if not (again.ok and again.status != "nondifferentiable"):
         return ""
     given = reduction.convention
