@@ -379,10 +379,13 @@ def map_back(result: GradcheckResult, reduction: Reduction) -> GradcheckResult:
 
 
 def _words(text: str, reduction: Reduction) -> str:
-    """A note of the real check in the arguments' own names: 'z_real' -> 'z' (real part)."""
-    for i, part in reduction.parts:
+    """A note of the real check in the arguments' own terms: "argument 1 ('z_imag')" -> "argument 0 ('z',
+    imaginary part)", and 'z_real' -> 'z' (real part) elsewhere."""
+    for k, (i, part) in enumerate(reduction.parts):
         if part:
-            text = text.replace(repr(real_name(reduction.names, i, part)), f"{reduction.names[i]!r} ({part} part)")
+            real = repr(real_name(reduction.names, i, part))
+            text = text.replace(f"argument {k} ({real})", f"argument {i} ({reduction.names[i]!r}, {part} part)")
+            text = text.replace(real, f"{reduction.names[i]!r} ({part} part)")
     return text
 
 
