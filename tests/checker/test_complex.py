@@ -233,3 +233,17 @@ def test_jax(gradcheck):
     assert gradcheck(lambda z: np.sum(np.abs(z) ** 2), z, grad=lambda z: 2 * np.conj(z)).complex_convention == "jax"
 """)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_norms_of_complex_arrays_run_at_high_precision():
+    from pytest_gradcheck.hp import precision
+
+    ctx = precision.context(40)
+    z = precision.to_hp(Z.real, ctx) + 1j * precision.to_hp(Z.imag, ctx)
+    exact = ctx.sqrt(sum(abs(e) ** 2 for e in z.tolist()))
+    assert abs(np.linalg.norm(z) - exact) < 1e-36 * exact  # 40 digits: far beyond float64
+    assert abs(np.linalg.vector_norm(z, ord=1) - sum(abs(e) for e in z.tolist())) < 1e-36
+    with pytest.raises(TypeError, match="real matrices only"):  # spectral norms need complex SVD: refused
+        np.linalg.norm(np.outer(z, z), 2)
+    result = check_grad(lambda z: np.linalg.norm(z) ** 2, Z, grad=lambda z: 2 * z, complex_convention="torch")
+    assert result.status == "pass" and result.high_precision and result.precision_note == ""
