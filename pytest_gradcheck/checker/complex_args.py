@@ -238,8 +238,8 @@ def _split(raw: Any, reduction: Reduction, *, flip: bool, conjugated: bool) -> t
         elif part == "imaginary":
             imag = imag_part(np.asarray(g))
             out.append(imag if sign > 0 else -imag)
-        else:
-            out.append(g)
+        else:  # a real argument: Re(c * df/ds) under "holomorphic", its gradient as it is otherwise
+            out.append(real_part(np.asarray(g)) if reduction.convention == "holomorphic" else g)
     return tuple(out)
 
 

@@ -247,3 +247,17 @@ def test_norms_of_complex_arrays_run_at_high_precision():
         np.linalg.norm(np.outer(z, z), 2)
     result = check_grad(lambda z: np.linalg.norm(z) ** 2, Z, grad=lambda z: 2 * z, complex_convention="torch")
     assert result.status == "pass" and result.high_precision and result.precision_note == ""
+
+
+def test_a_holomorphic_function_of_a_real_and_a_complex_argument():
+    def f(s, z):
+        return s[0] * np.exp(z)
+
+    def vjp(c, s, z):  # sum_j c_j df_j/ds (complex: its real part is the real argument's gradient), c * f'(z)
+        return np.array([np.sum(c * np.exp(z))]), c * s[0] * np.exp(z)
+
+    s = np.array([0.7])
+    assert check_grad(f, (s, Z), vjp=vjp, complex_convention="holomorphic", mode="full").status == "pass"
+    wrong = check_grad(f, (s, Z), vjp=lambda c, s, z: (vjp(c, s, z)[0] * 1.001, vjp(c, s, z)[1]),
+                       complex_convention="holomorphic", raise_on_mismatch=False)
+    assert [m.name for m in wrong.mismatches] == ["s"]
