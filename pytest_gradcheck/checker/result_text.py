@@ -22,7 +22,8 @@ HEADLINES = {
     "error": "the checker itself raised an error: no verdict (the note names the frame)",
 }
 CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
-DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64"}  # a mismatch's kind, as its table row says it
+# a mismatch's kind, as its table row says it
+DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64", "transpose": "transpose"}
 
 
 def shown_worst(result: Any) -> tuple[float | None, float | None]:
@@ -55,10 +56,13 @@ def headline(result: Any) -> str:
     text = HEADLINES[result.status]
     if result.status == "formula_error" and not result.high_precision:  # no high-precision derivative to cite
         text = "the gradient formula disagrees with the float64 reference derivative"
+    kind = getattr(result, "kind", "grad")
+    if kind != "grad":  # "the jvp formula disagrees ...", "hvp check passed"
+        text = text.replace("gradient", kind)
     precision = (f"{result.digits}-digit {result.backend} reference" if result.high_precision
                  else f"float64 reference ({result.precision_note})")
     return (f"{text} [{result.status}; {result.function}, mode {result.mode}, {precision}, "
-            f"gradient from {result.gradient_source}]")
+            f"{'gradient' if kind == 'grad' else kind} from {result.gradient_source}]")
 
 
 def _number(value: float) -> str:
