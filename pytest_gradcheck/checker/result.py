@@ -61,7 +61,7 @@ class Mismatch:
 
     def describe(self) -> str:
         target = f"argument {self.argument} ({self.name!r})" if self.argument is not None else self.name
-        compared = "reference" if self.kind == "formula" else "high-precision gradient"
+        compared = {"formula": "reference", "symmetry": "transposed element"}.get(self.kind, "high-precision gradient")
         head = (f"{target}, {self.where}: {compared} {self.reference:.16g} +- {self.reference_error:.1e}, "
                 f"under test {self.value:.16g}; ")
         if not self.measurable:

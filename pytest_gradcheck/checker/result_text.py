@@ -21,8 +21,9 @@ HEADLINES = {
     "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
     "error": "the checker itself raised an error: no verdict (the note names the frame)",
 }
+SUBJECTS = {"grad": "gradient", "hvp": "Hessian-vector product", "hessian": "Hessian"}  # result.kind, in words
 CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
-DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64"}  # a mismatch's kind, as its table row says it
+DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64", "symmetry": "symmetry"}  # a mismatch's kind, as its table row says it
 
 
 def shown_worst(result: Any) -> tuple[float | None, float | None]:
@@ -55,10 +56,13 @@ def headline(result: Any) -> str:
     text = HEADLINES[result.status]
     if result.status == "formula_error" and not result.high_precision:  # no high-precision derivative to cite
         text = "the gradient formula disagrees with the float64 reference derivative"
+    subject = SUBJECTS.get(getattr(result, "kind", "grad"), "gradient")
+    if subject != "gradient":  # a second-order check: its subject, judged against second differences
+        text = text.replace("gradient", subject, 1).replace(" derivative", " second derivative")
     precision = (f"{result.digits}-digit {result.backend} reference" if result.high_precision
                  else f"float64 reference ({result.precision_note})")
     return (f"{text} [{result.status}; {result.function}, mode {result.mode}, {precision}, "
-            f"gradient from {result.gradient_source}]")
+            f"{subject} from {result.gradient_source}]")
 
 
 def _number(value: float) -> str:
