@@ -23,7 +23,8 @@ HEADLINES = {
 }
 SUBJECTS = {"grad": "gradient", "hvp": "Hessian-vector product", "hessian": "Hessian"}  # result.kind, in words
 CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
-DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64", "symmetry": "symmetry"}  # a mismatch's kind, as its table row says it
+# a mismatch's kind, as its table row says it
+DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64", "symmetry": "symmetry"}
 
 
 def shown_worst(result: Any) -> tuple[float | None, float | None]:

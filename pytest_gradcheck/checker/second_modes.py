@@ -119,7 +119,8 @@ def _kink(entry: Entry, value: float, argument: int | None, where: str, tol: ver
 
 
 def _compare(kind: str, reference: Any, errors: Any, values: Any, rtol: float, tol: verdict.Tolerances,
-             scale: float, argument: int | None, name: str, where: list[str], worst: dict[str, float]) -> list[Mismatch]:
+             scale: float, argument: int | None, name: str, where: list[str],
+             worst: dict[str, float]) -> list[Mismatch]:
     """verdict.compare over flat lists, each mismatch named by its `where`."""
     if not len(where):
         return []

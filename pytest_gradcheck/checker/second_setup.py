@@ -12,7 +12,13 @@ import numpy as np
 from pytest_gradcheck.checker import verdict
 from pytest_gradcheck.checker.budget import BudgetExceeded
 from pytest_gradcheck.checker.evaluation import Evaluator
-from pytest_gradcheck.checker.inputs import GradcheckUsageError, argument_names, describe, validate_args, validate_output
+from pytest_gradcheck.checker.inputs import (
+    GradcheckUsageError,
+    argument_names,
+    describe,
+    validate_args,
+    validate_output,
+)
 from pytest_gradcheck.checker.options import Options, tier
 from pytest_gradcheck.checker.setup import Stopped, same_twice
 from pytest_gradcheck.hp import blame, mpmath_warnings, precision, quad
