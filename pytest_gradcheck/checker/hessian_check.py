@@ -21,6 +21,7 @@ from pytest_gradcheck.checker.second_setup import (
     as_high_precision,
     high_precision_call,
     hp_inputs,
+    stop_context,
 )
 from pytest_gradcheck.checker.setup import same_twice
 from pytest_gradcheck.hp import blame
@@ -38,7 +39,7 @@ def run_hessian(f: Callable[..., Any], args: Any, hessian: Callable[..., Any] | 
     kept: dict[str, Any] = {}
 
     def build(arrays: tuple[np.ndarray, ...], names: tuple[str, ...], ctx: Any) -> UnderTest:
-        under_test, kept["blocks"] = hessian_under_test(f, hessian, arrays, names, ctx)
+        under_test, kept["blocks"] = hessian_under_test(f, hessian, arrays, names, ctx, options)
         return under_test
 
     def symmetry(setup: SecondSetup, outcome: SecondOutcome) -> list[Mismatch]:
@@ -83,7 +84,7 @@ def validate_hessian(raw: Any, args: tuple[np.ndarray, ...], names: tuple[str, .
 
 
 def hessian_under_test(f: Callable[..., Any], hessian: Callable[..., Any] | None, args: tuple[np.ndarray, ...],
-                       names: tuple[str, ...], ctx: Any) -> tuple[UnderTest, Blocks]:
+                       names: tuple[str, ...], ctx: Any, options: Options) -> tuple[UnderTest, Blocks]:
     """Products H v from the Hessian, evaluated once in float64 (twice: they must agree) and once at high
     precision; the blocks judged for symmetry (high precision when available)."""
     source = "autodiff_ref" if hessian is None else "hessian"
@@ -92,7 +93,7 @@ def hessian_under_test(f: Callable[..., Any], hessian: Callable[..., Any] | None
     again = validate_hessian(fn(*args), args, names, source)
     for i, row in enumerate(low):
         for j, block in enumerate(row):
-            same_twice(f"{source} block [{i}][{j}]", block, again[i][j], (source, names, {}))
+            same_twice(f"{source} block [{i}][{j}]", block, again[i][j], stop_context(source, names, options))
     notes: list[str] = []
     raw = high_precision_call(fn, hp_inputs(args, ctx), source, notes)
     high = None

@@ -11,7 +11,13 @@ from pytest_gradcheck.checker.inputs import GradcheckUsageError, describe, valid
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult
 from pytest_gradcheck.checker.second_check import run_second
-from pytest_gradcheck.checker.second_setup import UnderTest, as_high_precision, high_precision_call, hp_inputs
+from pytest_gradcheck.checker.second_setup import (
+    UnderTest,
+    as_high_precision,
+    high_precision_call,
+    hp_inputs,
+    stop_context,
+)
 from pytest_gradcheck.checker.setup import same_twice
 from pytest_gradcheck.hp import blame
 
@@ -23,7 +29,7 @@ def run_hvp(f: Callable[..., Any], args: Any, hvp: Callable[..., Any] | None, op
                                   "check_hvp(f, args, hvp=my_hvp)")
 
     def build(arrays: tuple[np.ndarray, ...], names: tuple[str, ...], ctx: Any) -> UnderTest:
-        return hvp_under_test(f, hvp, arrays, names, ctx)
+        return hvp_under_test(f, hvp, arrays, names, ctx, options)
 
     return run_second(f, args, build, options, "hvp")
 
@@ -36,7 +42,7 @@ def engine_hvp(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def hvp_under_test(f: Callable[..., Any], hvp: Callable[..., Any] | None, args: tuple[np.ndarray, ...],
-                   names: tuple[str, ...], ctx: Any) -> UnderTest:
+                   names: tuple[str, ...], ctx: Any, options: Options) -> UnderTest:
     """Products H v from `hvp(v, *args)`; the first float64 product is computed twice (the two must agree)."""
     source = "autodiff_ref" if hvp is None else "hvp"
     fn = blame.user_code(engine_hvp(f) if hvp is None else hvp)
@@ -47,7 +53,8 @@ def hvp_under_test(f: Callable[..., Any], hvp: Callable[..., Any] | None, args: 
         if state.pop("repeat", False):
             again = validate_gradients(fn(v, *args), args, names, source)
             for a, (first, second) in enumerate(zip(out, again, strict=True)):
-                same_twice(f"{source} for argument {a} ({names[a]!r})", first, second, (source, names, {}))
+                same_twice(f"{source} for argument {a} ({names[a]!r})", first, second,
+                           stop_context(source, names, options))
         return out
 
     def high(v: tuple[np.ndarray, ...]) -> tuple[Any, ...] | None:

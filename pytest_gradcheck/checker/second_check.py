@@ -16,7 +16,7 @@ from pytest_gradcheck.checker.budget import Budget, BudgetExceeded
 from pytest_gradcheck.checker.options import Options, tier
 from pytest_gradcheck.checker.result import GradcheckResult, Mismatch
 from pytest_gradcheck.checker.second_modes import SecondOutcome
-from pytest_gradcheck.checker.second_setup import SecondSetup, UnderTest, evaluator, scalar_call
+from pytest_gradcheck.checker.second_setup import SecondSetup, UnderTest, evaluator, scalar_call, stop_context
 from pytest_gradcheck.checker.setup import Stopped
 from pytest_gradcheck.hp import blame
 from pytest_gradcheck.hp import install as hp_twins
@@ -48,7 +48,8 @@ def run_second(f: Callable[..., Any], args: Any, build: Builder, options: Option
                                      precision_note="no reference computed", notes=[stop.note])
         except blame.CheckerError as error:
             result = GradcheckResult(status="error", mode=options.mode, function=_name(f), gradient_source="",
-                                     argument_names=(), tolerance={}, high_precision=False,
+                                     argument_names=(), tolerance=stop_context("", (), options)[2],
+                                     high_precision=False,
                                      precision_note="no reference computed", notes=[f"checker error: {error.where}"])
             result.backend, result.digits = tier(options)
     result.function = _name(f)

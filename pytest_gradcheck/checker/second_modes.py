@@ -69,8 +69,8 @@ def run_full(setup: SecondSetup, kind: str) -> SecondOutcome:
     high = all(hp is not None for _, hp in columns)
     outcome = SecondOutcome(tol=setup.tolerances(high))
     tested = [hp if high else low for low, hp in columns]
-    scales = [max((verdict.scale_of(t[a]) for t in tested), default=0.0) for a in range(len(setup.args))]
     entries = hessian_reference.matrix(reference)
+    scales = [_scale(setup, reference, entries, tested, a) for a in range(len(setup.args))]
     label = column_labels(setup, kind)
     for r, (low, hp) in enumerate(columns):
         b, j = reference.positions[r]
@@ -87,6 +87,13 @@ def run_full(setup: SecondSetup, kind: str) -> SecondOutcome:
                                              outcome.tol, scales[a], a, setup.names[a], where, setup.worst)
     outcome.reference, outcome.reference_error, outcome.tested = _blocks(setup, reference, entries, columns)
     return outcome
+
+
+def _scale(setup: SecondSetup, reference: Reference, entries: list[list[Entry]], tested: list[Any], a: int) -> float:
+    """An argument's rows of H are judged on the scale of their largest entry, tested or reference."""
+    rows = [p for p, (b, _) in enumerate(reference.positions) if b == a]
+    known = [abs(float(entries[p][r].value)) for p in rows for r in range(setup.size) if entries[p][r].status == "ok"]
+    return max([*(verdict.scale_of(t[a]) for t in tested), *known], default=0.0)
 
 
 def _as_arrays(direction: list[np.ndarray | None], args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:

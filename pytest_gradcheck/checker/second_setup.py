@@ -75,6 +75,13 @@ def scalar_call(f: Any, args: Any, what: str) -> tuple[tuple[np.ndarray, ...], t
     return arrays, names, value
 
 
+def stop_context(source: str, names: tuple[str, ...],
+                 options: Options) -> tuple[str, tuple[str, ...], dict[str, float]]:
+    """What a check that stops early (Stopped) still reports: the source, the names and the tolerances."""
+    tolerance = verdict.resolve_tolerances(np.dtype(np.float64), rtol=options.rtol, atol=options.atol, hp_formula=True)
+    return source, names, tolerance.to_dict()
+
+
 def evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: Options) -> Evaluator:
     """f's evaluator at the check's tier (the budget may already be spent: Stopped)."""
     backend, digits = tier(options)
@@ -84,7 +91,7 @@ def evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: 
         ev = Evaluator(f, args, precision.context(digits), value, options.budget, backend=backend)
     except BudgetExceeded as error:
         raise Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
-                      ("", (), {})) from None
+                      stop_context("", (), options)) from None
     ev.evaluations += 2  # the two float64 evaluations of f
     return ev
 
