@@ -15,8 +15,10 @@ STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "i
             "budget_exceeded", "error")
 FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive", "nondeterministic", "budget_exceeded",
                      "error"})
-# What a mismatch's value is compared with, by its kind ("transpose": check_jvp's <u, jvp(v)> = <vjp(u), v>).
-COMPARED = {"formula": "reference", "float64_accuracy": "high-precision gradient", "transpose": "<vjp(u), v>"}
+# What a mismatch's value is compared with, by its kind ("transpose": check_jvp's <u, jvp(v)> = <vjp(u), v>;
+# "symmetry": check_hessian's H_ij against H_ji).
+COMPARED = {"formula": "reference", "float64_accuracy": "high-precision gradient", "transpose": "<vjp(u), v>",
+            "symmetry": "transposed element"}
 HP_DIGITS_SHOWN = 25  # high-precision values in reports: the reference is good to ~25 digits
 
 
