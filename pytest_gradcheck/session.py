@@ -18,7 +18,7 @@ from pytest_gradcheck.report import records
 REPORT_ATTRIBUTE = "gradcheck_records"  # the attribute of a TestReport that carries its check records
 # The modes of the other kinds of check: a marker's or ini file's mode that a kind does not have ("taylor") is
 # dropped for it, as a setting that does not apply.
-KIND_MODES = {"jvp": ("auto", "full", "fast"), "hvp": ("auto", "full", "fast")}
+KIND_MODES = {"jvp": ("auto", "full", "fast"), "hvp": ("auto", "full", "fast"), "hessian": ("auto", "full", "fast")}
 
 
 @dataclass

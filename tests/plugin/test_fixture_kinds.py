@@ -3,9 +3,7 @@ test's settings apply as for gradcheck(...), those that do not apply are dropped
 
 import json
 
-import pytest
-
-from pytest_gradcheck.session import GradcheckFixture, GradcheckSession, ReportOptions
+from pytest_gradcheck.session import GradcheckSession, ReportOptions
 
 JVP = """
 import numpy as np
@@ -105,9 +103,55 @@ def test_settings_that_do_not_apply_to_a_kind_are_dropped():
     session = _session({"rtol": 1e-9, "mode": "taylor", "per_op": "always", "seed": 2})
     assert session.defaults_for(check_kind, "jvp", {}) == {"rtol": 1e-9, "seed": 2}
     assert session.defaults_for(check_kind, "jvp", {"seed": 5}) == {"rtol": 1e-9, "seed": 5}
-    assert session.defaults_for(check_kind, "hessian", {}) == {"rtol": 1e-9, "mode": "taylor", "seed": 2}
+    assert session.defaults_for(check_kind, "hessian", {}) == {"rtol": 1e-9, "seed": 2}
+    assert session.defaults_for(check_kind, "jvp", {"mode": "taylor"})["mode"] == "taylor"  # the call's: its error
+    full = _session({"mode": "full", "per_op": "always"})
+    assert full.defaults_for(check_kind, "hvp", {}) == {"mode": "full"}
 
 
-def test_hvp_and_hessian_fixture_methods_call_their_checks():
-    api_second = pytest.importorskip("pytest_gradcheck.api_second", reason="check_hvp is merged from another branch")
-    assert callable(GradcheckFixture(_session({})).hvp) and callable(api_second.check_hvp)
+SECOND = """
+import numpy as np
+import pytest
+
+def quartic(x, y):
+    return np.sum(x ** 4) / 4 + np.sum(x * y)
+
+def hvp(v, x, y):  # H (vx, vy), one array per argument
+    return 3 * x ** 2 * v[0] + v[1], v[0]
+
+def wrong_hvp(v, x, y):
+    hx, hy = hvp(v, x, y)
+    hx = hx.copy()
+    hx[0] *= 1 + 1e-9
+    return hx, hy
+
+def hessian(x, y):
+    n = x.size
+    return ((np.diag(3 * x ** 2), np.eye(n)), (np.eye(n), np.zeros((n, n))))
+
+X, Y = np.array([0.3, -0.5]), np.array([1.0, 2.0])
+"""
+
+
+def test_the_fixture_runs_check_hvp_and_check_hessian_with_the_tests_settings(pytester):
+    pytester.makepyfile(SECOND + """
+@pytest.mark.gradcheck(mode="full", digits=30, per_op="always", plots=None)
+def test_hvp(gradcheck):
+    result = gradcheck.hvp(quartic, (X, Y), hvp=hvp)
+    assert result.kind == "hvp" and result.mode == "full" and result.digits == 30 and result.ok
+
+@pytest.mark.gradcheck(mode="taylor", seed=4)
+def test_hessian(gradcheck):
+    result = gradcheck.hessian(quartic, (X, Y), hessian=hessian)
+    assert result.kind == "hessian" and result.ok and result.tolerance["rtol_formula"] == 1e-12
+
+def test_wrong_hvp(gradcheck):
+    gradcheck.hvp(quartic, (X, Y), hvp=wrong_hvp)
+""")
+    result = pytester.runpytest("--gradcheck-rtol=1e-12", "--gradcheck-report=out/report.json")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*quartic (hvp)*formula_error*"])
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    assert sorted((rec["id"].split("::", 1)[1], rec["kind"]) for rec in report["checks"]) == [
+        ("test_hessian::quartic[hessian]", "hessian"), ("test_hvp::quartic[hvp]", "hvp"),
+        ("test_wrong_hvp::quartic[hvp]", "hvp")]
