@@ -237,3 +237,28 @@ def test_the_engines_jvp_and_vjp_are_checked_and_transposes():
 
     caught = check_jvp(layer, (W, X), vjp=wrong_vjp, backend="mpmath", raise_on_mismatch=False)
     assert caught.status == "formula_error" and [m.kind for m in caught.mismatches] == ["transpose"]
+
+
+def test_a_function_that_runs_only_in_float64_gets_a_float64_reference():
+    import math
+
+    def f(x):  # math.fsum takes floats only
+        return np.array([math.fsum(np.sin(x).tolist()), float(x[0] * x[1])])
+
+    def jvp(tangents, x):
+        (t,) = tangents
+        return np.array([np.sum(np.cos(x) * t), t[0] * x[1] + x[0] * t[1]])
+
+    result = check_jvp(f, (np.array([0.3, 0.7]),), jvp=jvp)
+    assert result.status == "pass" and not result.high_precision and result.backend == "float64"
+    assert result.tolerance["rtol_formula"] == 1e-10
+    wrong = check_jvp(f, (np.array([0.3, 0.7]),), jvp=planted(jvp, 0, 1e-6), raise_on_mismatch=False)
+    assert wrong.status == "formula_error" and wrong.mismatches[0].where.startswith("output element (0,)")
+
+
+def test_a_check_stopped_by_its_budget_lists_the_tangents_it_compared():
+    x = np.array([0.3, 0.7, 0.1])
+    result = check_jvp(np.tanh, (x,), jvp=lambda t, x: (1 - np.tanh(x) ** 2) * t[0], mode="full",
+                       max_evaluations=24, raise_on_mismatch=False)
+    assert result.status == "budget_exceeded" and not result.ok
+    assert 0 < len(result.checked) < 3 and result.checked[0] == "argument 0 ('x'), element (0,)"
