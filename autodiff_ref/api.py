@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from autodiff_ref.arrays import ones_like
-from autodiff_ref.tensor import AutodiffError, Node, Tape, Tensor, backward, source_location
+from autodiff_ref.arrays import as_array, ones_like
+from autodiff_ref.tensor import AutodiffError, Node, Tape, Tensor, backward, plain, source_location
 
 FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
@@ -31,9 +31,13 @@ def _is_mp_real(element: Any) -> bool:
 
 
 def as_differentiable(value: Any, what: str) -> np.ndarray:
-    """Check that `value` can be differentiated; return it as an array without changing any number in it."""
+    """Check that `value` can be differentiated; return it as an array without changing any number in it.
+
+    A tensor of an outer trace (nested differentiation) is returned as it is, once its plain value is checked.
+    """
     if isinstance(value, Tensor):
-        raise AutodiffError(f"{what} is already a traced Tensor: nested differentiation is not supported")
+        as_differentiable(plain(value), what)
+        return value
     if isinstance(value, float | np.float32):  # np.float64 is a float; float16 and longdouble are refused below
         return np.asarray(value)
     if not isinstance(value, np.ndarray):
@@ -55,23 +59,26 @@ class Recording:
 
     def __init__(self, tape: Tape, leaves: Sequence[Node], output: Any) -> None:
         self.tape, self.leaves = tape, tuple(leaves)
-        if isinstance(output, Tensor) and output.tape is not tape:
+        if isinstance(output, Tensor) and output.tape is not tape and output.tape.level > tape.level:
             raise AutodiffError("f returned a Tensor from another trace")
         if isinstance(output, list | tuple | dict):
             raise TypeError(f"f must return one array, got {type(output).__name__}")
         self.output = output
-        self.value = output.value if isinstance(output, Tensor) else np.asarray(output)
+        self.traced = isinstance(output, Tensor) and output.tape is tape  # else constant on this trace
+        self.value = output.value if self.traced else as_array(output)
 
     @property
     def nodes(self) -> list[Node]:
         return self.tape.nodes
 
     def backward(self, cotangent: Any) -> tuple[np.ndarray, ...]:
-        """Gradient of `<cotangent, f>` with respect to each traced argument, as plain arrays."""
-        cotangent = np.asarray(cotangent)
-        if cotangent.shape != self.value.shape:
-            raise ValueError(f"cotangent has shape {cotangent.shape}, expected the output's shape {self.value.shape}")
-        if not isinstance(self.output, Tensor):  # f does not depend on its traced arguments
+        """Gradient of `<cotangent, f>` with respect to each traced argument, as plain arrays (as tensors of the
+        outer trace when the arguments or the cotangent are traced there: the gradient is differentiable)."""
+        cotangent = as_array(cotangent)
+        if np.shape(cotangent) != np.shape(self.value):
+            raise ValueError(f"cotangent has shape {np.shape(cotangent)}, expected the output's shape "
+                             f"{np.shape(self.value)}")
+        if not self.traced:  # f does not depend on its traced arguments
             return tuple(_finalize(None, leaf.value) for leaf in self.leaves)
         grads = backward(self.output.node, cotangent, self.leaves)
         return tuple(_finalize(g, leaf.value) for g, leaf in zip(grads, self.leaves, strict=True))
@@ -79,6 +86,9 @@ class Recording:
 
 def _finalize(g: Any, like: np.ndarray) -> np.ndarray:
     """A fresh array of the argument's shape and kind; object gradients hold the argument's mpmath type."""
+    if isinstance(g, Tensor):  # traced on an outer trace: differentiated further, returned as it is
+        return g
+    like = plain(like)
     if g is None:
         g = np.zeros(like.shape, dtype=like.dtype if like.dtype != object else float)
     g = np.array(g, dtype=like.dtype if like.dtype != object else object, copy=True)
@@ -91,6 +101,12 @@ def _finalize(g: Any, like: np.ndarray) -> np.ndarray:
 def record(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int] = (0,),
            kwargs: dict[str, Any] | None = None) -> Recording:
     """Run `f(*args, **kwargs)` with the arguments at `argnums` traced; return the recording."""
+    tape, leaves, traced = trace(f, args, argnums)
+    return Recording(tape, leaves, f(*traced, **(kwargs or {})))
+
+
+def trace(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int]) -> tuple[Tape, list[Node], list[Any]]:
+    """A new tape with the arguments at `argnums` as its leaves: (tape, leaves, the arguments with those traced)."""
     args = list(args)
     for i in argnums:
         if not -len(args) <= i < len(args):
@@ -104,10 +120,10 @@ def record(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int] = 
         value = as_differentiable(args[i], f"{_argument_name(f, i)} of {getattr(f, '__name__', 'f')}")
         args[i] = tape.leaf(value, location)
         leaves.append(args[i].node)
-    return Recording(tape, leaves, f(*args, **(kwargs or {})))
+    return tape, leaves, args
 
 
-def _argnums_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
+def argnums_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
     if isinstance(argnums, int | np.integer):
         return (int(argnums),)
     if isinstance(argnums, tuple | list) and argnums and all(isinstance(a, int | np.integer) for a in argnums):
@@ -117,21 +133,29 @@ def _argnums_tuple(argnums: int | Sequence[int]) -> tuple[int, ...]:
 
 def grad(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable[..., Any]:
     """The gradient of scalar-valued `f`: one array for an int `argnums`, a tuple for a tuple."""
-    positions = _argnums_tuple(argnums)
+    positions = argnums_tuple(argnums)
 
     @functools.wraps(f)
     def grad_f(*args: Any, **kwargs: Any) -> Any:
-        recording = record(f, args, positions, kwargs)
-        if recording.value.size != 1:
-            raise ValueError(f"grad requires a scalar-valued function; {getattr(f, '__name__', 'f')} returned "
-                             f"shape {recording.value.shape} (use autodiff_ref.vjp for array outputs)")
-        grads = recording.backward(ones_like(recording.value))
+        grads = gradient(f, args, positions, kwargs)
         return grads[0] if isinstance(argnums, int | np.integer) else grads
 
     return grad_f
 
 
+def gradient(f: Callable[..., Any], args: Sequence[Any], positions: Sequence[int], kwargs: dict[str, Any],
+             who: str = "grad") -> tuple[Any, ...]:
+    """The gradient of scalar-valued `f` with respect to the arguments at `positions`, one entry each; `who`
+    (the transform the user called) names the requirement in the error for a non-scalar f."""
+    recording = record(f, args, positions, kwargs)
+    if np.size(recording.value) != 1:
+        raise ValueError(f"{who} requires a scalar-valued function; {getattr(f, '__name__', 'f')} returned shape "
+                         f"{np.shape(recording.value)} (use autodiff_ref.vjp for array outputs)")
+    return recording.backward(ones_like(recording.value))
+
+
 def vjp(f: Callable[..., Any], *args: Any) -> tuple[np.ndarray, Callable[[Any], tuple[np.ndarray, ...]]]:
     """`(f(*args), vjp_fn)` where `vjp_fn(cotangent)` returns one gradient array per argument."""
     recording = record(f, args, tuple(range(len(args))))
-    return np.array(recording.value, copy=True), recording.backward
+    value = recording.value
+    return (value if isinstance(value, Tensor) else np.array(value, copy=True)), recording.backward

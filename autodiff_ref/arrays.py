@@ -1,6 +1,8 @@
 """Array helpers shared by the VJP rules and the numpy-call handlers: broadcasting, reductions, option checks.
 
-Every helper is precision-generic: it runs on float64, float32 and object arrays of mpmath numbers alike.
+Every helper is precision-generic: it runs on float64, float32 and object arrays of mpmath numbers alike, and
+on traced values (tensors of an outer trace, when a gradient is itself differentiated): a tensor is never
+converted with np.asarray, only transformed by recorded numpy calls.
 """
 
 from __future__ import annotations
@@ -9,16 +11,26 @@ from typing import Any
 
 import numpy as np
 
-from autodiff_ref.tensor import AutodiffError
+from autodiff_ref.tensor import AutodiffError, Tensor, plain
 
 NO_VALUE = np._NoValue  # numpy's "argument not given" sentinel in signatures such as np.clip's
 
 
+def as_array(x: Any) -> Any:
+    """x as an array: np.asarray for plain values, a tensor as it is (converting it would drop its gradient)."""
+    return x if isinstance(x, Tensor) else np.asarray(x)
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of x's untraced value."""
+    return np.asarray(plain(x)).dtype
+
+
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum `g` over the axes that broadcasting added or stretched, so it has `shape`."""
-    g = np.asarray(g)
+    g = as_array(g)
     while g.ndim > len(shape):
-        g = np.asarray(g.sum(axis=0))  # an object array's full sum is a bare mpf, not a 0-d array
+        g = as_array(g.sum(axis=0))  # an object array's full sum is a bare mpf, not a 0-d array
     for axis, size in enumerate(shape):
         if size == 1 and g.shape[axis] != 1:
             g = g.sum(axis=axis, keepdims=True)
@@ -31,7 +43,7 @@ def shape_of(x: Any) -> tuple[int, ...]:
 
 def ones_like(x: Any) -> np.ndarray:
     """Ones of x's shape and kind (mpmath ones for object arrays, so element methods like .log() exist)."""
-    x = np.asarray(x)
+    x = np.asarray(plain(x))
     if x.dtype != object:
         return np.ones_like(x)
     one = x.flat[0] * 0 + 1 if x.size else 1
@@ -55,10 +67,10 @@ def reduced_axes(ndim: int, axis: Any) -> tuple[int, ...]:
 
 def expand_reduced(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> np.ndarray:
     """Broadcast the gradient of a reduction back over the input's shape."""
-    g = np.asarray(g)
+    g = as_array(g)
     if not keepdims:
         g = np.expand_dims(g, reduced_axes(len(shape), axis)) if shape else g
-    return np.broadcast_to(g, shape).copy()
+    return np.broadcast_to(g, shape) if isinstance(g, Tensor) else np.broadcast_to(g, shape).copy()
 
 
 def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
@@ -68,8 +80,8 @@ def reduced_count(shape: tuple[int, ...], axis: Any) -> int:
 
 def split_ties(g: Any, mask: np.ndarray, ties: np.ndarray) -> np.ndarray:
     """g on the masked (extremal) elements, divided equally among the `ties` of each reduced group."""
-    g = np.asarray(g)
-    counts = ties if g.dtype == object else ties.astype(g.dtype)  # keep float32 gradients float32
+    dtype = dtype_of(g)
+    counts = ties if dtype.kind == "O" else ties.astype(dtype)  # keep float32 gradients float32
     return np.where(mask, g, 0) / counts
 
 

@@ -8,6 +8,9 @@ tests/autodiff/primitive_cases.py, which a test requires).
 
 Every rule is precision-generic: it uses only numpy operations that also run on object arrays of mpmath
 numbers, and keeps float32 gradients float32 (masks go through np.where, never through float64 arithmetic).
+Every rule is also differentiable: `g`, `ans` and the arguments may be tensors of an outer trace (a gradient
+being differentiated), so a rule never converts them with np.asarray or .astype and computes only with
+recorded numpy calls and ops (the scatter of `getitem`'s rule is the op `untake`, with its own rule).
 
 Conventions at non-differentiable points (documented in docs/autodiff_ref.md and tested):
 - abs at 0: gradient 0 (the sign function's value there).
@@ -25,6 +28,8 @@ import numpy as np
 
 from autodiff_ref.arrays import (
     NO_VALUE,
+    as_array,
+    dtype_of,
     expand_reduced,
     ones_like,
     reduced_count,
@@ -35,7 +40,7 @@ from autodiff_ref.arrays import (
     zeros_like_grad,
 )
 from autodiff_ref.registration import Composite, NumpyOp, defelementwise
-from autodiff_ref.tensor import AutodiffError, Primitive, unbox
+from autodiff_ref.tensor import AutodiffError, Primitive, Tensor, unbox
 
 # ----- arithmetic --------------------------------------------------------------------------------------------
 
@@ -55,10 +60,13 @@ def vjp_power_base(ans: Any, x: Any, y: Any) -> Any:
 
 
 def vjp_power_exponent(ans: Any, x: Any, y: Any) -> Any:
-    x = np.asarray(x)
+    x = as_array(x)
     positive_x = np.where(x > 0, x, ones_like(x))
     # log in the result's kind: a constant float base must not make log(x) float64 (float32 or mpmath results)
-    positive_x = positive_x * ones_like(ans) if ans.dtype == object else positive_x.astype(ans.dtype)
+    if dtype_of(ans).kind == "O":
+        positive_x = positive_x * ones_like(ans)
+    elif not isinstance(positive_x, Tensor):
+        positive_x = positive_x.astype(dtype_of(ans))
     return lambda g: np.where(x > 0, g * ans * np.log(positive_x), 0)
 
 
@@ -67,6 +75,7 @@ power = defelementwise(np.power, vjp_power_base, vjp_power_exponent)
 # ----- elementwise functions ---------------------------------------------------------------------------------
 
 exp = defelementwise(np.exp, lambda ans, x: lambda g: g * ans)
+exp2 = defelementwise(np.exp2, lambda ans, x: lambda g: g * ans * np.log(2 * ones_like(ans)))  # ln 2 in ans's kind
 expm1 = defelementwise(np.expm1, lambda ans, x: lambda g: g * (ans + 1))
 log = defelementwise(np.log, lambda ans, x: lambda g: g / x)
 log1p = defelementwise(np.log1p, lambda ans, x: lambda g: g / (x + 1))
@@ -141,8 +150,8 @@ mean = NumpyOp(np.mean, "mean", numpy=(np.mean,), call=reduction_call).defvjp(
 
 
 def vjp_extremum(ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    x = np.asarray(x)
-    mask = x == expand_reduced(ans, x.shape, axis, keepdims)
+    x = np.asarray(unbox(x))  # the mask is piecewise constant: it needs only the plain values
+    mask = x == expand_reduced(unbox(ans), x.shape, axis, keepdims)
     ties = np.sum(mask, axis=axis, keepdims=True)
     return lambda g: split_ties(expand_reduced(g, x.shape, axis, keepdims), mask, ties)
 
@@ -188,6 +197,9 @@ reshape = NumpyOp(np.reshape, "reshape", numpy=(np.reshape,), call=reshape_call)
 ravel = NumpyOp(np.ravel, "ravel", numpy=(np.ravel,), call=ravel_call).defvjp(
     lambda ans, x: lambda g: np.reshape(g, shape_of(x))
 )
+broadcast_to = NumpyOp(np.broadcast_to, "broadcast_to", numpy=(np.broadcast_to,)).defvjp(
+    lambda ans, x, shape, subok=False: lambda g: unbroadcast(g, shape_of(x))
+)
 squeeze = NumpyOp(np.squeeze, "squeeze", numpy=(np.squeeze,)).defvjp(
     lambda ans, x, axis=None: lambda g: np.reshape(g, shape_of(x))
 )
@@ -215,16 +227,17 @@ def _getitem(x: Any, key: Any) -> Any:
     return x[key]
 
 
-def vjp_getitem(ans: Any, x: Any, key: Any) -> Any:
-    def vjp(g: Any) -> np.ndarray:
-        out = zeros_like_grad(shape_of(x), g)
-        np.add.at(out, key, g)
-        return out
-
-    return vjp
+def _untake(g: Any, key: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Zeros of `shape` with g added at `key` (repeated indices accumulate): the transpose of x[key]."""
+    out = zeros_like_grad(shape, g)
+    np.add.at(out, key, g)
+    return out
 
 
-getitem = Primitive(_getitem, "getitem").defvjp(vjp_getitem)  # x[key]: reached through Tensor.__getitem__
+untake = Primitive(_untake, "untake").defvjp(lambda ans, g, key, shape: lambda h: getitem(h, key))
+getitem = Primitive(_getitem, "getitem").defvjp(  # x[key]: reached through Tensor.__getitem__
+    lambda ans, x, key: lambda g: untake(g, key, shape_of(x))
+)
 
 
 def joining_call(op: Primitive, name: str, arrays: Any, axis: Any = 0, out: Any = None, **rest: Any) -> Any:
@@ -240,10 +253,15 @@ def _concatenate(*arrays: Any, axis: int = 0) -> Any:
     return np.concatenate(arrays, axis=axis)
 
 
+def along(axis: int, ndim: int, index: Any) -> tuple[Any, ...]:
+    """The key that selects `index` along `axis` (negative counts from the end) of an ndim-dimensional array."""
+    return (slice(None),) * (axis % ndim) + (index,)
+
+
 def vjp_concatenate(argnum: int, ans: Any, *arrays: Any, axis: int = 0) -> Any:
     start = sum(shape_of(a)[axis] for a in arrays[:argnum])
     stop = start + shape_of(arrays[argnum])[axis]
-    return lambda g: np.take(g, np.arange(start, stop), axis=axis)
+    return lambda g: as_array(g)[along(axis, np.ndim(ans), slice(start, stop))]
 
 
 concatenate = NumpyOp(_concatenate, "concatenate", numpy=(np.concatenate,), call=joining_call).defvjp_argnum(
@@ -256,7 +274,7 @@ def _stack(*arrays: Any, axis: int = 0) -> Any:
 
 
 stack = NumpyOp(_stack, "stack", numpy=(np.stack,), call=joining_call).defvjp_argnum(
-    lambda argnum, ans, *arrays, axis=0: lambda g: np.take(g, argnum, axis=axis)
+    lambda argnum, ans, *arrays, axis=0: lambda g: as_array(g)[along(axis, np.ndim(ans), argnum)]
 )
 
 # ----- selection ---------------------------------------------------------------------------------------------
@@ -308,12 +326,12 @@ clip = NumpyOp(_clip, "clip", numpy=(np.clip,), call=clip_call).defvjp(
 
 def vjp_matmul(argnum: int, ans: Any, a: Any, b: Any) -> Any:
     """matmul's VJP with 1-D operands promoted to matrices and batch dimensions unbroadcast."""
-    a, b = np.asarray(a), np.asarray(b)
+    a, b = as_array(a), as_array(b)
     a2 = a[np.newaxis, :] if a.ndim == 1 else a
     b2 = b[:, np.newaxis] if b.ndim == 1 else b
 
     def vjp(g: Any) -> Any:
-        g2 = np.asarray(g)
+        g2 = as_array(g)
         g2 = np.expand_dims(g2, -1) if b.ndim == 1 else g2
         g2 = np.expand_dims(g2, -2) if a.ndim == 1 else g2
         if argnum == 0:

@@ -9,6 +9,7 @@ children, so deep graphs never hit the recursion limit) and accumulates gradient
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 
 VJPMaker = Callable[..., Callable[[Any], Any]]
+
+_LEVELS = itertools.count()  # nesting levels of tapes: increasing, so the newest trace is the innermost
 
 _SKIPPED_DIRS = (os.path.dirname(os.path.abspath(__file__)), os.path.dirname(os.path.abspath(np.__file__)))
 
@@ -79,18 +82,21 @@ class Primitive:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Record on the innermost trace among the arguments' tapes. The values unboxed from that trace may be
+        tensors of outer traces: the forward value is this op called again on them (recorded on the outer tape),
+        so that a gradient computed from this node's values is itself differentiable (nested differentiation)."""
         tapes = {a.tape for a in args if isinstance(a, Tensor)}
         if not tapes:
             return self.fn(*args, **kwargs)
-        if len(tapes) > 1:
-            raise AutodiffError(f"op {self.name!r} mixes tensors from different traces (nested grad is not supported)")
         for key, value in kwargs.items():
             if isinstance(value, Tensor):
                 raise AutodiffError(f"op {self.name!r}: traced value passed as keyword {key!r}; pass it positionally")
-        values = tuple(a.value if isinstance(a, Tensor) else a for a in args)
-        ans = np.asarray(self.fn(*values, **kwargs))
-        parents = tuple((i, a.node) for i, a in enumerate(args) if isinstance(a, Tensor))
-        tape = tapes.pop()
+        tape = max(tapes, key=lambda t: t.level)
+        mine = [isinstance(a, Tensor) and a.tape is tape for a in args]
+        values = tuple(a.value if own else a for a, own in zip(args, mine, strict=True))
+        ans = self(*values, **kwargs)
+        ans = ans if isinstance(ans, Tensor) else np.asarray(ans)
+        parents = tuple((i, a.node) for i, (a, own) in enumerate(zip(args, mine, strict=True)) if own)
         node = Node(tape, self, values, kwargs, parents, ans, source_location())
         return Tensor(node)
 
@@ -110,11 +116,18 @@ def primitive(fn: Callable[..., Any] | None = None, *, elementwise: bool = False
 
 
 def unbox(x: Any) -> Any:
-    """The plain value of a tensor; lists and tuples are unboxed element by element."""
+    """The plain value of a tensor (of every trace it is nested in); lists and tuples element by element."""
     if isinstance(x, Tensor):
-        return x.value
+        return plain(x)
     if isinstance(x, list | tuple):
         return type(x)(unbox(item) for item in x)
+    return x
+
+
+def plain(x: Any) -> Any:
+    """The untraced value under a tensor of any nesting depth (x itself when it is not a tensor)."""
+    while isinstance(x, Tensor):
+        x = x.node.value
     return x
 
 
@@ -147,10 +160,15 @@ class Node:
 
 
 class Tape:
-    """The nodes recorded while tracing one call, in recording order (which is a topological order)."""
+    """The nodes recorded while tracing one call, in recording order (which is a topological order).
+
+    `level` orders nested traces: a tape made later (an inner `grad` inside an outer one) has a higher level, and
+    an op on tensors of several traces records on the highest (innermost) one.
+    """
 
     def __init__(self) -> None:
         self.nodes: list[Node] = []
+        self.level = next(_LEVELS)
 
     def leaf(self, value: np.ndarray, location: str) -> Tensor:
         return Tensor(Node(self, None, (), {}, (), value, location))

@@ -139,7 +139,7 @@ def test_record_backward_matches_grad():
 
 def test_public_surface():
     assert sorted(autodiff_ref.__all__) == [
-        "AutodiffError", "Node", "Primitive", "Recording", "Tensor", "grad", "logsumexp", "primitive", "record",
-        "relu", "sigmoid", "softplus", "vjp",
+        "AutodiffError", "Node", "Primitive", "Recording", "Tensor", "grad", "hessian", "hvp", "jvp", "logsumexp",
+        "primitive", "record", "relu", "sigmoid", "softplus", "vjp",
     ]  # fmt: skip
     assert issubclass(autodiff_ref.AutodiffError, TypeError)

@@ -30,7 +30,7 @@ def test_unsupported_numpy_function_is_named(name):
         _grad_of(UNSUPPORTED_FUNCTIONS[name])(X)
 
 
-@pytest.mark.parametrize("ufunc", [np.arcsinh, np.arcsin, np.log2, np.hypot, np.fmod, np.exp2])
+@pytest.mark.parametrize("ufunc", [np.arcsinh, np.arcsin, np.log2, np.hypot, np.fmod, np.cbrt])
 def test_unsupported_ufunc_is_named(ufunc):
     with pytest.raises(AutodiffError, match=rf"np\.{ufunc.__name__} is not supported"):
         _grad_of(lambda x: ufunc(*[x * 0.1] * ufunc.nin))(X)
@@ -153,12 +153,6 @@ def test_cotangent_of_the_wrong_shape(cotangent):
     _, vjp_fn = autodiff_ref.vjp(lambda x: np.exp(x), X)
     with pytest.raises(ValueError, match=r"cotangent has shape .*, expected the output's shape \(2, 2\)"):
         vjp_fn(cotangent)
-
-
-def test_nested_differentiation_is_refused():
-    inner = autodiff_ref.grad(lambda y: np.sum(y**3))
-    with pytest.raises(AutodiffError, match="nested differentiation is not supported"):
-        _grad_of(inner)(X)
 
 
 def test_traced_value_passed_as_keyword_to_a_primitive():
