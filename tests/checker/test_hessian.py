@@ -100,7 +100,7 @@ def test_bad_shapes_name_the_arguments():
     f, args = CASES["net"]
     with pytest.raises(GradcheckUsageError, match=r"block \[0\]\[1\] \(arguments 'w1' and 'w2'\), expected "
                                                   r"\(2, 2, 2, 2\)"):
-        check_hessian(f, args, hessian=lambda *a: tuple(tuple(np.zeros(x.shape + (3,) if (i, j) == (0, 1) else
+        check_hessian(f, args, hessian=lambda *a: tuple(tuple(np.zeros((*x.shape, 3) if (i, j) == (0, 1) else
                                                                        x.shape + y.shape) for j, y in enumerate(a))
                                                         for i, x in enumerate(a)))
     with pytest.raises(GradcheckUsageError, match=r"nested tuple H\[i\]\[j\] of 3 by 3 arrays"):

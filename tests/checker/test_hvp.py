@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from second_order_cases import CASES, logistic, logistic_hvp, net, planted_hvp, quadratic, quadratic_hvp
 
-from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_hvp
+import autodiff_ref
+from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_grad, check_hvp
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -141,3 +142,35 @@ def test_a_nondeterministic_hvp_is_named():
 
     result = check_hvp(quadratic, CASES["quadratic"][1], hvp=drifting, raise_on_mismatch=False)
     assert result.status == "nondeterministic" and "hvp" in result.notes[0]
+
+
+@autodiff_ref.primitive
+def _slope(x):  # 3 x^2: the derivative of _cube, with a VJP 1e-6 off (so _cube's rule is wrong at second order)
+    return 3 * x**2
+
+
+_slope.defvjp(lambda ans, x: lambda g: g * 6 * x * (1 + 1e-6))
+
+
+@autodiff_ref.primitive
+def _cube(x):
+    return x**3
+
+
+_cube.defvjp(lambda ans, x: lambda g: g * _slope(x))
+
+
+def test_per_op_names_the_op_whose_backward_rule_is_not_differentiated_correctly():
+    def f(x):
+        return np.sum(np.sin(_cube(x)))
+
+    x = (np.array([0.3, -0.8, 1.2]),)
+    assert check_grad(f, x).status == "pass"  # first order is right
+    result = check_hvp(f, x, raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    assert [(row.name, row.status) for row in result.ops] == [
+        ("_cube", "formula_error"), ("sin", "pass"), ("sum", "pass")]
+    assert result.ops[0].first_failing and result.ops[0].custom
+    assert any("op 1 (_cube) fails its own second-order check" in note for note in result.notes)
+    assert "per-op check: 1 of 3 ops fail" in result.report()
+    assert check_hvp(f, x, hvp=autodiff_ref.hvp(f), raise_on_mismatch=False).ops == []  # not the engine's: no rows
