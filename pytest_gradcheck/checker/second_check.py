@@ -84,7 +84,7 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     if mode == "auto":
         if setup.evaluator.high_precision:
             screen = second_modes.run_fast(setup, 1)
-            if _clean(screen, setup):
+            if _clean(screen):
                 return "fast", screen
             setup.worst.clear()
         mode = "full" if setup.size <= FULL_LIMIT else "fast"
@@ -96,10 +96,16 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     return mode, second_modes.run_fast(setup, setup.options.projections)
 
 
-def _clean(screen: SecondOutcome, setup: SecondSetup) -> bool:
-    if screen.formula or screen.accuracy or screen.kinks or not screen.converged or screen.tol is None:
+def _clean(screen: SecondOutcome) -> bool:
+    """Whether the screening projection decides alone: it agreed, its reference error included, within
+    SCREEN_SHARE of the tolerance (the verdict then states the chance that such a pass misses an error)."""
+    if screen.formula or screen.accuracy or screen.kinks or not screen.converged or screen.margin > SCREEN_SHARE:
         return False
-    return setup.worst.get("formula", 1.0) <= SCREEN_SHARE * screen.tol.rtol_formula
+    screen.miss_probability = second_modes.miss_probability(1, 1 / SCREEN_SHARE)
+    screen.notes = [f"screen: one random projection u^T H v at high precision agreed within {SCREEN_SHARE:g} of "
+                    f"the tolerance (an error of one entry of H the size of the tolerance gets through with "
+                    f"probability {screen.miss_probability:.1g}; anything else runs the full or fast check)"]
+    return True
 
 
 def _verify_precision(setup: SecondSetup) -> None:

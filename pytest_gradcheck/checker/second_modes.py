@@ -37,6 +37,7 @@ class SecondOutcome:
     reference: tuple[np.ndarray, ...] | None = None
     reference_error: tuple[np.ndarray, ...] | None = None
     tested: tuple[np.ndarray, ...] = ()
+    margin: float = 0.0  # fast: the largest (|error| + reference error) / (rtol max(|r|, scale) + atol) seen
 
 
 def miss_probability(projections: int, multiple: float = 1.0) -> float:
@@ -185,6 +186,9 @@ def _projection(setup: SecondSetup, reference: Reference, outcome: SecondOutcome
     if entry.status == "nondifferentiable":
         outcome.kinks.append(_kink(entry, float(tested), None, where[0], outcome.tol, scale))
     elif entry.status == "ok":
+        allowance = outcome.tol.atol + outcome.tol.rtol_formula * max(abs(float(entry.value)), scale)
+        distance = abs(float(tested - entry.value)) + entry.error
+        outcome.margin = max(outcome.margin, distance / allowance if allowance > 0 else math.inf)
         outcome.formula += _compare("formula", [entry.value], [entry.error], [tested], outcome.tol.rtol_formula, tol,
                                     scale, None, "projection", where, setup.worst)
     if p_hp is not None:
