@@ -174,3 +174,22 @@ def test_per_op_names_the_op_whose_backward_rule_is_not_differentiated_correctly
     assert any("op 1 (_cube) fails its own second-order check" in note for note in result.notes)
     assert "per-op check: 1 of 3 ops fail" in result.report()
     assert check_hvp(f, x, hvp=autodiff_ref.hvp(f), raise_on_mismatch=False).ops == []  # not the engine's: no rows
+
+
+def test_an_f_that_only_runs_in_float64_gets_a_float64_reference_with_a_stated_limit():
+    import math
+
+    def f(x):
+        return sum(0.5 * float(t) ** 2 + math.sin(float(t)) for t in x)
+
+    def hvp(v, x):
+        return (v[0] - np.sin(x) * v[0],)
+
+    x = (np.array([0.3, -0.7, 1.1]),)
+    result = check_hvp(f, x, hvp=hvp, mode="full")
+    assert result.status == "pass" and result.backend == "float64" and not result.high_precision
+    assert any("float64 reference: second differences" in note for note in result.notes)
+    assert np.max(result.reference_error[0]) < 1e-5  # about 7 digits of H
+    wrong = check_hvp(f, x, hvp=lambda v, x: (hvp(v, x)[0] * (1 + 1e-3),), mode="full", raise_on_mismatch=False)
+    assert wrong.status == "formula_error"
+    assert "float64 reference" in wrong.summary()
