@@ -87,7 +87,7 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     if mode == "auto":
         _afford(setup)
         if setup.evaluator.high_precision:
-            screen = second_modes.run_fast(setup, 1)
+            screen = second_modes.run_fast(setup, 1, narrow=False)
             if _clean(screen):
                 return "fast", screen
             setup.worst.clear()
