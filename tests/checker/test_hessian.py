@@ -142,3 +142,4 @@ def test_a_scalar_argument_has_zero_dimensional_blocks():
         ("symmetry", "element (0,) of block [a][x] against element (0,) of block [x][a]"),
         ("symmetry", "element (1,) of block [a][x] against element (1,) of block [x][a]")]
     assert check_hvp(_scalar_and_vector, args, mode="full").status == "pass"
+    assert check_hessian(_scalar_and_vector, args, mode="full").status == "pass"  # the engine's 0-d blocks
