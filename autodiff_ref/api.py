@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from autodiff_ref.arrays import as_array, ones_like
-from autodiff_ref.tensor import AutodiffError, Node, Tape, Tensor, backward, plain, source_location
+from autodiff_ref.tensor import AutodiffError, Node, Tape, Tensor, backward, is_complex, plain, source_location
 
-FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.complex128), np.dtype(np.complex64))
 
 
 def _argument_name(f: Callable[..., Any], index: int) -> str:
@@ -24,10 +24,11 @@ def _argument_name(f: Callable[..., Any], index: int) -> str:
     return f"argument {index} ({names[index]!r})" if index < len(names) else f"argument {index}"
 
 
-def _is_mp_real(element: Any) -> bool:
-    """A real mpmath number, recognised by its raw value tuple rather than by class: a private context's mpf
-    type, or mpmath imported twice (as pytest's pytester does across in-process runs), are other classes."""
-    return isinstance(getattr(element, "_mpf_", None), tuple)
+def _is_mp_number(element: Any) -> bool:
+    """An mpmath number (real mpf or complex mpc), recognised by its raw value tuple rather than by class: a
+    private context's types, or mpmath imported twice (as pytest's pytester does across in-process runs), are
+    other classes."""
+    return isinstance(getattr(element, "_mpf_", None), tuple) or isinstance(getattr(element, "_mpc_", None), tuple)
 
 
 def as_differentiable(value: Any, what: str) -> np.ndarray:
@@ -38,20 +39,20 @@ def as_differentiable(value: Any, what: str) -> np.ndarray:
     if isinstance(value, Tensor):
         as_differentiable(plain(value), what)
         return value
-    if isinstance(value, float | np.float32):  # np.float64 is a float; float16 and longdouble are refused below
-        return np.asarray(value)
+    if isinstance(value, float | complex | np.float32 | np.complex64):  # np.float64 is a float; float16 and
+        return np.asarray(value)                                          # longdouble are refused below
     if not isinstance(value, np.ndarray):
-        raise TypeError(f"{what}: expected a float64 or float32 numpy array (or an object array of mpmath "
-                        f"numbers), got {type(value).__name__}")
+        raise TypeError(f"{what}: expected a float64 or float32 numpy array (complex128 or complex64, or an "
+                        f"object array of mpmath numbers), got {type(value).__name__}")
     if value.dtype in FLOAT_DTYPES:
         return value
     if value.dtype == object:
-        bad = [e for e in value.flat if not _is_mp_real(e)]  # not next(..., None): a None element is bad too
+        bad = [e for e in value.flat if not _is_mp_number(e)]  # not next(..., None): a None element is bad too
         if not bad:
             return value
-        raise TypeError(f"{what}: object arrays must hold real mpmath numbers, found {type(bad[0]).__name__}")
-    raise TypeError(f"{what}: expected a float64 or float32 array (or an object array of mpmath numbers), "
-                    f"got dtype {value.dtype}; convert integer or other inputs explicitly")
+        raise TypeError(f"{what}: object arrays must hold mpmath numbers (mpf or mpc), found {type(bad[0]).__name__}")
+    raise TypeError(f"{what}: expected a float64 or float32 array (complex128 or complex64, or an object array of "
+                    f"mpmath numbers), got dtype {value.dtype}; convert integer or other inputs explicitly")
 
 
 class Recording:
@@ -93,7 +94,7 @@ def _finalize(g: Any, like: np.ndarray) -> np.ndarray:
         g = np.zeros(like.shape, dtype=like.dtype if like.dtype != object else float)
     g = np.array(g, dtype=like.dtype if like.dtype != object else object, copy=True)
     if like.dtype == object and like.size:
-        mpf = type(like.flat[0])
+        mpf = type(next((e for e in like.flat if hasattr(e, "_mpc_")), like.flat[0]))  # mpc if any is complex
         g = np.array([e if isinstance(e, mpf) else mpf(e) for e in g.flat], dtype=object).reshape(like.shape)
     return g
 
@@ -151,6 +152,9 @@ def gradient(f: Callable[..., Any], args: Sequence[Any], positions: Sequence[int
     if np.size(recording.value) != 1:
         raise ValueError(f"{who} requires a scalar-valued function; {getattr(f, '__name__', 'f')} returned shape "
                          f"{np.shape(recording.value)} (use autodiff_ref.vjp for array outputs)")
+    if is_complex(recording.value):
+        raise ValueError(f"{who} requires a real-valued function; {getattr(f, '__name__', 'f')} returned a complex "
+                         "value (for a holomorphic f, autodiff_ref.vjp with cotangent 1 gives f'(z))")
     return recording.backward(ones_like(recording.value))
 
 

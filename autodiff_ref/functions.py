@@ -39,10 +39,13 @@ def _relu(x: Any) -> Any:
     return np.where(x > 0, x, 0 * x)
 
 
-sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True).defvjp(lambda ans, x: lambda g: g * _sigmoid_slope(x))
-softplus = Primitive(_softplus, "softplus", elementwise=True).defvjp(lambda ans, x: lambda g: g * _sigmoid(x))
-logsumexp = Primitive(_logsumexp, "logsumexp").defvjp(
+REAL = {"complex_inputs": False}  # real-only formulas (orderings, |x|): complex traced values are refused
+sigmoid = Primitive(_sigmoid, "sigmoid", elementwise=True, **REAL).defvjp(
+    lambda ans, x: lambda g: g * _sigmoid_slope(x)
+)
+softplus = Primitive(_softplus, "softplus", elementwise=True, **REAL).defvjp(lambda ans, x: lambda g: g * _sigmoid(x))
+logsumexp = Primitive(_logsumexp, "logsumexp", **REAL).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, np.shape(x), axis, keepdims)
     * np.exp(x - expand_reduced(ans, np.shape(x), axis, keepdims))
 )
-relu = Primitive(_relu, "relu", elementwise=True).defvjp(lambda ans, x: lambda g: np.where(x > 0, g, 0 * g))
+relu = Primitive(_relu, "relu", elementwise=True, **REAL).defvjp(lambda ans, x: lambda g: np.where(x > 0, g, 0 * g))

@@ -19,7 +19,7 @@ import numpy as np
 
 from autodiff_ref.api import Recording, argnums_tuple, gradient, record, trace
 from autodiff_ref.arrays import as_array, ones_like
-from autodiff_ref.tensor import Tape, Tensor, plain, source_location
+from autodiff_ref.tensor import AutodiffError, Tape, Tensor, is_complex, plain, source_location
 
 
 def _unit(like: np.ndarray, index: tuple[int, ...]) -> np.ndarray:
@@ -59,6 +59,10 @@ def hessian(f: Callable[..., Any], argnums: int | Sequence[int] = 0) -> Callable
     @functools.wraps(f)
     def hessian_f(*args: Any, **kwargs: Any) -> Any:
         tape, leaves, traced = trace(f, args, positions)
+        for i in positions:
+            if is_complex(args[i]):
+                raise AutodiffError(f"hessian: argument {i} is complex; in JAX's convention the Hessian of a real "
+                                    "function of complex arguments is not one complex array: use autodiff_ref.hvp")
         grads = gradient(f, traced, positions, kwargs, "hessian")
         rows = tuple(jacobian_rows(Recording(tape, leaves, g)) for g in grads)
         return rows[0][0] if isinstance(argnums, int | np.integer) else rows

@@ -19,7 +19,7 @@ import numpy as np
 
 from autodiff_ref import primitives
 from autodiff_ref.registration import Composite, NumpyOp
-from autodiff_ref.tensor import AutodiffError, Tensor, unbox
+from autodiff_ref.tensor import AutodiffError, Tensor, is_complex, unbox
 
 # Ufuncs whose result is boolean or piecewise constant: the derivative is zero wherever it exists.
 CONSTANT_UFUNCS = frozenset({
@@ -33,6 +33,12 @@ CONSTANT_FUNCTIONS = (
     np.shape, np.ndim, np.size, np.argmax, np.argmin, np.argsort, np.zeros_like, np.ones_like, np.empty_like,
     np.full_like, np.isclose, np.allclose, np.array_equal, np.count_nonzero, np.nonzero, np.result_type,
 )  # fmt: skip
+
+# Constant functions that order values: on complex traced values they are refused, not evaluated.
+ORDERING = frozenset({
+    np.less, np.less_equal, np.greater, np.greater_equal, np.sign, np.signbit, np.floor, np.ceil, np.trunc,
+    np.rint, np.argmax, np.argmin, np.argsort,
+})  # fmt: skip
 
 UFUNC_HOMES = ("numpy", "scipy.special")  # where the ufuncs users call live (scipy.special's report no module)
 
@@ -62,10 +68,18 @@ def _handler(op: NumpyOp | Composite, func: Any) -> Callable[..., Any]:
     return op
 
 
+def refuse_complex_ordering(func: Any, args: Iterable[Any]) -> None:
+    """Orderings (comparisons, sign, floor, argmax, ...) are not meaningful on complex values: refuse them."""
+    if func in ORDERING and any(is_complex(a) for a in args if isinstance(a, Tensor)):
+        raise AutodiffError(f"{qualified_name(func)} orders values, which complex numbers do not have: "
+                            "it is not supported on complex traced values (compare np.real, np.imag or np.abs)")
+
+
 def _constant(func: Any) -> Callable[..., Any]:
     def handler(*args: Any, **kwargs: Any) -> Any:
         if any(isinstance(a, Tensor) for a in args[1:]) or any(isinstance(v, Tensor) for v in kwargs.values()):
             raise AutodiffError(f"{qualified_name(func)}: only its first argument may be a traced value")
+        refuse_complex_ordering(func, args)
         return func(*unbox(args), **kwargs)
 
     return handler
@@ -101,6 +115,7 @@ def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs
     if kwargs:
         raise AutodiffError(f"{name}: keyword arguments {sorted(kwargs)} are not supported on traced values")
     if ufunc in CONSTANT_UFUNCS:
+        refuse_complex_ordering(ufunc, inputs)
         return ufunc(*unbox(inputs))
     prim = UFUNCS.get(ufunc)
     if prim is None:

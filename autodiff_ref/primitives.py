@@ -40,19 +40,38 @@ from autodiff_ref.arrays import (
     zeros_like_grad,
 )
 from autodiff_ref.registration import Composite, NumpyOp, defelementwise
-from autodiff_ref.tensor import AutodiffError, Primitive, Tensor, unbox
+from autodiff_ref.tensor import AutodiffError, Primitive, Tensor, is_complex, real_part, unbox
+
+C = {"complex_inputs": True}  # the ops whose rules hold on complex values, in JAX's convention
 
 # ----- arithmetic --------------------------------------------------------------------------------------------
 
-add = defelementwise(np.add, lambda ans, x, y: lambda g: g, lambda ans, x, y: lambda g: g)
-subtract = defelementwise(np.subtract, lambda ans, x, y: lambda g: g, lambda ans, x, y: lambda g: -g)
-multiply = defelementwise(np.multiply, lambda ans, x, y: lambda g: g * y, lambda ans, x, y: lambda g: g * x)
-divide = defelementwise(np.divide, lambda ans, x, y: lambda g: g / y, lambda ans, x, y: lambda g: -g * ans / y)
-negative = defelementwise(np.negative, lambda ans, x: lambda g: -g)
-positive = defelementwise(np.positive, lambda ans, x: lambda g: g)
-reciprocal = defelementwise(np.reciprocal, lambda ans, x: lambda g: -g * ans * ans)
-square = defelementwise(np.square, lambda ans, x: lambda g: 2 * g * x)
-absolute = defelementwise(np.absolute, lambda ans, x: lambda g: g * np.sign(x))
+add = defelementwise(np.add, lambda ans, x, y: lambda g: g, lambda ans, x, y: lambda g: g, **C)
+subtract = defelementwise(np.subtract, lambda ans, x, y: lambda g: g, lambda ans, x, y: lambda g: -g, **C)
+multiply = defelementwise(np.multiply, lambda ans, x, y: lambda g: g * y, lambda ans, x, y: lambda g: g * x, **C)
+divide = defelementwise(np.divide, lambda ans, x, y: lambda g: g / y, lambda ans, x, y: lambda g: -g * ans / y, **C)
+negative = defelementwise(np.negative, lambda ans, x: lambda g: -g, **C)
+positive = defelementwise(np.positive, lambda ans, x: lambda g: g, **C)
+reciprocal = defelementwise(np.reciprocal, lambda ans, x: lambda g: -g * ans * ans, **C)
+square = defelementwise(np.square, lambda ans, x: lambda g: 2 * g * x, **C)
+
+
+def nonzero_or_one(x: Any) -> tuple[Any, Any]:
+    """(mask of x == 0, x with its zeros replaced by ones): a divisor that is safe where the mask is false."""
+    zero = np.asarray(unbox(x)) == 0
+    return zero, np.where(zero, ones_like(x), x)
+
+
+def vjp_absolute(ans: Any, x: Any) -> Any:
+    """Real x: g sign(x) (0 at 0). Complex z: g conj(z) / |z| (0 at 0), so that grad |z| = conj(z) / |z|."""
+    if not is_complex(x):
+        return lambda g: g * np.sign(x)
+    zero, safe = nonzero_or_one(ans)
+    return lambda g: np.where(zero, 0, g * np.conjugate(x) / safe)
+
+
+absolute = defelementwise(np.absolute, vjp_absolute, **C)
+conjugate = defelementwise(np.conjugate, lambda ans, x: lambda g: np.conjugate(g), **C)
 
 
 def vjp_power_base(ans: Any, x: Any, y: Any) -> Any:
@@ -61,6 +80,8 @@ def vjp_power_base(ans: Any, x: Any, y: Any) -> Any:
 
 def vjp_power_exponent(ans: Any, x: Any, y: Any) -> Any:
     x = as_array(x)
+    if is_complex(x):  # principal branch: d x^y / dy = x^y log x
+        return lambda g: g * ans * np.log(x)
     positive_x = np.where(x > 0, x, ones_like(x))
     # log in the result's kind: a constant float base must not make log(x) float64 (float32 or mpmath results)
     if dtype_of(ans).kind == "O":
@@ -70,21 +91,21 @@ def vjp_power_exponent(ans: Any, x: Any, y: Any) -> Any:
     return lambda g: np.where(x > 0, g * ans * np.log(positive_x), 0)
 
 
-power = defelementwise(np.power, vjp_power_base, vjp_power_exponent)
+power = defelementwise(np.power, vjp_power_base, vjp_power_exponent, **C)
 
 # ----- elementwise functions ---------------------------------------------------------------------------------
 
-exp = defelementwise(np.exp, lambda ans, x: lambda g: g * ans)
+exp = defelementwise(np.exp, lambda ans, x: lambda g: g * ans, **C)
 exp2 = defelementwise(np.exp2, lambda ans, x: lambda g: g * ans * np.log(2 * ones_like(ans)))  # ln 2 in ans's kind
-expm1 = defelementwise(np.expm1, lambda ans, x: lambda g: g * (ans + 1))
-log = defelementwise(np.log, lambda ans, x: lambda g: g / x)
-log1p = defelementwise(np.log1p, lambda ans, x: lambda g: g / (x + 1))
-sqrt = defelementwise(np.sqrt, lambda ans, x: lambda g: g / (2 * ans))
-sin = defelementwise(np.sin, lambda ans, x: lambda g: g * np.cos(x))
-cos = defelementwise(np.cos, lambda ans, x: lambda g: -g * np.sin(x))
-tan = defelementwise(np.tan, lambda ans, x: lambda g: g * (1 + ans * ans))
-sinh = defelementwise(np.sinh, lambda ans, x: lambda g: g * np.cosh(x))
-cosh = defelementwise(np.cosh, lambda ans, x: lambda g: g * np.sinh(x))
+expm1 = defelementwise(np.expm1, lambda ans, x: lambda g: g * (ans + 1), **C)
+log = defelementwise(np.log, lambda ans, x: lambda g: g / x, **C)
+log1p = defelementwise(np.log1p, lambda ans, x: lambda g: g / (x + 1), **C)
+sqrt = defelementwise(np.sqrt, lambda ans, x: lambda g: g / (2 * ans), **C)
+sin = defelementwise(np.sin, lambda ans, x: lambda g: g * np.cos(x), **C)
+cos = defelementwise(np.cos, lambda ans, x: lambda g: -g * np.sin(x), **C)
+tan = defelementwise(np.tan, lambda ans, x: lambda g: g * (1 + ans * ans), **C)
+sinh = defelementwise(np.sinh, lambda ans, x: lambda g: g * np.cosh(x), **C)
+cosh = defelementwise(np.cosh, lambda ans, x: lambda g: g * np.sinh(x), **C)
 
 
 def sech_squared(x: Any) -> Any:
@@ -94,7 +115,13 @@ def sech_squared(x: Any) -> Any:
     return 4 * t / ((1 + t) * (1 + t))
 
 
-tanh = defelementwise(np.tanh, lambda ans, x: lambda g: g * sech_squared(x))
+def vjp_tanh(ans: Any, x: Any) -> Any:
+    if is_complex(x):  # sech_squared's |x| is for real x; 1 - tanh^2 is the holomorphic derivative
+        return lambda g: g * (1 - ans * ans)
+    return lambda g: g * sech_squared(x)
+
+
+tanh = defelementwise(np.tanh, vjp_tanh, **C)
 arctan = defelementwise(np.arctan, lambda ans, x: lambda g: g / (1 + x * x))
 
 
@@ -123,6 +150,43 @@ logaddexp2 = defelementwise(np.logaddexp2, vjp_logaddexp(True, base2=True), vjp_
 maximum = defelementwise(np.maximum, vjp_tie_split(True), vjp_tie_split(False))
 minimum = defelementwise(np.minimum, vjp_tie_split(True), vjp_tie_split(False))
 
+# ----- complex parts (JAX's convention: a cotangent c of z stands for the real covector dz -> Re(c dz)) -------
+
+
+def _real(x: Any) -> Any:
+    return real_part(x)
+
+
+def _imag(x: Any) -> Any:
+    return real_part(-1j * np.asarray(x))  # Im z = Re(-i z), element by element on object arrays too
+
+
+def _angle(x: Any) -> Any:
+    x = np.asarray(x)
+    if x.dtype.kind != "O":
+        return np.angle(x)
+    return np.asarray(_OBJECT_ARG(x), dtype=object) if x.ndim else np.asarray(_OBJECT_ARG(x[()]), dtype=object)
+
+
+_OBJECT_ARG = np.frompyfunc(lambda e: e.context.arg(e), 1, 1)  # mpmath's arg, in the element's own context
+
+
+def vjp_angle(ans: Any, x: Any) -> Any:
+    """angle z = atan2(y, x): d angle = Im(conj(z) dz) / |z|^2 = Re(-i conj(z) dz) / |z|^2 (0 at z = 0)."""
+    zero, safe = nonzero_or_one(real_part(x * np.conjugate(x)))
+    return lambda g: np.where(zero, 0, g * -1j * np.conjugate(x) / safe)
+
+
+real = NumpyOp(_real, "real", numpy=(np.real,), **C).defvjp(lambda ans, x: lambda g: g)
+imag = NumpyOp(_imag, "imag", numpy=(np.imag,), **C).defvjp(lambda ans, x: lambda g: g * -1j)
+def angle_call(op: Primitive, name: str, z: Any, deg: bool = False) -> Any:
+    if deg:
+        raise AutodiffError(f"{name}: deg=True is not supported on traced values (radians only)")
+    return op(z)
+
+
+angle = NumpyOp(_angle, "angle", numpy=(np.angle,), call=angle_call, **C).defvjp(vjp_angle)
+
 # ----- reductions --------------------------------------------------------------------------------------------
 
 
@@ -140,10 +204,10 @@ def extremum_call(op: Primitive, name: str, a: Any, axis: Any = None, out: Any =
     return op(a, axis=axis, keepdims=bool(keepdims))
 
 
-sum_ = NumpyOp(np.sum, "sum", numpy=(np.sum,), call=reduction_call).defvjp(
+sum_ = NumpyOp(np.sum, "sum", numpy=(np.sum,), **C, call=reduction_call).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, shape_of(x), axis, keepdims)
 )
-mean = NumpyOp(np.mean, "mean", numpy=(np.mean,), call=reduction_call).defvjp(
+mean = NumpyOp(np.mean, "mean", numpy=(np.mean,), **C, call=reduction_call).defvjp(
     lambda ans, x, axis=None, keepdims=False: lambda g: expand_reduced(g, shape_of(x), axis, keepdims)
     / reduced_count(shape_of(x), axis)
 )
@@ -163,6 +227,8 @@ min_ = NumpyOp(np.min, "min", numpy=(np.min, np.amin), call=extremum_call).defvj
 def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: int = 0, keepdims: Any = False,
          **rest: Any) -> Any:
     reject("np.var", dtype=dtype, out=out, **rest)
+    if is_complex(a):
+        raise AutodiffError("np.var and np.std of complex traced values are not supported (use np.abs(x - m) ** 2)")
     deviation = a - mean(a, axis=axis, keepdims=True)
     count = reduced_count(np.shape(a), axis)
     return sum_(deviation * deviation, axis=axis, keepdims=bool(keepdims)) / (count - ddof)
@@ -191,22 +257,22 @@ def ravel_call(op: Primitive, name: str, a: Any, order: str = "C") -> Any:
     return op(a)
 
 
-reshape = NumpyOp(np.reshape, "reshape", numpy=(np.reshape,), call=reshape_call).defvjp(
+reshape = NumpyOp(np.reshape, "reshape", numpy=(np.reshape,), **C, call=reshape_call).defvjp(
     lambda ans, x, shape: lambda g: np.reshape(g, shape_of(x))
 )
-ravel = NumpyOp(np.ravel, "ravel", numpy=(np.ravel,), call=ravel_call).defvjp(
+ravel = NumpyOp(np.ravel, "ravel", numpy=(np.ravel,), **C, call=ravel_call).defvjp(
     lambda ans, x: lambda g: np.reshape(g, shape_of(x))
 )
-broadcast_to = NumpyOp(np.broadcast_to, "broadcast_to", numpy=(np.broadcast_to,)).defvjp(
+broadcast_to = NumpyOp(np.broadcast_to, "broadcast_to", numpy=(np.broadcast_to,), **C).defvjp(
     lambda ans, x, shape, subok=False: lambda g: unbroadcast(g, shape_of(x))
 )
-squeeze = NumpyOp(np.squeeze, "squeeze", numpy=(np.squeeze,)).defvjp(
+squeeze = NumpyOp(np.squeeze, "squeeze", numpy=(np.squeeze,), **C).defvjp(
     lambda ans, x, axis=None: lambda g: np.reshape(g, shape_of(x))
 )
-expand_dims = NumpyOp(np.expand_dims, "expand_dims", numpy=(np.expand_dims,)).defvjp(
+expand_dims = NumpyOp(np.expand_dims, "expand_dims", numpy=(np.expand_dims,), **C).defvjp(
     lambda ans, x, axis: lambda g: np.reshape(g, shape_of(x))
 )
-swapaxes = NumpyOp(np.swapaxes, "swapaxes", numpy=(np.swapaxes,)).defvjp(
+swapaxes = NumpyOp(np.swapaxes, "swapaxes", numpy=(np.swapaxes,), **C).defvjp(
     lambda ans, x, axis1, axis2: lambda g: np.swapaxes(g, axis1, axis2)
 )
 
@@ -220,7 +286,7 @@ def transpose_call(op: Primitive, name: str, a: Any, axes: Any = None) -> Any:
     return op(a, None if axes is None else tuple(axes))
 
 
-transpose = NumpyOp(np.transpose, "transpose", numpy=(np.transpose,), call=transpose_call).defvjp(vjp_transpose)
+transpose = NumpyOp(np.transpose, "transpose", numpy=(np.transpose,), **C, call=transpose_call).defvjp(vjp_transpose)
 
 
 def _getitem(x: Any, key: Any) -> Any:
@@ -264,7 +330,7 @@ def vjp_concatenate(argnum: int, ans: Any, *arrays: Any, axis: int = 0) -> Any:
     return lambda g: as_array(g)[along(axis, np.ndim(ans), slice(start, stop))]
 
 
-concatenate = NumpyOp(_concatenate, "concatenate", numpy=(np.concatenate,), call=joining_call).defvjp_argnum(
+concatenate = NumpyOp(_concatenate, "concatenate", numpy=(np.concatenate,), **C, call=joining_call).defvjp_argnum(
     vjp_concatenate
 )
 
@@ -273,7 +339,7 @@ def _stack(*arrays: Any, axis: int = 0) -> Any:
     return np.stack(arrays, axis=axis)
 
 
-stack = NumpyOp(_stack, "stack", numpy=(np.stack,), call=joining_call).defvjp_argnum(
+stack = NumpyOp(_stack, "stack", numpy=(np.stack,), **C, call=joining_call).defvjp_argnum(
     lambda argnum, ans, *arrays, axis=0: lambda g: as_array(g)[along(axis, np.ndim(ans), argnum)]
 )
 
@@ -289,7 +355,7 @@ def where_call(op: Primitive, name: str, condition: Any, *xy: Any) -> Any:
     return op(unbox(condition), *xy)
 
 
-where = NumpyOp(np.where, "where", numpy=(np.where,), call=where_call).defvjp(
+where = NumpyOp(np.where, "where", numpy=(np.where,), **C, call=where_call).defvjp(
     None,
     lambda ans, c, x, y: lambda g: unbroadcast(np.where(c, g, 0), shape_of(x)),
     lambda ans, c, x, y: lambda g: unbroadcast(np.where(c, 0, g), shape_of(y)),
@@ -351,5 +417,46 @@ def dot_call(op: Primitive, name: str, a: Any, b: Any, out: Any = None) -> Any:
     return op(a, b)
 
 
-matmul = NumpyOp(np.matmul, "matmul", numpy=(np.matmul,)).defvjp_argnum(vjp_matmul)
-dot = NumpyOp(np.dot, "dot", numpy=(np.dot,), call=dot_call).defvjp_argnum(vjp_matmul)
+matmul = NumpyOp(np.matmul, "matmul", numpy=(np.matmul,), **C).defvjp_argnum(vjp_matmul)
+dot = NumpyOp(np.dot, "dot", numpy=(np.dot,), **C, call=dot_call).defvjp_argnum(vjp_matmul)
+
+# ----- discrete Fourier transform ----------------------------------------------------------------------------
+
+
+def _dft(x: Any, axis: int, inverse: bool) -> np.ndarray:
+    """np.fft.fft / ifft along `axis`; on object arrays the DFT matrix in the elements' own mpmath precision."""
+    x = np.asarray(x)
+    if x.dtype.kind != "O":
+        return np.fft.ifft(x, axis=axis) if inverse else np.fft.fft(x, axis=axis)
+    n = x.shape[axis]
+    if not x.size:
+        return x.copy()
+    ctx = x.flat[0].context
+    sign = 1 if inverse else -1
+    turns = [[ctx.mpf(2 * sign * (j * k % n)) / n for k in range(n)] for j in range(n)]  # exp(i pi t), exactly
+    matrix = np.array([[ctx.mpc(ctx.cospi(t), ctx.sinpi(t)) for t in row] for row in turns], dtype=object)
+    out = np.moveaxis(x, axis, -1) @ matrix  # the DFT matrix is symmetric
+    return np.moveaxis(out / n if inverse else out, -1, axis)
+
+
+def _fft(x: Any, axis: int = -1) -> np.ndarray:
+    return _dft(x, axis, inverse=False)
+
+
+def _ifft(x: Any, axis: int = -1) -> np.ndarray:
+    return _dft(x, axis, inverse=True)
+
+
+def fft_call(op: Primitive, name: str, a: Any, n: Any = None, axis: int = -1, norm: Any = None, out: Any = None) -> Any:
+    """np.fft.fft / ifft: the default length and normalisation only."""
+    reject(name, n=n, out=out, norm=None if norm == "backward" else norm)
+    return op(a, axis)
+
+
+# y = F x with F symmetric, so the cotangent of x is F g (no conjugation: JAX's convention); ifft likewise.
+fft = NumpyOp(_fft, "fft", numpy=(np.fft.fft,), call=fft_call, **C).defvjp(
+    lambda ans, x, axis=-1: lambda g: fft(g, axis)
+)
+ifft = NumpyOp(_ifft, "ifft", numpy=(np.fft.ifft,), call=fft_call, **C).defvjp(
+    lambda ans, x, axis=-1: lambda g: ifft(g, axis)
+)

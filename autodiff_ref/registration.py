@@ -1,6 +1,7 @@
 """How an engine op declares the numpy functions it implements, so that adding an op is one registration line.
 
 - `defelementwise(np.exp, vjp)` registers the ufunc it is given, with VJP rules written on broadcast inputs.
+- An engine op refuses traced complex arguments unless it declares `complex_inputs=True`.
 - `NumpyOp(fn, name, numpy=(np.max, np.amax), call=handler)` is a `Primitive` that names the numpy functions it
   implements; `call(op, name, *args, **kwargs)` maps numpy's signature (axis=, keepdims=, out=, ...) onto the op,
   where `name` is the numpy function the user called (for error messages). Without `call` the op takes numpy's
@@ -38,8 +39,8 @@ class NumpyOp(Primitive):
     """A primitive that implements the numpy functions or ufuncs in `numpy` on traced values."""
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, *, numpy: Iterable[Any],
-                 call: Handler | None = None, elementwise: bool = False) -> None:
-        super().__init__(fn, name, elementwise=elementwise)
+                 call: Handler | None = None, elementwise: bool = False, complex_inputs: bool = False) -> None:
+        super().__init__(fn, name, elementwise=elementwise, complex_inputs=complex_inputs)
         self.numpy = _checked_numpy(f"op {self.name!r}", numpy)
         if call is not None and any(isinstance(f, np.ufunc) for f in self.numpy):
             raise ValueError(f"op {self.name!r}: ufuncs are dispatched as plain calls; call= is for functions")
@@ -61,9 +62,10 @@ class Composite:
         return f"<autodiff_ref composite {self.name}>"
 
 
-def defelementwise(ufunc: np.ufunc, *makers: Any) -> NumpyOp:
-    """The op implementing numpy ufunc `ufunc`, with makers written on broadcast inputs (results are unbroadcast)."""
-    prim = NumpyOp(ufunc, ufunc.__name__, numpy=(ufunc,), elementwise=True)
+def defelementwise(ufunc: np.ufunc, *makers: Any, complex_inputs: bool = False) -> NumpyOp:
+    """The op implementing numpy ufunc `ufunc`, with makers written on broadcast inputs (results are unbroadcast).
+    `complex_inputs=True` for the ops whose rules hold on complex values (JAX's convention, docs/autodiff_ref.md)."""
+    prim = NumpyOp(ufunc, ufunc.__name__, numpy=(ufunc,), elementwise=True, complex_inputs=complex_inputs)
     wrapped = []
     for maker in makers:
         if maker is None:

@@ -45,9 +45,13 @@ class Primitive:
     convention of HIPS autograd. Called without tensors, a primitive is just its forward function.
     """
 
-    def __init__(self, fn: Callable[..., Any], name: str | None = None, *, elementwise: bool = False) -> None:
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, *, elementwise: bool = False,
+                 complex_inputs: bool = True) -> None:
         self.fn = fn
         self.name = name or getattr(fn, "__name__", repr(fn))
+        # False: traced complex arguments are refused (the engine's ops where complex is not meaningful: kinks,
+        # orderings, real-only formulas); a custom primitive's rules are its author's, so it accepts them.
+        self.complex_inputs = complex_inputs
         # Each output element depends only on the same-index element of each (broadcast) input, so its
         # Jacobian with respect to a same-shape argument is diagonal: per-op checks use that.
         self.elementwise = elementwise
@@ -91,6 +95,9 @@ class Primitive:
         for key, value in kwargs.items():
             if isinstance(value, Tensor):
                 raise AutodiffError(f"op {self.name!r}: traced value passed as keyword {key!r}; pass it positionally")
+        if not self.complex_inputs and any(is_complex(a) for a in args if isinstance(a, Tensor)):
+            raise AutodiffError(f"op {self.name!r} is not differentiable on complex inputs (it orders values, has "
+                                "a kink or a real-only formula); differentiate np.real/np.imag/np.abs of them")
         tape = max(tapes, key=lambda t: t.level)
         mine = [isinstance(a, Tensor) and a.tape is tape for a in args]
         values = tuple(a.value if own else a for a, own in zip(args, mine, strict=True))
@@ -122,6 +129,27 @@ def unbox(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return type(x)(unbox(item) for item in x)
     return x
+
+
+def is_complex(x: Any) -> bool:
+    """Whether x's untraced value is complex: a complex dtype, or an object array holding mpmath mpc numbers."""
+    value = np.asarray(plain(x)) if not isinstance(plain(x), np.ndarray) else plain(x)
+    if value.dtype.kind == "c":
+        return True
+    return value.dtype.kind == "O" and any(isinstance(getattr(e, "_mpc_", None), tuple) for e in value.flat)
+
+
+def real_part(x: Any) -> Any:
+    """The real part: recorded (np.real) on a tensor, element by element (`.real`) on an object array."""
+    if isinstance(x, Tensor):
+        return np.real(x)
+    x = np.asarray(x)
+    if x.dtype.kind != "O":
+        return np.real(x)
+    return np.asarray(_OBJECT_REAL(x), dtype=object) if x.ndim else np.asarray(_OBJECT_REAL(x[()]), dtype=object)
+
+
+_OBJECT_REAL = np.frompyfunc(lambda e: e.real, 1, 1)
 
 
 def plain(x: Any) -> Any:
@@ -196,6 +224,8 @@ class Tensor:
     size = property(lambda self: self.value.size)
     dtype = property(lambda self: self.value.dtype)
     T = property(lambda self: np.transpose(self))
+    real = property(lambda self: np.real(self))
+    imag = property(lambda self: np.imag(self))
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         from autodiff_ref import numpy_bridge
@@ -288,6 +318,11 @@ class Tensor:
     def dot(self, other: Any) -> Tensor:
         return np.dot(self, other)
 
+    def conj(self) -> Tensor:
+        return np.conjugate(self)
+
+    conjugate = conj
+
 
 def toposort(output: Node) -> list[Node]:
     """Nodes reachable from `output`, each after every node that consumes it (children counted, no recursion)."""
@@ -321,6 +356,8 @@ def backward(output: Node, cotangent: Any, leaves: Sequence[Node]) -> list[Any]:
         for argnum, parent in node.parents:
             maker = node.primitive.vjp_maker(argnum, node.location)
             contribution = maker(node.value, *node.args, **node.kwargs)(g)
+            if is_complex(contribution) and not is_complex(parent.value):  # a real argument: d/dx of Re(...)
+                contribution = real_part(contribution)
             _check_vjp_shape(node, argnum, parent, contribution)
             grads[parent] = contribution if parent not in grads else grads[parent] + contribution
         del grads[node]

@@ -104,7 +104,7 @@ def _options(rtol: Any, atol: Any, mode: Any, digits: Any, seed: Any, raise_on_m
         raise GradcheckUsageError(f"mode: expected one of {SECOND_ORDER_MODES}, got {mode!r}")
     return check_options.from_keywords(
         rtol=rtol, atol=atol, mode=mode, digits=digits, seed=seed, projections=projections,
-        float64_accuracy=float64_accuracy, per_op="off", max_evaluations=max_evaluations,
+        float64_accuracy=float64_accuracy, per_op="auto", max_evaluations=max_evaluations,
         max_seconds=max_seconds, backend=backend)
 
 

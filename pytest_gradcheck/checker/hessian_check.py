@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker import verdict
-from pytest_gradcheck.checker.inputs import GradcheckUsageError, describe
+from pytest_gradcheck.checker import second_per_op, verdict
+from pytest_gradcheck.checker.hvp_check import engine_check
+from pytest_gradcheck.checker.inputs import GradcheckUsageError, argument_names, describe, validate_args
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult, Mismatch
 from pytest_gradcheck.checker.second_check import run_second
@@ -46,7 +47,10 @@ def run_hessian(f: Callable[..., Any], args: Any, hessian: Callable[..., Any] | 
         tol = outcome.tol if outcome.tol is not None else setup.tolerances(True)
         return asymmetry(kept["blocks"], setup.names, tuple(a.ndim for a in setup.args), tol, setup.worst)
 
-    return run_second(f, args, build, options, "hessian", symmetry)
+    result = run_second(f, args, build, options, "hessian", symmetry)
+    if hessian is None:
+        second_per_op.attach(result, f, validate_args(args, lambda n: argument_names(f, n)), options, engine_check)
+    return result
 
 
 def engine_hessian(f: Callable[..., Any], count: int) -> Callable[..., Any]:
@@ -70,7 +74,7 @@ def validate_hessian(raw: Any, args: tuple[np.ndarray, ...], names: tuple[str, .
     for i, row in enumerate(raw):
         blocks.append([])
         for j, block in enumerate(row):
-            if not isinstance(block, np.ndarray | np.generic | float | int):
+            if block is None or isinstance(block, tuple | list | dict | str):  # numbers of any precision pass
                 raise GradcheckUsageError(f"{source} returned {describe(block)} for block [{i}][{j}] (arguments "
                                           f"{names[i]!r} and {names[j]!r}); expected a numpy array")
             block = np.asarray(block)

@@ -7,7 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker.inputs import GradcheckUsageError, describe, validate_gradients
+from pytest_gradcheck.checker import second_per_op
+from pytest_gradcheck.checker.inputs import (
+    GradcheckUsageError,
+    argument_names,
+    describe,
+    validate_args,
+    validate_gradients,
+)
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult
 from pytest_gradcheck.checker.second_check import run_second
@@ -31,7 +38,15 @@ def run_hvp(f: Callable[..., Any], args: Any, hvp: Callable[..., Any] | None, op
     def build(arrays: tuple[np.ndarray, ...], names: tuple[str, ...], ctx: Any) -> UnderTest:
         return hvp_under_test(f, hvp, arrays, names, ctx, options)
 
-    return run_second(f, args, build, options, "hvp")
+    result = run_second(f, args, build, options, "hvp")
+    if hvp is None:
+        second_per_op.attach(result, f, validate_args(args, lambda n: argument_names(f, n)), options, engine_check)
+    return result
+
+
+def engine_check(f: Callable[..., Any], args: tuple[np.ndarray, ...], options: Options) -> GradcheckResult:
+    """check_hvp of the engine's HVP (per-op checks: their options say per_op="off")."""
+    return run_hvp(f, args, None, options)
 
 
 def engine_hvp(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -151,7 +151,7 @@ def report_lines(result: Any) -> list[str]:
     lines.append("  tolerance: " + ", ".join(f"{k}={_number(v)}" for k, v in result.tolerance.items()))
     lines.append("  " + _measured(result))
     lines += element_lines(result)
-    lines += [f"  kink at {kink.describe()}" for kink in result.kinks[:SHOWN_ELEMENTS]]
+    lines += [f"  kink at {_kink_text(result, kink)}" for kink in result.kinks[:SHOWN_ELEMENTS]]
     if result.miss_probability is not None:
         lines.append(f"  {result.projections} random projections: an error of the tolerance's size goes unseen "
                      f"with probability {result.miss_probability:.2g}")
@@ -161,6 +161,16 @@ def report_lines(result: Any) -> list[str]:
     lines += [f"  note: {note}" for note in result.notes]
     lines += [f"  picture: {path}" for path in result.plots]
     return lines + remedy(result)
+
+
+def _kink_text(result: Any, kink: Any) -> str:
+    """A kink's description; in a second-order check its one-sided values are second derivatives."""
+    text = kink.describe()
+    subject = SUBJECTS.get(getattr(result, "kind", "grad"), "gradient")
+    if subject == "gradient":
+        return text
+    text = text.replace(" derivative ", " second derivative ")
+    return text.replace("the gradient under test", "the value under test")
 
 
 def _fmt(value: float | None) -> str:

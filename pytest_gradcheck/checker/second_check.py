@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker import second_modes, verdict
+from pytest_gradcheck.checker import planning, second_modes, verdict
 from pytest_gradcheck.checker.budget import Budget, BudgetExceeded
 from pytest_gradcheck.checker.options import Options, tier
 from pytest_gradcheck.checker.result import GradcheckResult, Mismatch
@@ -27,6 +27,9 @@ FULL_LIMIT = 16
 # The screen (one projection, no precision checks: a float64 buffer inside f can only make it fail) decides
 # alone when it agrees within this share of the tolerance, as first order's screen does.
 SCREEN_SHARE = 1e-3
+# Planning auto's budget: each direction's second difference costs 6 evaluations; the precision checks of f
+# (round-off measurement, float64-buffer check) about 16.
+EVALUATIONS_PER_DIRECTION, PRECISION_CHECK_EVALUATIONS = 6, 16
 Builder = Callable[[tuple[np.ndarray, ...], tuple[str, ...], Any], UnderTest]
 Extra = Callable[[SecondSetup, SecondOutcome], list[Mismatch]]
 
@@ -82,9 +85,10 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     (up to FULL_LIMIT elements) or fast. Other modes run as asked, after the precision checks of f."""
     mode = setup.options.mode
     if mode == "auto":
+        _afford(setup)
         if setup.evaluator.high_precision:
-            screen = second_modes.run_fast(setup, 1)
-            if _clean(screen, setup):
+            screen = second_modes.run_fast(setup, 1, narrow=False)
+            if _clean(screen):
                 return "fast", screen
             setup.worst.clear()
         mode = "full" if setup.size <= FULL_LIMIT else "fast"
@@ -96,10 +100,32 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     return mode, second_modes.run_fast(setup, setup.options.projections)
 
 
-def _clean(screen: SecondOutcome, setup: SecondSetup) -> bool:
-    if screen.formula or screen.accuracy or screen.kinks or not screen.converged or screen.tol is None:
+def _afford(setup: SecondSetup) -> None:
+    """auto: a high-precision reference only when its planned evaluations (the screen's, then full's or fast's),
+    timed by the evaluator's probe, fit AUTO_BUDGET_SHARE of the budget left; else the float64 reference."""
+    ev, options = setup.evaluator, setup.options
+    if not ev.high_precision or options.budget is None:
+        return
+    directions = setup.size * (setup.size + 1) // 2 if setup.size <= FULL_LIMIT else 2 * options.projections
+    planned = PRECISION_CHECK_EVALUATIONS + EVALUATIONS_PER_DIRECTION * (2 + directions)
+    predicted = ev.probe_seconds * planned
+    if predicted > planning.AUTO_BUDGET_SHARE * options.budget.remaining():
+        ev.fall_back(f"reference limited to float64 by the budget: one high-precision evaluation of f took "
+                     f"{ev.probe_seconds:.2g} s, so the ~{planned} evaluations of this check would take "
+                     f"~{predicted:.0f} s of max_seconds={options.max_seconds:g}; raise max_seconds (or pass "
+                     "mode='fast'/'full') for a high-precision reference")
+
+
+def _clean(screen: SecondOutcome) -> bool:
+    """Whether the screening projection decides alone: it agreed, its reference error included, within
+    SCREEN_SHARE of the tolerance (the verdict then states the chance that such a pass misses an error)."""
+    if screen.formula or screen.accuracy or screen.kinks or not screen.converged or screen.margin > SCREEN_SHARE:
         return False
-    return setup.worst.get("formula", 1.0) <= SCREEN_SHARE * screen.tol.rtol_formula
+    screen.miss_probability = second_modes.miss_probability(1, 1 / SCREEN_SHARE)
+    screen.notes = [f"screen: one random projection u^T H v at high precision agreed within {SCREEN_SHARE:g} of "
+                    f"the tolerance (an error of one entry of H the size of the tolerance gets through with "
+                    f"probability {screen.miss_probability:.1g}; anything else runs the full or fast check)"]
+    return True
 
 
 def _verify_precision(setup: SecondSetup) -> None:

@@ -14,6 +14,7 @@ import mpmath
 import numpy as np
 
 from pytest_gradcheck.checker import hessian_reference, verdict
+from pytest_gradcheck.checker.budget import BudgetExceeded
 from pytest_gradcheck.checker.hessian_reference import Entry, Reference
 from pytest_gradcheck.checker.result import Kink, Mismatch
 from pytest_gradcheck.checker.second_setup import SecondSetup, hp_inputs
@@ -37,6 +38,7 @@ class SecondOutcome:
     reference: tuple[np.ndarray, ...] | None = None
     reference_error: tuple[np.ndarray, ...] | None = None
     tested: tuple[np.ndarray, ...] = ()
+    margin: float = 0.0  # fast: the largest (|error| + reference error) / (rtol max(|r|, scale) + atol) seen
 
 
 def miss_probability(projections: int, multiple: float = 1.0) -> float:
@@ -154,19 +156,50 @@ def _blocks(setup: SecondSetup, reference: Reference, entries: list[list[Entry]]
     return tuple(out[0]), tuple(out[1]), tuple(out[2])
 
 
-def run_fast(setup: SecondSetup, projections: int) -> SecondOutcome:
-    """`projections` random projections u^T H v (u, v standard normal, dyadic) against u . (H v) under test."""
+def run_fast(setup: SecondSetup, projections: int, narrow: bool = True) -> SecondOutcome:
+    """`projections` random projections u^T H v (u, v standard normal, dyadic) against u . (H v) under test; a
+    failing one is narrowed to the elements of its H v (`narrow`; the screen does not)."""
     reference = Reference(setup.evaluator)
     outcome = SecondOutcome(projections=projections, miss_probability=miss_probability(projections))
-    for k in range(projections):
-        _projection(setup, reference, outcome, k)
+    failed = [found for k in range(projections) if (found := _projection(setup, reference, outcome, k))]
     outcome.notes.append(f"an error 10x the tolerance in one entry of H goes unseen with probability "
                          f"{miss_probability(projections, 10):.1g}")
+    if failed and narrow:
+        _narrow(setup, reference, outcome, *failed[0])
     return outcome
 
 
-def _projection(setup: SecondSetup, reference: Reference, outcome: SecondOutcome, k: int) -> None:
-    """One projection: the formula and float64-accuracy diagnoses of u . (H v), or a kink along u +- v."""
+# Fast mode names the wrong elements of H v (for the first failing projection's v) in arguments of up to this
+# many elements: e_i^T H v by polarisation, 12 evaluations each.
+NARROW_ELEMENTS = 64
+
+
+def _narrow(setup: SecondSetup, reference: Reference, outcome: SecondOutcome, k: int, v: tuple[np.ndarray, ...],
+            tested: tuple[Any, ...]) -> None:
+    """The elements of H v under test (v: projection k's) against e_i^T H v, element by element."""
+    try:
+        for a, x in enumerate(setup.args):
+            if x.size > NARROW_ELEMENTS:
+                outcome.notes.append(f"argument {a} ({setup.names[a]!r}) has {x.size} elements, more than fast mode "
+                                     f"narrows ({NARROW_ELEMENTS}); mode='full' names its elements")
+                continue
+            entries, where = [], []
+            for i in range(x.size):
+                unit = tuple(np.zeros(y.shape) for y in setup.args)
+                unit[a].flat[i] = 1.0
+                entries.append(reference.projection(unit, v))
+                where.append(f"element {tuple(int(j) for j in np.unravel_index(i, x.shape))} of H v, v of "
+                             f"projection {k}")
+            values = np.asarray(tested[a]).ravel()
+            _judge(setup, outcome, entries, values, where, a, verdict.scale_of(values))
+    except BudgetExceeded as error:
+        outcome.notes.append(f"naming the elements of the failing projection stopped: budget exceeded ({error})")
+
+
+def _projection(setup: SecondSetup, reference: Reference, outcome: SecondOutcome,
+                k: int) -> tuple[int, tuple[np.ndarray, ...], tuple[Any, ...]] | None:
+    """One projection: the formula and float64-accuracy diagnoses of u . (H v), or a kink along u +- v; when
+    the formula fails, (k, v, H v under test) for narrowing."""
     u = tuple(hessian_reference.dyadic(setup.rng.standard_normal(x.shape)) for x in setup.args)
     v = tuple(hessian_reference.dyadic(setup.rng.standard_normal(x.shape)) for x in setup.args)
     low, hp = products(setup, v)
@@ -184,10 +217,17 @@ def _projection(setup: SecondSetup, reference: Reference, outcome: SecondOutcome
     outcome.converged &= entry.status != "not_converged"
     if entry.status == "nondifferentiable":
         outcome.kinks.append(_kink(entry, float(tested), None, where[0], outcome.tol, scale))
-    elif entry.status == "ok":
-        outcome.formula += _compare("formula", [entry.value], [entry.error], [tested], outcome.tol.rtol_formula, tol,
-                                    scale, None, "projection", where, setup.worst)
+    failed = None
+    if entry.status == "ok":
+        allowance = outcome.tol.atol + outcome.tol.rtol_formula * max(abs(float(entry.value)), scale)
+        distance = abs(float(tested - entry.value)) + entry.error
+        outcome.margin = max(outcome.margin, distance / allowance if allowance > 0 else math.inf)
+        found = _compare("formula", [entry.value], [entry.error], [tested], outcome.tol.rtol_formula, tol, scale,
+                         None, "projection", where, setup.worst)
+        outcome.formula += found
+        failed = (k, v, hp if hp is not None else low) if found else None
     if p_hp is not None:
         outcome.accuracy += _compare("float64_accuracy", [p_hp], [0.0], [p64], outcome.tol.rtol_float64, tol, scale,
                                      None, "projection", where, setup.worst)
     outcome.projections = max(outcome.projections, k + 1)
+    return failed

@@ -100,11 +100,13 @@ def test_writing_one_traced_element_into_a_plain_array_raises():
 
 
 @pytest.mark.parametrize("value, found", [
-    (3, "got int"), (True, "got bool"), (2.0 + 1j, "got complex"), (np.float16(1.0), "got float16"),
-    ([1.0, 2.0], "got list"), (None, "got NoneType"), (np.array([1, 2]), "got dtype int64"),
-    (np.array([True, False]), "got dtype bool"), (np.array([1j, 2.0]), "got dtype complex128"),
+    (3, "got int"), (True, "got bool"), (np.clongdouble(2.0 + 1j), "got clongdouble"),
+    (np.float16(1.0), "got float16"), ([1.0, 2.0], "got list"), (None, "got NoneType"),
+    (np.array([1, 2]), "got dtype int64"), (np.array([True, False]), "got dtype bool"),
+    (np.array([1j, 2.0], dtype=np.clongdouble), "got dtype complex256"),
     (np.array([1.0, 2.0], dtype=np.float16), "got dtype float16"), (np.array(["a"]), "got dtype <U1"),
-    (np.array([1.0, 2.0], dtype=object), "found float"), (np.array([mpmath.mpc(1, 1)], dtype=object), "found mpc"),
+    (np.array([1.0, 2.0], dtype=object), "found float"), (np.array([1j], dtype=object), "found complex"),
+    (np.array([mpmath.mpf(1), 2j], dtype=object), "found complex"),
     (np.array([None], dtype=object), "found NoneType"), (np.longdouble(1.0), "got longdouble"),
 ])  # fmt: skip
 def test_non_float_inputs_raise_type_error_naming_the_argument(value, found):

@@ -98,18 +98,21 @@ def test_elementwise_vjp_at_40_digits(name):
         _assert_agree(g, expected, ELEMENTWISE_AGREE, f"{name}, argument {argnum}")
 
 
+EXACT_TYPES = (ctx.mpf, ctx.mpc)
+
+
 def _exact_zero(element):
     return isinstance(element, int | float) and element == 0  # masks fill with 0, which needs no precision
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_vjp_rule_computes_in_mpf(name):
-    """Replays each rule on the tape: its output holds mpf (or exact zeros), never a rounded float."""
+    """Replays each rule on the tape: its output holds mpf or mpc (or exact zeros), never a rounded float."""
     args = tuple(to_hp(a, ctx) for a in arguments(name, seed=7))
     recording = autodiff_ref.record(CASES[name].f, args, argnums=tuple(range(len(args))))
     for node in recording.nodes[len(args):]:
         g = np.full(node.value.shape, ctx.mpf(1), dtype=object)
         for argnum, _ in node.parents:
             out = node.primitive.vjp_maker(argnum, node.location)(node.value, *node.args, **node.kwargs)(g)
-            kinds = {type(e).__name__ for e in np.ravel(out) if type(e) is not ctx.mpf and not _exact_zero(e)}
+            kinds = {type(e).__name__ for e in np.ravel(out) if type(e) not in EXACT_TYPES and not _exact_zero(e)}
             assert np.asarray(out).dtype == object and not kinds, f"VJP of {node.name}, argument {argnum}: {kinds}"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from second_order_cases import CASES, logistic, logistic_hvp, net, planted_hessian, quadratic
 
-from pytest_gradcheck import GradcheckUsageError, check_hessian
+from pytest_gradcheck import GradcheckUsageError, check_hessian, check_hvp
 
 A = np.array([[2.0, 0.5, 0.0], [0.5, 1.0, -0.3], [0.0, -0.3, 3.0]])
 
@@ -77,7 +77,8 @@ def test_a_planted_error_is_caught_in_auto_and_fast_mode():
     assert auto.status == "formula_error" and auto.mode == "full"
     assert [m.where for m in auto.mismatches] == ["element (2, 2) of block [w][w]"]
     fast = check_hessian(f, args, hessian=hessian, mode="fast", raise_on_mismatch=False)
-    assert fast.status == "formula_error" and fast.mismatches[0].where.startswith("projection")
+    assert fast.status == "formula_error" and any(m.where.startswith("projection") for m in fast.mismatches)
+    assert [m.where for m in fast.mismatches if m.argument is not None] == ["element (2,) of H v, v of projection 0"]
 
 
 def test_float64_accuracy_of_a_hessian_is_its_own_diagnosis():
@@ -115,3 +116,30 @@ def test_report_text_reads_for_a_hessian():
     result = check_hessian(net, CASES["net"][1], mode="fast", projections=1)
     assert result.summary().startswith("Hessian check passed")
     assert "Hessian from autodiff_ref" in result.summary()
+
+
+def _scalar_and_vector(a, x):
+    return np.sin(a) * np.sum(x**2) + a**3
+
+
+def _scalar_and_vector_hessian(a, x):
+    h_ax = 2 * np.cos(a) * x
+    return ((-np.sin(a) * np.sum(x**2) + 6 * a, h_ax), (h_ax, 2 * np.sin(a) * np.eye(2)))
+
+
+def test_a_scalar_argument_has_zero_dimensional_blocks():
+    args = (np.array(0.7), np.array([0.2, -0.4]))
+    assert check_hessian(_scalar_and_vector, args, hessian=_scalar_and_vector_hessian, mode="full").status == "pass"
+
+    def wrong(a, x):
+        (h_aa, h_ax), (h_xa, h_xx) = _scalar_and_vector_hessian(a, x)
+        return ((h_aa, h_ax * (1 + 1e-9)), (h_xa, h_xx))
+
+    result = check_hessian(_scalar_and_vector, args, hessian=wrong, mode="full", raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.tolerance["rtol_formula"] < 1e-15
+    assert sorted((m.kind, m.where) for m in result.mismatches) == [
+        ("formula", "element (0,) of block [a][x]"), ("formula", "element (1,) of block [a][x]"),
+        ("symmetry", "element (0,) of block [a][x] against element (0,) of block [x][a]"),
+        ("symmetry", "element (1,) of block [a][x] against element (1,) of block [x][a]")]
+    assert check_hvp(_scalar_and_vector, args, mode="full").status == "pass"
+    assert check_hessian(_scalar_and_vector, args, mode="full").status == "pass"  # the engine's 0-d blocks

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from second_order_cases import CASES, logistic, logistic_hvp, net, planted_hvp, quadratic, quadratic_hvp
 
-from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_hvp
+import autodiff_ref
+from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_grad, check_hvp
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -34,8 +35,10 @@ def test_a_1e_minus_9_error_in_one_component_is_caught_and_named(mode):
     f, args = CASES["net"]
     result = check_hvp(f, args, hvp=planted_hvp(f, 1, (1, 0)), mode=mode, raise_on_mismatch=False)
     assert result.status == "formula_error", result.report()
-    if mode == "fast":
-        assert result.mismatches[0].where.startswith("projection")
+    if mode == "fast":  # the failing projections, and the first one narrowed to the element of its H v
+        assert any(m.where.startswith("projection") for m in result.mismatches)
+        assert [(m.name, m.where) for m in result.mismatches if m.argument is not None] == [
+            ("w2", "element (1, 0) of H v, v of projection 0")]
         assert result.miss_probability is not None and result.miss_probability < 0.5
         return
     assert result.mode == "full"  # auto: the screen fails and escalates
@@ -141,3 +144,54 @@ def test_a_nondeterministic_hvp_is_named():
 
     result = check_hvp(quadratic, CASES["quadratic"][1], hvp=drifting, raise_on_mismatch=False)
     assert result.status == "nondeterministic" and "hvp" in result.notes[0]
+
+
+@autodiff_ref.primitive
+def _slope(x):  # 3 x^2: the derivative of _cube, with a VJP 1e-6 off (so _cube's rule is wrong at second order)
+    return 3 * x**2
+
+
+_slope.defvjp(lambda ans, x: lambda g: g * 6 * x * (1 + 1e-6))
+
+
+@autodiff_ref.primitive
+def _cube(x):
+    return x**3
+
+
+_cube.defvjp(lambda ans, x: lambda g: g * _slope(x))
+
+
+def test_per_op_names_the_op_whose_backward_rule_is_not_differentiated_correctly():
+    def f(x):
+        return np.sum(np.sin(_cube(x)))
+
+    x = (np.array([0.3, -0.8, 1.2]),)
+    assert check_grad(f, x).status == "pass"  # first order is right
+    result = check_hvp(f, x, raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    assert [(row.name, row.status) for row in result.ops] == [
+        ("_cube", "formula_error"), ("sin", "pass"), ("sum", "pass")]
+    assert result.ops[0].first_failing and result.ops[0].custom
+    assert any("op 1 (_cube) fails its own second-order check" in note for note in result.notes)
+    assert "per-op check: 1 of 3 ops fail" in result.report()
+    assert check_hvp(f, x, hvp=autodiff_ref.hvp(f), raise_on_mismatch=False).ops == []  # not the engine's: no rows
+
+
+def test_an_f_that_only_runs_in_float64_gets_a_float64_reference_with_a_stated_limit():
+    import math
+
+    def f(x):
+        return sum(0.5 * float(t) ** 2 + math.sin(float(t)) for t in x)
+
+    def hvp(v, x):
+        return (v[0] - np.sin(x) * v[0],)
+
+    x = (np.array([0.3, -0.7, 1.1]),)
+    result = check_hvp(f, x, hvp=hvp, mode="full")
+    assert result.status == "pass" and result.backend == "float64" and not result.high_precision
+    assert any("float64 reference: second differences" in note for note in result.notes)
+    assert np.max(result.reference_error[0]) < 1e-5  # about 7 digits of H
+    wrong = check_hvp(f, x, hvp=lambda v, x: (hvp(v, x)[0] * (1 + 1e-3),), mode="full", raise_on_mismatch=False)
+    assert wrong.status == "formula_error"
+    assert "float64 reference" in wrong.summary()
