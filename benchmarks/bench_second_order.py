@@ -467,6 +467,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 cases per kind, one seed, no cold runs")
     parser.add_argument("--kinds", help=f"comma-separated kinds to run (default all: {','.join(KINDS)})")
+    parser.add_argument("--no-cold", action="store_true", help="warm timings only (no fresh interpreters)")
     parser.add_argument("--no-torch", action="store_true", help="leave torch out even when it is installed")
     parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
     parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
@@ -485,6 +486,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     config = QUICK if options.quick else full_config()
     if options.kinds:
         config = Config(**{**asdict(config), "kinds": tuple(options.kinds.split(","))})
+    if options.no_cold:
+        config = Config(**{**asdict(config), "cold": False})
     with_torch = checkers.installed("torch") and not options.no_torch
     started = time.perf_counter()
     records = measure(config, with_torch)
