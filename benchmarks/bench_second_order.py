@@ -323,6 +323,15 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def _raised(statuses: list[str]) -> bool:
+    return any(s.startswith("error") for s in statuses)
+
+
+def _caught(planted: dict[str, Any]) -> bool:
+    """A planted error is caught when the check fails it; a check that raised caught nothing."""
+    return bool(planted["flagged"]) and not planted["status"].startswith("error")
+
+
 def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Per kind: false positives, detection per plant, wrong conventions flagged and named, medians of time,
     evaluations and ratios to torch (warm over every correct seed; cold over the cold cases)."""
@@ -332,27 +341,30 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         correct_runs = [(r, w) for r in mine for w in r["correct"].values()]
         planted = [p for r in mine for seed_records in r["planted"].values() for p in seed_records]
         flagged_correct = [f"{r['case']}" for r, w in correct_runs if w["ours"]["flagged"]]
+        timed = [(r, w) for r, w in correct_runs if not _raised(w["ours"]["statuses"])]  # cost: checks that ran
+        errors = [s for _, w in correct_runs for s in w["ours"]["statuses"] if s.startswith("error")]
+        errors += [p["status"] for p in planted if p["status"].startswith("error")]
         row: dict[str, Any] = {
             "cases": len(mine), "correct_checks": len(correct_runs), "false_positives": len(flagged_correct),
-            "false_positive_cases": flagged_correct,
+            "false_positive_cases": flagged_correct, "errors": len(errors), "error_messages": sorted(set(errors)),
             "statuses": _counts([s for _, w in correct_runs for s in w["ours"]["statuses"]]),
-            "median_s": _median([w["ours"]["seconds"] for _, w in correct_runs]),
-            "median_evaluations": _median([w["ours"]["evaluations"] for _, w in correct_runs]),
+            "median_s": _median([w["ours"]["seconds"] for _, w in timed]),
+            "median_evaluations": _median([w["ours"]["evaluations"] for _, w in timed]),
             "detection": {}, "planted_statuses": {},
         }
         for plant in dict.fromkeys(p["plant"] for p in planted):
             these = [p for p in planted if p["plant"] == plant]
-            row["detection"][plant] = {"caught": sum(p["flagged"] for p in these), "n": len(these)}
+            row["detection"][plant] = {"caught": sum(_caught(p) for p in these), "n": len(these)}
             row["planted_statuses"][plant] = _counts([p["status"] for p in these])
             if plant == "wrong_convention":
                 row["detection"][plant]["named"] = sum(p["named"] for p in these)
-        ratios = [w["ratio"] for _, w in correct_runs if "ratio" in w]
+        ratios = [w["ratio"] for _, w in timed if "ratio" in w]
         if ratios:
-            row |= {"torch_median_s": _median([w["torch"]["seconds"] for _, w in correct_runs]),
-                    "torch_median_evaluations": _median([w["torch"]["evaluations"] for _, w in correct_runs]),
-                    "torch_statuses": _counts([w["torch"]["status"] for _, w in correct_runs]),
+            row |= {"torch_median_s": _median([w["torch"]["seconds"] for _, w in timed]),
+                    "torch_median_evaluations": _median([w["torch"]["evaluations"] for _, w in timed]),
+                    "torch_statuses": _counts([w["torch"]["status"] for _, w in timed]),
                     "warm_median_ratio": _median(ratios), "warm_max_ratio": max(ratios)}
-        colds = [r["cold"] for r in mine if r.get("cold")]
+        colds = [r["cold"] for r in mine if r.get("cold") and not _raised([r["cold"]["ours"]["status"]])]
         if colds:
             row["cold_median_s"] = _median([c["ours"]["seconds"] for c in colds])
             if all("ratio" in c for c in colds):
@@ -381,11 +393,11 @@ def detection_table(summary: dict[str, Any]) -> list[str]:
     rows = []
     for kind, s in summary.items():
         rows.append([kind, CHECK_FUNCTIONS[kind], s["cases"], f"**{s['false_positives']}** / {s['correct_checks']}",
-                     s["statuses"], "", "", ""])
+                     s["statuses"], s["errors"], "", "", ""])
         for plant, d in s["detection"].items():
             named = f"{d['named']} / {d['n']}" if "named" in d else ""
-            rows.append(["", "", "", "", "", plant, f"**{d['caught']}** / {d['n']}", named])
-    return _table(["kind", "check", "cases", "false positives", "statuses (correct)",
+            rows.append(["", "", "", "", "", "", plant, f"**{d['caught']}** / {d['n']}", named])
+    return _table(["kind", "check", "cases", "false positives", "statuses (correct)", "checks that raised",
                    f"planted ({PLANTED:.0e} relative)", "caught", "convention named"], rows)
 
 
@@ -416,7 +428,7 @@ def case_table(records: list[dict[str, Any]], with_torch: bool) -> list[str]:
         row = [r["kind"], r["case"], r["inputs"], ", ".join(sorted({s for w in r["correct"].values()
                                                                       for s in w["ours"]["statuses"]})),
                _ms(first["ours"]["seconds"]), first["ours"]["evaluations"],
-               f"{sum(p['flagged'] for p in planted)} / {len(planted)}"]
+               f"{sum(_caught(p) for p in planted)} / {len(planted)}"]
         if with_torch:
             row += [_ms(first["torch"]["seconds"]), _x(first.get("ratio")), _x((r.get("cold") or {}).get("ratio"))]
         rows.append(row)
@@ -432,7 +444,7 @@ def misses(records: list[dict[str, Any]]) -> list[str]:
                 lines.append(f"- false positive: {r['kind']} {r['case']} seed {seed}: {w['ours']['statuses']}")
         for seed, planted in r["planted"].items():
             for p in planted:
-                if not p["flagged"]:
+                if not _caught(p):
                     lines.append(f"- missed: {r['kind']} {r['case']} seed {seed}: {p['detail']} ({p['status']})")
                 elif p["plant"] == "wrong_convention" and not p["named"]:
                     lines.append(f"- not named: {r['kind']} {r['case']} seed {seed}: {p['detail']}")
@@ -447,9 +459,9 @@ def render(payload: dict[str, Any]) -> str:
              f"{info['machine']}), Python {info['python']}, {packages}; run took {payload['seconds']:.0f} s.", ""]
     if payload.get("missing_api"):
         lines += [f"Not measured (not in this tree): {', '.join(payload['missing_api'])}.", ""]
-    lines += ["### Correct derivatives and planted errors", "", *detection_table(payload["summary"]),
+    lines += ["### Correct derivatives and planted errors", "", *detection_table(summarize(payload["cases"])),
               "### Cost" + (" (ratio: ours / torch's on the same case)" if with_torch else ""), "",
-              *cost_table(payload["summary"], with_torch), "### Per case", "",
+              *cost_table(summarize(payload["cases"]), with_torch), "### Per case", "",
               *case_table(payload["cases"], with_torch), "### Misses, false positives, unnamed conventions", "",
               *misses(payload["cases"]), ""]
     return "\n".join(lines)

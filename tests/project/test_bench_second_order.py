@@ -131,6 +131,17 @@ def test_summary_counts_false_positives_catches_and_named_conventions():
     assert any(line.startswith("- not named: complex a seed 0: z") for line in lines)
     table = "\n".join(bench.detection_table(summary))
     assert "| complex | check_grad | 2 | **1** / 2 |" in table and "| wrong_convention | **1** / 1 | 0 / 1 |" in table
+    assert s["errors"] == 0
+
+
+def test_a_check_that_raised_catches_nothing_and_is_counted_apart():
+    crashed = {"plant": "hvp_component", "detail": "x", "flagged": True, "status": "error: TypeError: boom"}
+    records = [_record("hvp", "c", 2.0, 1.0, [crashed])]
+    records[0]["correct"]["0"]["ours"] |= {"flagged": True, "statuses": ["error: TypeError: boom"]}
+    s = bench.summarize(records)["hvp"]
+    assert s["detection"]["hvp_component"] == {"caught": 0, "n": 1} and s["false_positives"] == 1
+    assert s["errors"] == 2 and s["error_messages"] == ["error: TypeError: boom"]
+    assert any(line.startswith("- missed: hvp c seed 0: x (error: TypeError: boom)") for line in bench.misses(records))
 
 
 def test_missing_api_names_the_checks_this_tree_lacks():
@@ -160,6 +171,7 @@ def test_quick_run_finds_no_false_positive_catches_every_planted_error_and_names
     assert payload["torch"] is False and payload["quick"] is True
     summary = payload["summary"][kind]
     assert summary["cases"] >= 2 and summary["false_positives"] == 0, summary["false_positive_cases"]
+    assert summary["errors"] == 0, summary["error_messages"]
     assert set(summary["statuses"].split(", ")) == {f"pass {summary['correct_checks']}"}
     expected_plants = {"hvp": {"hvp_component"}, "hessian": set(mutations.HESSIAN_PLANTS),
                        "jvp": {"jvp_component", "vjp_component"},
