@@ -251,6 +251,8 @@ class GradcheckResult:
     plots: list[str] = field(default_factory=list)  # pictures drawn for this check (check_grad's plots=)
     ops_note: str = ""  # why the per-op table is empty or partial (a pass under per_op="auto", "off", ...)
     backend: str = "mpmath"  # the reference's tier: "quad", "mpmath" or "float64"
+    complex_convention: str | None = None  # complex arguments: "torch", "jax" or "holomorphic" (None: none)
+    convention_note: str = ""  # complex: the gradient is in another convention, or f is not holomorphic
 
     @property
     def ok(self) -> bool:
@@ -285,7 +287,7 @@ class GradcheckResult:
         def arrays(values: Any) -> Any:
             if values is None:
                 return None
-            return [np.asarray(v, dtype=float).tolist() for v in values]
+            return [_plain(v) for v in values]
 
         return {
             "ok": self.ok, "status": self.status, "mode": self.mode, "function": self.function,
@@ -303,7 +305,18 @@ class GradcheckResult:
             "checked": list(self.checked), "float64_constants": list(self.float64_constants),
             "achieved_digits": self.achieved_digits,
             "plots": list(self.plots), "ops_note": self.ops_note,
+            "complex_convention": self.complex_convention, "convention_note": self.convention_note,
         }
+
+
+def _plain(values: Any) -> Any:
+    """An array as JSON lists: floats, or [real, imaginary] pairs for a complex array (mpc numbers too)."""
+    flat = np.asarray(values)
+    if flat.dtype.kind == "c" or (flat.dtype == object and any(
+            isinstance(e, complex) or hasattr(e, "_mpc_") for e in flat.ravel().tolist())):
+        pairs = np.array([[float(e.real), float(e.imag)] for e in flat.ravel().tolist()]).reshape(*flat.shape, 2)
+        return pairs.tolist()
+    return np.asarray(values, dtype=float).tolist()
 
 
 class GradcheckError(AssertionError):

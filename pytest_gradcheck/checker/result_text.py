@@ -146,6 +146,8 @@ def report_lines(result: Any) -> list[str]:
         lines.append(f"  {result.projections} random projections: an error of the tolerance's size goes unseen "
                      f"with probability {result.miss_probability:.2g}")
     lines += _op_lines(result)
+    if getattr(result, "convention_note", ""):
+        lines.append(f"  complex convention: {result.convention_note}")
     lines += [f"  note: {note}" for note in result.notes]
     lines += [f"  picture: {path}" for path in result.plots]
     return lines + remedy(result)
