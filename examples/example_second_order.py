@@ -5,22 +5,10 @@ Each correct derivative passes; each slip (s for s (1 - s) in the Hessian, the o
 lost sign in the tangent rule) fails with the diagnosis asserted here.
 """
 
-import inspect
 
 import numpy as np
-import pytest
 
 import pytest_gradcheck
-
-
-def _needs(*names):
-    """Skip while a check of issue 18 is not in this tree (remove once they are merged)."""
-    missing = [n for n in names if n != "complex_convention" and not hasattr(pytest_gradcheck, n)]
-    if "complex_convention" in names and "complex_convention" not in inspect.signature(
-            pytest_gradcheck.check_grad).parameters:
-        missing.append("check_grad(complex_convention=...)")
-    return pytest.mark.skipif(bool(missing), reason=f"not in this tree yet (issue 18): {', '.join(missing)}")
-
 
 # ---- a logistic-regression Hessian ------------------------------------------------------------------------------
 
@@ -56,7 +44,6 @@ def logistic_hessian_with_slip(w):
     return X.T @ (s[:, None] * X) + LAM * np.eye(3)
 
 
-@_needs("check_hessian", "check_hvp")
 def test_logistic_regression_hessian_and_hvp_pass():
     result = pytest_gradcheck.check_hessian(logistic_loss, W, hessian=logistic_hessian)
     assert result.status == "pass" and result.kind == "hessian"
@@ -64,7 +51,6 @@ def test_logistic_regression_hessian_and_hvp_pass():
     assert result.status == "pass" and result.kind == "hvp"
 
 
-@_needs("check_hessian")
 def test_a_slip_in_the_hessian_is_a_formula_error():
     result = pytest_gradcheck.check_hessian(logistic_loss, W, hessian=logistic_hessian_with_slip,
                                             raise_on_mismatch=False)
@@ -92,14 +78,12 @@ def spectral_grad_jax(z):
     return np.conj(spectral_grad_torch(z))
 
 
-@_needs("complex_convention")
 def test_fft_loss_passes_in_each_convention():
     for grad, convention in ((spectral_grad_torch, "torch"), (spectral_grad_jax, "jax")):
         result = pytest_gradcheck.check_grad(spectral_loss, Z, grad=grad, complex_convention=convention)
         assert result.status == "pass", convention
 
 
-@_needs("complex_convention")
 def test_a_gradient_in_the_other_convention_is_named():
     result = pytest_gradcheck.check_grad(spectral_loss, Z, grad=spectral_grad_torch, complex_convention="jax",
                                          raise_on_mismatch=False)
@@ -139,13 +123,11 @@ def softplus_jvp_with_slip(tangents, x):
     return _sigmoid(-x) * t
 
 
-@_needs("check_jvp")
 def test_custom_jvp_rule_passes_with_its_vjp():
     result = pytest_gradcheck.check_jvp(softplus, POINTS, jvp=softplus_jvp, vjp=softplus_vjp)
     assert result.status == "pass" and result.kind == "jvp"
 
 
-@_needs("check_jvp")
 def test_a_sign_slip_in_the_rule_is_a_formula_error():
     result = pytest_gradcheck.check_jvp(softplus, POINTS, jvp=softplus_jvp_with_slip, raise_on_mismatch=False)
     assert result.status == "formula_error"

@@ -70,8 +70,8 @@ class Reference:
         phi = ev.phi(direction)
         if ev.high_precision:
             ctx = ev.ctx
-            noise = max((ctx.mpf(n) for n in np.ravel(ev.noise)), default=0) if np.size(ev.noise) else 0
-            step = second_differences.first_step(ctx.eps, ctx.mpf(ev.scale))
+            noise = max((_mp(ctx, n) for n in np.ravel(ev.noise)), default=0) if np.size(ev.noise) else 0
+            step = second_differences.first_step(ctx.eps, _mp(ctx, ev.scale))
             return second_differences.second_derivative(lambda t: phi(t)[0], ev.value_hp[0], step=step,
                                                         scale=ev.scale, eps=ctx.eps, noise=noise)
         step = second_differences.first_step(F64_EPS, float(ev.scale))
@@ -115,3 +115,8 @@ def matrix(reference: Reference) -> list[list[Entry]]:
         for r in range(p, size):
             rows[p][r] = rows[r][p] = reference.entry(p, r)
     return rows
+
+
+def _mp(ctx: Any, value: Any) -> Any:
+    """An mpmath number of `value`; numpy scalars go through Python's (mpmath 1.3 refuses np.int64)."""
+    return ctx.mpf(value.item() if isinstance(value, np.generic) else value)

@@ -130,23 +130,8 @@ def _exactly(shown, actual):
     return shown.rstrip() == actual.rstrip()
 
 
-def _pending_api(code):
-    """Issue 18's checks a block uses that this tree does not have yet (remove once they are merged)."""
-    import inspect
-
-    import pytest_gradcheck
-
-    missing = [n for n in ("check_hvp", "check_hessian", "check_jvp") if n in code and not hasattr(pytest_gradcheck, n)]
-    if "complex_convention" in code and "complex_convention" not in inspect.signature(
-            pytest_gradcheck.check_grad).parameters:
-        missing.append("check_grad(complex_convention=...)")
-    return missing
-
-
 @pytest.mark.parametrize(("block", "shown"), _cases([ROOT / "README.md", *DOCS], lambda b: b.language == "python"))
 def test_python_blocks_run(block, shown, tmp_path, monkeypatch, capsys):
-    if missing := _pending_api(block.code):
-        pytest.skip(f"not in this tree yet (issue 18): {', '.join(missing)}")
     monkeypatch.chdir(tmp_path)
     exec(compile(block.code, str(block.path.name), "exec"), {"__name__": "docs"})
     if shown is not None and block.pytest_run is None:
