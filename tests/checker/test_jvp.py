@@ -4,7 +4,6 @@ jvp/vjp transpose check, kinks and bad input."""
 import numpy as np
 import pytest
 
-import autodiff_ref
 from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_jvp
 
 
@@ -224,18 +223,19 @@ def test_a_jvp_that_runs_only_in_float64_is_judged_in_float64():
     assert any("judged in float64" in n for n in result.notes)
 
 
-@pytest.mark.skipif(not hasattr(autodiff_ref, "jvp"), reason="autodiff_ref has no forward mode yet")
-def test_the_engines_jvp_and_vjp_are_checked_and_transposes():
-    # mpmath: on the quad tier the engine's second-order trace meets quad's matmul, and its jvp is judged in float64
-    result = check_jvp(layer, (W, X), backend="mpmath")
+@pytest.mark.parametrize("backend", ["auto", "mpmath"])
+def test_the_engines_jvp_and_vjp_are_checked_and_transposes(backend):
+    # auto: quad when installed; the engine's traces defer to nothing but themselves inside quad's dispatch
+    result = check_jvp(layer, (W, X), backend=backend)
     assert result.status == "pass" and result.gradient_source == "autodiff_ref", result.report()
     assert result.worst["transpose"] < 1e-25 and result.tolerance["rtol_formula"] == 4.4e-16
+    assert not any("float64" in n for n in result.notes), result.notes
 
     def wrong_vjp(u, w, x):
         gw, gx = layer_vjp(u, w, x)
         return gw * (1 + 1e-9), gx
 
-    caught = check_jvp(layer, (W, X), vjp=wrong_vjp, backend="mpmath", raise_on_mismatch=False)
+    caught = check_jvp(layer, (W, X), vjp=wrong_vjp, backend=backend, raise_on_mismatch=False)
     assert caught.status == "formula_error" and [m.kind for m in caught.mismatches] == ["transpose"]
 
 
