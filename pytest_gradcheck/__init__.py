@@ -11,6 +11,9 @@ from typing import Any
 
 _EXPORTS = {
     "check_grad": "pytest_gradcheck.api",
+    "check_hessian": "pytest_gradcheck.api_second",
+    "check_hvp": "pytest_gradcheck.api_second",
+    "check_jvp": "pytest_gradcheck.api_jvp",
     "GradcheckUsageError": "pytest_gradcheck.checker.inputs",
     "GradcheckError": "pytest_gradcheck.checker.result",
     "GradcheckResult": "pytest_gradcheck.checker.result",

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from pytest_gradcheck.checker import complex_args
 from pytest_gradcheck.checker import options as check_options
 from pytest_gradcheck.checker.budget import DEFAULT_MAX_SECONDS
 from pytest_gradcheck.checker.check import run_check
@@ -36,6 +37,7 @@ def check_grad(
     max_seconds: float = DEFAULT_MAX_SECONDS,
     plots: str | os.PathLike[str] | None = None,
     backend: str = "auto",
+    complex_convention: str | None = None,
 ) -> GradcheckResult:
     """Check the gradient of `f` at `args` against high-precision central differences.
 
@@ -61,6 +63,12 @@ def check_grad(
     run (linear algebra, FFT, scipy.special) on mpmath for that call; else on mpmath at `digits` (default 40).
     "quad" or "mpmath" ask for one; `result.backend` tells which tier the reference used ("float64" after a
     fall-back).
+    `complex_convention`: complex arguments are checked as their real and imaginary parts (docs/complex.md), with
+    the gradient under test in one convention: "torch" (g = df/dx + i df/dy, so grad |z|^2 = 2z), "jax"
+    (g = df/dx - i df/dy, 2 conj(z)) for a real-valued f, or "holomorphic" (g = f'(z); a vjp c * f'(z)) for a
+    complex-differentiable f. Needed with a user grad/vjp; the engine's gradient is "jax". Their reference runs on
+    mpmath (numpy-quaddtype has no complex numbers; backend="quad" moves there with a note). A failing gradient
+    that passes in the other convention is named in `result.convention_note`.
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
     in `result.plots`; needs matplotlib.
     """
@@ -73,12 +81,29 @@ def check_grad(
             float64_accuracy=float64_accuracy, per_op=per_op, max_evaluations=max_evaluations,
             max_seconds=max_seconds, backend=backend)
         picture_folder = drawing.directory_option(plots)
-        result = run_check(f, args, grad, vjp, options)
+        convention = complex_args.resolve_convention(complex_convention, f, args, grad, vjp)
+        result = _checked(f, args, grad, vjp, options, convention, picture_folder)
     except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it
         raise error.with_traceback(None) from None
-    if picture_folder is not None and result.status in drawing.DRAWN_STATUSES:
-        result.plots = drawing.write_plots(f, args, result, picture_folder)
     records.record_result(result)
     if raise_on_mismatch and not result.ok:
         raise GradcheckError(result)
     return result
+
+
+def _checked(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: check_options.Options,
+             convention: str | None, picture_folder: Any) -> GradcheckResult:
+    """The check, with its pictures; complex arguments as the check of their real and imaginary parts."""
+    if convention is None or not complex_args.has_complex(args):
+        result = run_check(f, args, grad, vjp, options)
+        _draw(f, args, result, picture_folder)
+        return result
+    reduction = complex_args.reduce(f, args, grad, vjp, convention)
+    result = complex_args.run(reduction, options)
+    _draw(reduction.f, reduction.args, result, picture_folder)  # the pictures of the real check
+    return complex_args.finish(result, reduction, options)
+
+
+def _draw(f: Callable[..., Any], args: Any, result: GradcheckResult, picture_folder: Any) -> None:
+    if picture_folder is not None and result.status in drawing.DRAWN_STATUSES:
+        result.plots = drawing.write_plots(f, args, result, picture_folder)

@@ -93,8 +93,9 @@ def _junit_properties(recs: list[dict[str, Any]]) -> list[tuple[str, Any]]:
     keys = ("status", "formula_error", "float64_error", "worst_op", "evaluations", "seconds", "calls")
     out = []
     for rec in recs:
-        out += [(f"gradcheck[{rec['check']}].{k}", rec[k]) for k in keys]
-        out.append((f"gradcheck[{rec['check']}].rtol", rec["tolerance"]["rtol_formula"]))
+        label = records.check_label(rec)
+        out += [(f"gradcheck[{label}].{k}", rec[k]) for k in keys]
+        out.append((f"gradcheck[{label}].rtol", rec["tolerance"]["rtol_formula"]))
     return out
 
 

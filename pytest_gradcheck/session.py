@@ -7,6 +7,7 @@ and renders the terminal section.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,9 @@ from pytest_gradcheck import settings
 from pytest_gradcheck.report import records
 
 REPORT_ATTRIBUTE = "gradcheck_records"  # the attribute of a TestReport that carries its check records
+# The modes of the other kinds of check: a marker's or ini file's mode that a kind does not have ("taylor") is
+# dropped for it, as a setting that does not apply.
+KIND_MODES = {"jvp": ("auto", "full", "fast"), "hvp": ("auto", "full", "fast"), "hessian": ("auto", "full", "fast")}
 
 
 @dataclass
@@ -62,6 +66,17 @@ class GradcheckSession:
     def defaults(self, call: Mapping[str, Any]) -> dict[str, Any]:
         """check_grad keywords for a fixture call inside the current test."""
         return settings.resolve(self.ini, self.command_line, self.current_markers(), call)
+
+    def defaults_for(self, check: Callable[..., Any], kind: str, call: Mapping[str, Any]) -> dict[str, Any]:
+        """Keywords of `check` (check_jvp, check_hvp, check_hessian) for a fixture call inside the current test:
+        the settings as for check_grad, without those that do not apply to this kind of check (a keyword `check`
+        does not take, such as per_op for check_jvp, or a mode it does not have); the call's own keywords as given."""
+        accepted = inspect.signature(check).parameters
+        merged = settings.resolve(self.ini, self.command_line, self.current_markers(), {})
+        kept = {key: value for key, value in merged.items() if key in accepted}
+        if kind in KIND_MODES and kept.get("mode", "auto") not in KIND_MODES[kind]:
+            del kept["mode"]
+        return {**kept, **call}
 
     def add(self, recs: Iterable[dict[str, Any]]) -> None:
         self.collected.extend(recs)
@@ -122,7 +137,8 @@ class GradcheckSession:
 
 class GradcheckFixture:
     """The `gradcheck` fixture: `check_grad(f, args, **kwargs)` with defaults from the gradcheck marker, the
-    command line and the ini file (the call's own keywords win)."""
+    command line and the ini file (the call's own keywords win); `.jvp(...)`, `.hvp(...)` and `.hessian(...)`
+    run check_jvp, check_hvp and check_hessian with the same settings, those that apply to them."""
 
     def __init__(self, session: GradcheckSession) -> None:
         self._session = session
@@ -132,6 +148,27 @@ class GradcheckFixture:
         from pytest_gradcheck.api import check_grad
 
         return check_grad(f, args, **self._session.defaults(kwargs))
+
+    def jvp(self, f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
+        """`check_jvp(f, args, **kwargs)` with this test's settings (those that apply to a jvp check)."""
+        __tracebackhide__ = True
+        from pytest_gradcheck.api_jvp import check_jvp
+
+        return check_jvp(f, args, **self._session.defaults_for(check_jvp, "jvp", kwargs))
+
+    def hvp(self, f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
+        """`check_hvp(f, args, **kwargs)` with this test's settings (those that apply to an hvp check)."""
+        __tracebackhide__ = True
+        from pytest_gradcheck.api_second import check_hvp
+
+        return check_hvp(f, args, **self._session.defaults_for(check_hvp, "hvp", kwargs))
+
+    def hessian(self, f: Callable[..., Any], args: Any, **kwargs: Any) -> Any:
+        """`check_hessian(f, args, **kwargs)` with this test's settings (those that apply to a Hessian check)."""
+        __tracebackhide__ = True
+        from pytest_gradcheck.api_second import check_hessian
+
+        return check_hessian(f, args, **self._session.defaults_for(check_hessian, "hessian", kwargs))
 
     def __repr__(self) -> str:  # what a failing test's traceback shows for its argument
         return "<gradcheck fixture: check_grad with this test's settings>"

@@ -106,6 +106,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("per_op", _per_op, "per-op checking: auto (each op of a check that did not pass, and the custom "
             "primitives under the engine's gradient), always (each op of every check; 'all' is a synonym), custom "
             "(custom primitives only) or off (default: auto)"),
+    Setting("complex_convention", _choice("torch", "jax", "holomorphic"), "the convention of a complex gradient: "
+            "torch (df/dx + i df/dy), jax (df/dx - i df/dy) or holomorphic (f'(z)); needed with complex arguments "
+            "and a user grad/vjp (default: none; the engine's gradient is jax)"),
     Setting("float64_accuracy", _choice("fail", "warn"), "lost float64 accuracy: fail or warn (default: fail)"),
     Setting("projections", _number(int), "random projections in fast mode (default: 4)"),
     Setting("max_evaluations", _number(int), "most evaluations of f one check may spend (default: no limit)"),

@@ -15,6 +15,10 @@ STATUSES = ("pass", "formula_error", "float64_accuracy", "nondifferentiable", "i
             "budget_exceeded", "error")
 FAILING = frozenset({"formula_error", "float64_accuracy", "inconclusive", "nondeterministic", "budget_exceeded",
                      "error"})
+# What a mismatch's value is compared with, by its kind ("transpose": check_jvp's <u, jvp(v)> = <vjp(u), v>;
+# "symmetry": check_hessian's H_ij against H_ji).
+COMPARED = {"formula": "reference", "float64_accuracy": "high-precision gradient", "transpose": "<vjp(u), v>",
+            "symmetry": "transposed element"}
 HP_DIGITS_SHOWN = 25  # high-precision values in reports: the reference is good to ~25 digits
 
 
@@ -23,8 +27,9 @@ class Mismatch:
     """One compared quantity outside its tolerance (an element in full mode, a projection in fast mode).
 
     Attributes:
-        kind: `formula` (the gradient against the reference derivative) or `float64_accuracy` (the float64
-            gradient against the same gradient at high precision).
+        kind: `formula` (the gradient against the reference derivative), `float64_accuracy` (the float64
+            gradient against the same gradient at high precision) or `transpose` (check_jvp: <u, jvp(v)>, the
+            value, against <vjp(u), v>, the reference).
         argument: the argument's position, or None for a projection over all arguments.
         name: the argument's name (or the projection's label).
         where: `element (2, 1)`, `projection 3`, ...
@@ -61,7 +66,7 @@ class Mismatch:
 
     def describe(self) -> str:
         target = f"argument {self.argument} ({self.name!r})" if self.argument is not None else self.name
-        compared = "reference" if self.kind == "formula" else "high-precision gradient"
+        compared = COMPARED.get(self.kind, "high-precision gradient")
         head = (f"{target}, {self.where}: {compared} {self.reference:.16g} +- {self.reference_error:.1e}, "
                 f"under test {self.value:.16g}; ")
         if not self.measurable:
@@ -177,6 +182,9 @@ class GradcheckResult:
         status: `pass`, `formula_error`, `float64_accuracy`, `nondifferentiable`, `inconclusive`,
             `nondeterministic`, `budget_exceeded` or `error` (the checker itself raised; docs/checker.md#statuses).
         mode: the mode that ran (`auto` resolves to `full` or `fast`).
+        kind: what was checked: `grad` (a first-order VJP or gradient, check_grad), `jvp` (a forward-mode
+            Jacobian-vector product, check_jvp), `hvp` (a Hessian-vector product, check_hvp) or `hessian` (a
+            full Hessian, check_hessian).
         function: the checked function's name (`<lambda>` for a lambda).
         gradient_source: where the gradient under test came from: `grad`, `vjp` or `autodiff_ref`.
         argument_names: f's positional parameter names, as messages use them.
@@ -212,6 +220,7 @@ class GradcheckResult:
 
     status: str
     mode: str
+    kind: str = field(default="grad", kw_only=True)  # "grad", "jvp", "hvp" or "hessian": what was checked
     function: str
     gradient_source: str
     argument_names: tuple[str, ...]
@@ -251,6 +260,8 @@ class GradcheckResult:
     plots: list[str] = field(default_factory=list)  # pictures drawn for this check (check_grad's plots=)
     ops_note: str = ""  # why the per-op table is empty or partial (a pass under per_op="auto", "off", ...)
     backend: str = "mpmath"  # the reference's tier: "quad", "mpmath" or "float64"
+    complex_convention: str | None = None  # complex arguments: "torch", "jax" or "holomorphic" (None: none)
+    convention_note: str = ""  # complex: the gradient is in another convention, or f is not holomorphic
 
     @property
     def ok(self) -> bool:
@@ -285,10 +296,10 @@ class GradcheckResult:
         def arrays(values: Any) -> Any:
             if values is None:
                 return None
-            return [np.asarray(v, dtype=float).tolist() for v in values]
+            return [_plain(v) for v in values]
 
         return {
-            "ok": self.ok, "status": self.status, "mode": self.mode, "function": self.function,
+            "ok": self.ok, "status": self.status, "mode": self.mode, "kind": self.kind, "function": self.function,
             "gradient_source": self.gradient_source, "argument_names": list(self.argument_names),
             "tolerance": dict(self.tolerance), "mismatches": [m.to_dict() for m in self.mismatches],
             "kinks": [k.to_dict() for k in self.kinks], "reference": arrays(self.reference),
@@ -303,7 +314,18 @@ class GradcheckResult:
             "checked": list(self.checked), "float64_constants": list(self.float64_constants),
             "achieved_digits": self.achieved_digits,
             "plots": list(self.plots), "ops_note": self.ops_note,
+            "complex_convention": self.complex_convention, "convention_note": self.convention_note,
         }
+
+
+def _plain(values: Any) -> Any:
+    """An array as JSON lists: floats, or [real, imaginary] pairs for a complex array (mpc numbers too)."""
+    flat = np.asarray(values)
+    if flat.dtype.kind == "c" or (flat.dtype == object and any(
+            isinstance(e, complex) or hasattr(e, "_mpc_") for e in flat.ravel().tolist())):
+        pairs = np.array([[float(e.real), float(e.imag)] for e in flat.ravel().tolist()]).reshape(*flat.shape, 2)
+        return pairs.tolist()
+    return np.asarray(values, dtype=float).tolist()
 
 
 class GradcheckError(AssertionError):

@@ -21,8 +21,12 @@ HEADLINES = {
     "budget_exceeded": "the check reached its budget before a verdict (what it checked is listed)",
     "error": "the checker itself raised an error: no verdict (the note names the frame)",
 }
+# result.kind, in words; the second-order kinds are judged against second differences
+SUBJECTS = {"grad": "gradient", "jvp": "jvp", "hvp": "Hessian-vector product", "hessian": "Hessian"}
+SECOND_ORDER = ("hvp", "hessian")
 CONTEXT_ROWS = 1  # messages show each failing op with this many neighbours on either side
-DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64"}  # a mismatch's kind, as its table row says it
+# a mismatch's kind, as its table row says it
+DIAGNOSES = {"formula": "formula", "float64_accuracy": "float64", "transpose": "transpose", "symmetry": "symmetry"}
 
 
 def shown_worst(result: Any) -> tuple[float | None, float | None]:
@@ -55,10 +59,16 @@ def headline(result: Any) -> str:
     text = HEADLINES[result.status]
     if result.status == "formula_error" and not result.high_precision:  # no high-precision derivative to cite
         text = "the gradient formula disagrees with the float64 reference derivative"
+    kind = getattr(result, "kind", "grad")
+    subject = SUBJECTS.get(kind, "gradient")
+    if subject != "gradient":  # "the jvp formula disagrees ...", "Hessian check passed"
+        text = text.replace("gradient", subject, 1)
+        if kind in SECOND_ORDER:  # judged against second differences
+            text = text.replace(" derivative", " second derivative")
     precision = (f"{result.digits}-digit {result.backend} reference" if result.high_precision
                  else f"float64 reference ({result.precision_note})")
     return (f"{text} [{result.status}; {result.function}, mode {result.mode}, {precision}, "
-            f"gradient from {result.gradient_source}]")
+            f"{subject} from {result.gradient_source}]")
 
 
 def _number(value: float) -> str:
@@ -141,14 +151,26 @@ def report_lines(result: Any) -> list[str]:
     lines.append("  tolerance: " + ", ".join(f"{k}={_number(v)}" for k, v in result.tolerance.items()))
     lines.append("  " + _measured(result))
     lines += element_lines(result)
-    lines += [f"  kink at {kink.describe()}" for kink in result.kinks[:SHOWN_ELEMENTS]]
+    lines += [f"  kink at {_kink_text(result, kink)}" for kink in result.kinks[:SHOWN_ELEMENTS]]
     if result.miss_probability is not None:
         lines.append(f"  {result.projections} random projections: an error of the tolerance's size goes unseen "
                      f"with probability {result.miss_probability:.2g}")
     lines += _op_lines(result)
+    if getattr(result, "convention_note", ""):
+        lines.append(f"  complex convention: {result.convention_note}")
     lines += [f"  note: {note}" for note in result.notes]
     lines += [f"  picture: {path}" for path in result.plots]
     return lines + remedy(result)
+
+
+def _kink_text(result: Any, kink: Any) -> str:
+    """A kink's description; in a second-order check its one-sided values are second derivatives."""
+    text = kink.describe()
+    subject = SUBJECTS.get(getattr(result, "kind", "grad"), "gradient")
+    if subject == "gradient":
+        return text
+    text = text.replace(" derivative ", " second derivative ")
+    return text.replace("the gradient under test", "the value under test")
 
 
 def _fmt(value: float | None) -> str:

@@ -337,6 +337,11 @@ def _function_name(func: Any) -> str:
     return f"{getattr(func, '__module__', '') or ''}.{getattr(func, '__name__', repr(func))}"
 
 
+def _foreign(x: Any) -> bool:
+    """An operand of an array type of its own, which numpy must ask next (it defines __array_ufunc__)."""
+    return not isinstance(x, np.ndarray | np.generic) and getattr(type(x), "__array_ufunc__", None) is not None
+
+
 class QuadArray(np.ndarray):
     """An array of numpy-quaddtype's binary128 numbers inside a check; `hp_context` is the tier's mpmath
     context, which the calls quad cannot run take."""
@@ -348,6 +353,8 @@ class QuadArray(np.ndarray):
 
     @forwarding
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if any(_foreign(x) for x in (*inputs, *kwargs.get("out", ()))):
+            return NotImplemented  # another array type (autodiff_ref's Tensor, nested traces) takes the call
         ctx = self.hp_context
         if any(type(x) is QuadArray and not is_quad(x) for x in inputs):  # another dtype in this class (np.vectorize
             return getattr(ufunc, method)(*_bare(inputs), **_bare(kwargs))  # casts to object): plain numpy

@@ -1,6 +1,7 @@
 """Compare a report with a baseline report: which checks regressed, improved, appeared or disappeared.
 
-A check present in both regresses when it was ok and now is not, or when its formula error or float64 error
+Checks are matched by id and kind (`match_key`): a jvp check is compared only with a jvp check. A check present in
+both regresses when it was ok and now is not, or when its formula error or float64 error
 grew by more than `factor` against max(old error, floor), where floor = NOISE_FLOOR * the check's current rtol
 for that kind of error (rtol_formula, rtol_float64): a 1e-29 -> 1e-28 change at 40 digits is noise, not a
 regression. Improvements mirror this (failing -> ok, or an error shrank by more than `factor`). NaN errors
@@ -12,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from pytest_gradcheck.report.records import kind_of
 
 # An order of magnitude: the same seed gives the same figures, so any growth is a real change, and the small
 # jitters of harmless refactors (summation order, an extra ulp) stay far below 10x.
@@ -92,12 +95,22 @@ def _change(old: dict[str, Any], new: dict[str, Any], reasons: list[str]) -> Cha
                   old["float64_error"], new["float64_error"], "; ".join(reasons))
 
 
+def match_key(rec: dict[str, Any]) -> str:
+    """What a check is matched by: its id, with its kind after it when it is not "grad" (a version 1 report's
+    records have none: "grad"), so that a check is compared only against a check of the same kind and the ids
+    of first-order checks, hence existing baselines, stay as they were."""
+    kind = kind_of(rec)
+    if kind == "grad" or rec["id"].endswith(f"[{kind}]"):
+        return rec["id"]
+    return f"{rec['id']}[{kind}]"
+
+
 def compare(baseline: dict[str, Any], current: dict[str, Any],
             factor: float = DEFAULT_REGRESSION_FACTOR) -> Comparison:
     """Compare two reports (as built or loaded); ValueError unless factor is a finite number > 1."""
     factor = validate_factor(factor)
-    old_checks = {rec["id"]: rec for rec in baseline["checks"]}
-    new_checks = {rec["id"]: rec for rec in current["checks"]}
+    old_checks = {match_key(rec): rec for rec in baseline["checks"]}
+    new_checks = {match_key(rec): rec for rec in current["checks"]}
     regressions, improvements, unchanged = [], [], 0
     for key in sorted(old_checks.keys() & new_checks.keys()):
         old, new = old_checks[key], new_checks[key]

@@ -2,7 +2,8 @@
 
 Every `check_grad` call made while a recorder is active (the plugin activates one around each test) adds its
 result; calls of the same function inside one test (hypothesis examples, loops) fold into one record keyed
-`<test node id>::<function>`, keeping the worst status and the largest errors. Records are JSON-ready dicts.
+`<test node id>::<function>` (`...::<function>[jvp]` for a check of another kind: `kind`, one of
+KINDS), keeping the worst status and the largest errors. Records are JSON-ready dicts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 # Worst first: the status a folded record keeps.
 SEVERITY = ("error", "formula_error", "float64_accuracy", "nondeterministic", "budget_exceeded", "inconclusive",
             "nondifferentiable", "pass")
+KINDS = ("grad", "jvp", "hvp", "hessian")  # what a check checked: check_grad, check_jvp, check_hvp, check_hessian
 MAX_OPS_IN_RECORD = 200  # op rows kept per record: enough for real models, bounded for huge tapes
 
 _active: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("pytest_gradcheck_recorder",
@@ -59,10 +61,30 @@ def _op_rows(result: Any) -> list[dict[str, Any]]:
             for r in result.ops[:MAX_OPS_IN_RECORD]]
 
 
+def record_id(test: str, check: str, kind: str = "grad") -> str:
+    """A record's id: `<test>::<function>`, with `[<kind>]` after it for a check that is not a first-order
+    gradient check (`<test>::<function>[jvp]`), so that a function's gradient and jvp checks stay apart."""
+    return f"{test}::{check}" + ("" if kind == "grad" else f"[{kind}]")
+
+
+def kind_of(rec: dict[str, Any]) -> str:
+    """A record's kind; records of report version 1 have none: they are first-order gradient checks."""
+    return rec.get("kind", "grad")
+
+
+def check_label(rec: dict[str, Any]) -> str:
+    """The checked function as tables show it: its name, with the kind after it when it is not a first-order
+    gradient check (`loss (jvp)`)."""
+    kind = kind_of(rec)
+    return rec["check"] if kind == "grad" else f"{rec['check']} ({kind})"
+
+
 def to_record(result: Any, test: str) -> dict[str, Any]:
     """One check result as a record of the test `test` (a pytest node id)."""
+    kind = getattr(result, "kind", "grad")
     return {
-        "id": f"{test}::{result.function}", "test": test, "check": result.function, "status": result.status,
+        "id": record_id(test, result.function, kind), "test": test, "check": result.function, "kind": kind,
+        "status": result.status,
         "ok": result.ok, "calls": 1, "formula_error": result.worst.get("formula"),
         "float64_error": result.worst.get("float64_accuracy"), "tolerance": dict(result.tolerance),
         "worst_op": _worst_op(result), "evaluations": result.evaluations, "seconds": result.seconds,

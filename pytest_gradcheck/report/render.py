@@ -12,7 +12,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pytest_gradcheck.report.records import SEVERITY
+from pytest_gradcheck.report.records import SEVERITY, check_label
 
 WriteLine = Callable[[str], None]
 ID_WIDTH = 48  # without a known terminal width, long test ids are shortened to this (a 132-column CI log)
@@ -154,7 +154,7 @@ def render_summary(records: list[dict[str, Any]], write_line: WriteLine, *, verb
     with_ops = engine_gradients(records)
     header = ["test", "check", "status", *(["worst op"] if with_ops else []), "error", "tolerance", "evals",
               "seconds"]
-    cells = [[shorten(rec["check"], CHECK_WIDTH), shown_status(rec),
+    cells = [[shorten(check_label(rec), CHECK_WIDTH), shown_status(rec),
               *([shorten_op(worst_op_cell(rec) or "-", OP_WIDTH)] if with_ops else []), number(shown_error(rec)[0]),
               number(shown_error(rec)[1], 1), str(rec["evaluations"]), f"{rec['seconds']:.2f}"] for rec in records]
     id_width = ID_WIDTH
@@ -217,7 +217,7 @@ def _check_rows(checks: list[dict[str, Any]]) -> list[str]:
     """Failing checks first, so that a long table cut at MARKDOWN_ROWS never hides one."""
     ordered = sorted(checks, key=lambda rec: (rec["ok"], bool(rec.get("expected"))))  # unexpected failures first
     with_ops = engine_gradients(checks)
-    rows = [[_code(rec["test"]), _code(rec["check"]),
+    rows = [[_code(rec["test"]), _code(check_label(rec)),
              shown_status(rec) if rec["ok"] or rec.get("expected") else f"**{rec['status']}**",
              *([_code(worst_op_cell(rec)) if worst_op_cell(rec) else "-"] if with_ops else []),
              number(shown_error(rec)[0]), number(shown_error(rec)[1], 1)] for rec in ordered[:MARKDOWN_ROWS]]

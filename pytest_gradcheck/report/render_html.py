@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from pytest_gradcheck.report.records import check_label
 from pytest_gradcheck.report.render import count_line, number, printable, shown_error, shown_status, worst_op_cell
 
 CHECK_COLUMNS = ("check", "status", "error", "tolerance", "worst op", "evaluations", "seconds")
@@ -34,7 +35,7 @@ def _check_table(rec: dict[str, Any]) -> str:
     status = _text(shown_status(rec))
     status = status if rec["ok"] or rec.get("expected") else f"<strong>{status}</strong>"
     worst_op = worst_op_cell(rec)  # only for the engine's gradient: a hand-written one does not use its ops
-    cells = [f"<code>{_text(rec['check'])}</code>", status, number(error), number(tolerance, 1),
+    cells = [f"<code>{_text(check_label(rec))}</code>", status, number(error), number(tolerance, 1),
              f"<code>{_text(worst_op)}</code>" if worst_op else "-", _text(rec["evaluations"]),
              f"{rec['seconds']:.2f}"]
     return _table(CHECK_COLUMNS, [cells], "gradcheck-check")

@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_gradcheck.report.records import SEVERITY
+from pytest_gradcheck.report.records import KINDS, SEVERITY
 
 SCHEMA = "pytest-gradcheck-report"
-VERSION = 1
-SUPPORTED_VERSIONS = (1,)  # loaders reject every other version (a breaking change gets a new number)
+# Version 2 added each check's `kind` ("grad", "jvp", "hvp", "hessian"); a version 1 report, which has none, is
+# read with kind "grad" (all its checks were first-order gradient checks).
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)  # loaders reject every other version (a breaking change gets a new number)
 NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}  # how JSON carries what it cannot spell
 MAX_REPORT_BYTES = 1 << 30  # 10,000 checks of 200 ops is ~300 MB; a larger file is not a report (fail fast)
 NEW_FILE_MODE = 0o644  # a report is a shared CI artifact: readable like any file (mkstemp would make it 0600)
@@ -203,6 +205,10 @@ class _Invalid(Exception):
     """A field that does not fit the schema; the message starts with the field's path."""
 
 
+def _missing(where: str) -> Any:
+    raise _Invalid(f"{where}: missing")
+
+
 def _shown(value: Any) -> str:
     if isinstance(value, dict | list):
         return "an object" if isinstance(value, dict) else "an array"
@@ -253,6 +259,11 @@ def _status(value: Any, where: str) -> str:
     return value
 
 
+def _kind(value: Any, where: str) -> str:
+    _check(value in KINDS, where, "one of " + ", ".join(KINDS), value)
+    return value
+
+
 def _object(value: Any, where: str) -> dict[str, Any]:
     _check(isinstance(value, dict), where, "an object", value)
     return value
@@ -286,8 +297,11 @@ _TOP = {"created": _string, "pytest_gradcheck_version": _string, "environment": 
         "summary": _object, "checks": _array}
 
 
-def _check_record(value: Any, where: str) -> dict[str, Any]:
+def _check_record(value: Any, where: str, version: int = VERSION) -> dict[str, Any]:
     rec = _fields(value, _CHECK, where)
+    if version == 1:  # before kinds: every check was a first-order gradient check
+        rec.setdefault("kind", "grad")
+    rec["kind"] = _kind(rec["kind"], f"{where}.kind") if "kind" in rec else _missing(f"{where}.kind")
     rec["tolerance"] = _fields(rec["tolerance"], _TOLERANCE, f"{where}.tolerance")
     rec["ops"] = [_fields(op, _OP, f"{where}.ops[{i}]") for i, op in enumerate(rec["ops"])]
     for i, op in enumerate(rec["ops"]):
@@ -314,7 +328,8 @@ def _validate(data: dict[str, Any]) -> dict[str, Any]:
                                                               "ok": _boolean}, "summary")
     for status, count in summary["by_status"].items():
         _integer(count, f"summary.by_status.{status}")
-    checks = report["checks"] = [_check_record(rec, f"checks[{i}]") for i, rec in enumerate(report["checks"])]
+    checks = report["checks"] = [_check_record(rec, f"checks[{i}]", data["version"])
+                                 for i, rec in enumerate(report["checks"])]
     _check(summary["checks"] == len(checks), "summary.checks", f"the number of checks ({len(checks)})",
            summary["checks"])
     seen: set[str] = set()

@@ -14,7 +14,6 @@ def f(x, y):
     ("args", "needle"),
     [
         ((np.arange(3), np.ones(3)), "args[0] ('x'): expected dtype float64 or float32, got int64"),
-        ((np.ones(3), np.ones(3, dtype=complex)), "args[1] ('y'): complex inputs are not supported"),
         ((np.ones(3), np.array([1.0, np.nan, 0.0])), "args[1] ('y'): non-finite input"),
         ((np.ones(3), [1.0, 2.0, 3.0]), "args[1] ('y'): expected a float64 or float32 numpy array, got list"),
         ((np.ones(3, dtype=np.float16), np.ones(3)), "got float16"),
@@ -24,6 +23,11 @@ def test_bad_arguments_are_named(args, needle):
     with pytest.raises(GradcheckUsageError) as info:
         check_grad(f, args)
     assert needle in str(info.value)
+
+
+def test_a_complex_argument_with_a_gradient_needs_its_convention():
+    with pytest.raises(GradcheckUsageError, match=r"args\[1\] \('y'\) is complex: complex_convention="):
+        check_grad(f, (np.ones(3), np.ones(3, dtype=complex)), grad=lambda x, y: (y, x))
 
 
 def test_non_finite_output_is_an_error():

@@ -84,9 +84,10 @@ def test_a_wrong_dtype_is_named_with_the_conversion(dtype):
     assert "np.asarray(w, dtype=np.float64)" in message
 
 
-def test_a_complex_argument_names_its_dtype_and_the_split():
-    message = usage_error(loss, (np.ones(2, dtype=complex),))
-    assert "got dtype complex128" in message and "(w.real, w.imag)" in message
+def test_a_complex_argument_with_a_gradient_names_the_missing_convention():
+    message = usage_error(loss, (np.ones(2, dtype=complex),), grad=lambda w: w)
+    assert "args[0] ('w') is complex: complex_convention=" in message
+    assert all(repr(c) in message for c in ("torch", "jax", "holomorphic"))
 
 
 def test_a_non_finite_argument_names_the_element_and_the_count():

@@ -90,7 +90,7 @@ def test_json_report_and_markdown(pytester):
     result = _run(pytester, "--gradcheck-report=out/report.json", "--gradcheck-markdown=out/summary.md")
     result.assert_outcomes(passed=4, failed=1)
     report = json.loads((pytester.path / "out" / "report.json").read_text())
-    assert report["schema"] == "pytest-gradcheck-report" and report["version"] == 1
+    assert report["schema"] == "pytest-gradcheck-report" and report["version"] == 2
     by_test = {c["test"].split("::")[-1]: c for c in report["checks"]}
     assert by_test["test_bad"]["status"] == "formula_error"
     assert by_test["test_bad"]["worst_op"].startswith("bad_sigmoid@")

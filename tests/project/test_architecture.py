@@ -8,7 +8,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "pytest_gradcheck"
-TOP_LEVEL = {"__init__", "api", "plugin", "session", "settings", "cli", "strategies"}
+TOP_LEVEL = {"__init__", "api", "api_jvp", "api_second", "plugin", "session", "settings", "cli", "strategies"}
 MAX_FUNCTION_LINES = 50  # lines of code, docstring excluded
 
 

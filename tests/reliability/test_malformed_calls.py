@@ -114,7 +114,8 @@ def bad_dtype(draw, f, grad, args):
     bad = args[i].astype(dtype)
     where = f"args[{i}] ({NAMES[i]!r}):"
     if dtype == "complex128":
-        return _usage("complex argument", f, _replace(args, i, bad), where, "complex inputs are not supported")
+        where = f"args[{i}] ({NAMES[i]!r}) is complex"  # with a user gradient its convention must be given
+        return _usage("complex argument", f, _replace(args, i, bad), where, "complex_convention=", grad=grad)
     return _usage(f"{dtype} argument", f, _replace(args, i, bad), where, f"got {bad.dtype}", "nothing is coerced")
 
 

@@ -183,7 +183,7 @@ HOSTILE = {  # name: (file content, what the error says)
     "empty": (b"", "the report file is empty"),
     "blank": (b" \n\t\n", "the report file is empty"),
     "truncated": (lambda: real_report_text()[: len(real_report_text()) * 2 // 3], "the report is truncated"),
-    "wrong version": (lambda: _with(lambda d: d.update(version=2)), "report version 2 is not supported"),
+    "wrong version": (lambda: _with(lambda d: d.update(version=3)), "report version 3 is not supported"),
     "a version from the future as text": (lambda: _with(lambda d: d.update(version="1.0")),
                                           "report version '1.0' is not supported"),
     "a list": (b'[{"schema": "pytest-gradcheck-report", "version": 1}]', "not an object but an array"),

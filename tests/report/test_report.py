@@ -42,7 +42,7 @@ def built(checks):
 
 
 def test_build_report_has_the_documented_top_level(built):
-    assert built["schema"] == report.SCHEMA == "pytest-gradcheck-report" and built["version"] == report.VERSION == 1
+    assert built["schema"] == report.SCHEMA == "pytest-gradcheck-report" and built["version"] == report.VERSION == 2
     assert built["created"].endswith("+00:00")
     assert set(built["environment"]) == {"python", "numpy", "mpmath", "mpmath_backend", "numpy_quaddtype"}
     try:
@@ -181,10 +181,10 @@ def test_wrong_schema_name(tmp_path, built):
     assert "schema is 'pytest-benchmark'" in message and "pytest-gradcheck-report" in message
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", True, 1.0, None])
+@pytest.mark.parametrize("version", [3, 0, "1", True, 1.0, None])
 def test_unsupported_version_says_which_are_supported(tmp_path, built, version):
     message = _load_error(tmp_path, json.dumps({**built, "version": version}))
-    assert f"version {version!r} is not supported" in message and "reads version 1" in message
+    assert f"version {version!r} is not supported" in message and "reads version 1, 2" in message
 
 
 def _corrupted(built, change):

@@ -96,6 +96,14 @@ def _reduce(fn: Callable[[np.ndarray], Any], x: np.ndarray, axes: tuple[int, ...
     return out
 
 
+def _moduli(x: Any) -> Any:
+    """x, or |x| elementwise when it holds complex numbers (mpc, complex): what a norm of moduli needs."""
+    arr = np.asarray(x)
+    if arr.dtype.kind == "c" or (arr.dtype == object and any(hasattr(e, "_mpc_") for e in arr.ravel().tolist())):
+        return np.abs(x)
+    return x
+
+
 def _as_array(value: Any) -> np.ndarray:
     out = np.empty((), dtype=object)
     out[()] = value
@@ -104,7 +112,10 @@ def _as_array(value: Any) -> np.ndarray:
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
     """numpy.linalg.norm at high precision: every ord (None, 'fro', 'nuc', inf, -inf, 0, 1, -1, 2, -2, any
-    other p for vectors), axis (int or pair) and keepdims."""
+    other p for vectors), axis (int or pair) and keepdims. Complex values: every norm but the spectral matrix
+    norms (2, -2, 'nuc') depends on the moduli only, and takes them."""
+    matrix = (axis is None and ord is not None and np.ndim(x) == 2) or (isinstance(axis, tuple) and len(axis) == 2)
+    x = _moduli(x) if not (matrix and ord in (2, -2, "nuc")) else x
     ctx, (x,) = prepare("numpy.linalg.norm", ("x", x))
     with guarded(ctx):
         out = _norm(ctx, x, ord, axis, keepdims)
@@ -138,8 +149,9 @@ def _norm(ctx: Any, x: np.ndarray, ord: Any, axis: Any, keepdims: bool) -> Any:
 
 
 def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any = 2) -> Any:
-    """numpy.linalg.vector_norm at high precision (axis None: all elements; a tuple: those axes jointly)."""
-    ctx, (x,) = prepare("numpy.linalg.vector_norm", ("x", x))
+    """numpy.linalg.vector_norm at high precision (axis None: all elements; a tuple: those axes jointly); of
+    complex values, their moduli's."""
+    ctx, (x,) = prepare("numpy.linalg.vector_norm", ("x", _moduli(x)))
     if axis is None:
         axes = tuple(range(x.ndim))
     else:
