@@ -6,6 +6,7 @@ float64 accuracy (the float64 product against the same product at high precision
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,9 +46,15 @@ def miss_probability(projections: int, multiple: float = 1.0) -> float:
     """Chance that `projections` projections u^T E v (u, v independent standard normal) all stay within the
     tolerance when one entry of the error E is `multiple` times it: u_i v_j is a product of two normals, within
     c = 1 / multiple with probability 2 int_0^inf phi(y) erf(c / (y sqrt 2)) dy."""
-    c = 1.0 / multiple
-    one = 2 * mpmath.quad(lambda y: mpmath.npdf(y) * mpmath.erf(c / (y * mpmath.sqrt(2))), [0, c, 1, mpmath.inf])
-    return float(one) ** projections
+    return _one_within(1.0 / multiple) ** projections
+
+
+@functools.lru_cache(maxsize=64)
+def _one_within(c: float) -> float:
+    """P(|u v| <= c) for independent standard normals u, v, to double precision (computed once per c)."""
+    with mpmath.workdps(20):
+        return float(2 * mpmath.quad(lambda y: mpmath.npdf(y) * mpmath.erf(c / (y * mpmath.sqrt(2))),
+                                     [0, c, 1, mpmath.inf]))
 
 
 def products(setup: SecondSetup, v: tuple[np.ndarray, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:
