@@ -51,10 +51,10 @@ def miss_probability(projections: int, multiple: float = 1.0) -> float:
 
 @functools.lru_cache(maxsize=64)
 def _one_within(c: float) -> float:
-    """P(|u v| <= c) for independent standard normals u, v, to double precision (computed once per c)."""
-    with mpmath.workdps(20):
-        return float(2 * mpmath.quad(lambda y: mpmath.npdf(y) * mpmath.erf(c / (y * mpmath.sqrt(2))),
-                                     [0, c, 1, mpmath.inf]))
+    """P(|u v| <= c) for independent standard normals u, v: (2/pi) int_0^c K0 = c (K0 L_-1 + K1 L0)(c), with
+    K the modified Bessel and L the modified Struve functions (once per c)."""
+    x = mpmath.mpf(c)
+    return float(x * (mpmath.besselk(0, x) * mpmath.struvel(-1, x) + mpmath.besselk(1, x) * mpmath.struvel(0, x)))
 
 
 def products(setup: SecondSetup, v: tuple[np.ndarray, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...] | None]:

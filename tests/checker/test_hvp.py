@@ -121,6 +121,20 @@ def test_miss_probability_of_products_of_two_normals():
     assert miss_probability(4) == pytest.approx(miss_probability(1) ** 4)
 
 
+@pytest.mark.parametrize("multiple", [0.1, 1.0, 10.0, 1e3])
+def test_miss_probability_agrees_with_the_integral_and_with_sampling(multiple):
+    import mpmath
+
+    from pytest_gradcheck.checker.second_modes import miss_probability
+
+    c = 1 / multiple  # P(|u v| <= c) = 2 int_0^inf phi(y) P(|u| <= c / y) dy, by quadrature
+    integral = 2 * mpmath.quad(lambda y: mpmath.npdf(y) * mpmath.erf(c / (y * mpmath.sqrt(2))), [0, c, 1, mpmath.inf])
+    assert miss_probability(1, multiple) == pytest.approx(float(integral), rel=1e-12)
+    u, v = np.random.default_rng(7).standard_normal((2, 400_000))
+    sampled = np.mean(np.abs(u * v) <= c)
+    assert abs(sampled - miss_probability(1, multiple)) < 5 * np.sqrt(sampled * (1 - sampled) / u.size) + 1e-6
+
+
 def test_bad_input_names_the_argument():
     x = CASES["quadratic"][1]
     with pytest.raises(GradcheckUsageError, match=r"argument 0 \('x'\), expected \(3,\)"):
