@@ -17,6 +17,8 @@ from typing import Any
 SEVERITY = ("error", "formula_error", "float64_accuracy", "nondeterministic", "budget_exceeded", "inconclusive",
             "nondifferentiable", "pass")
 KINDS = ("grad", "jvp", "hvp", "hessian")  # what a check checked: check_grad, check_jvp, check_hvp, check_hessian
+# A check with complex arguments records its convention (check_grad's complex_convention)
+COMPLEX_CONVENTIONS = ("torch", "jax", "holomorphic")
 MAX_OPS_IN_RECORD = 200  # op rows kept per record: enough for real models, bounded for huge tapes
 
 _active: contextvars.ContextVar[list[Any] | None] = contextvars.ContextVar("pytest_gradcheck_recorder",
@@ -93,8 +95,18 @@ def to_record(result: Any, test: str) -> dict[str, Any]:
         "ops": _op_rows(result),
         **({"plots": list(result.plots)} if result.plots else {}),  # optional: only when pictures were drawn
         **({"ops_note": result.ops_note} if result.ops_note else {}),  # optional: why per-op rows are missing
+        **_complex_fields(result),  # optional: complex arguments only
         **({"error": checker_error(result)} if result.status == "error" else {}),  # optional: the frame
     }
+
+
+def _complex_fields(result: Any) -> dict[str, Any]:
+    """The convention of a check with complex arguments, and what it found about it (optional fields)."""
+    convention = getattr(result, "complex_convention", None)
+    if convention is None:
+        return {}
+    note = getattr(result, "convention_note", None)
+    return {"complex_convention": convention, **({"convention_note": note} if note else {})}
 
 
 def mark_expected(recs: list[dict[str, Any]], test_passed: bool) -> list[dict[str, Any]]:

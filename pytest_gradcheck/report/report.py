@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pytest_gradcheck.report.records import KINDS, SEVERITY
+from pytest_gradcheck.report.records import COMPLEX_CONVENTIONS, KINDS, SEVERITY
 
 SCHEMA = "pytest-gradcheck-report"
 # Version 2 added each check's `kind` ("grad", "jvp", "hvp", "hessian"); a version 1 report, which has none, is
@@ -311,6 +311,12 @@ def _check_record(value: Any, where: str, version: int = VERSION) -> dict[str, A
         _string(rec["error"], f"{where}.error")
     if "backend" in rec:  # optional (reports before the quad tier have none): the reference's tier
         _string(rec["backend"], f"{where}.backend")
+    if "complex_convention" in rec:  # optional: a check with complex arguments
+        convention = rec["complex_convention"]
+        _check(convention in COMPLEX_CONVENTIONS, f"{where}.complex_convention",
+               "one of " + ", ".join(COMPLEX_CONVENTIONS), convention)
+    if "convention_note" in rec:  # optional: a gradient in another complex convention, or f not holomorphic
+        _string(rec["convention_note"], f"{where}.convention_note")
     if "ops_note" in rec:  # optional: why the check has no per-op rows, or only some
         _string(rec["ops_note"], f"{where}.ops_note")
     if "expected" in rec:  # optional: a failing check whose test passed (it asserted the failure)
