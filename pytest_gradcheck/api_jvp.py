@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pytest_gradcheck.api import hand_out
 from pytest_gradcheck.checker import options as check_options
 from pytest_gradcheck.checker.budget import DEFAULT_MAX_SECONDS
 from pytest_gradcheck.checker.inputs import GradcheckUsageError
 from pytest_gradcheck.checker.jvp import JVP_MODES, run_jvp_check
 from pytest_gradcheck.checker.options import DEFAULT_PROJECTIONS
-from pytest_gradcheck.checker.result import GradcheckError, GradcheckResult
-from pytest_gradcheck.report import records
+from pytest_gradcheck.checker.result import GradcheckResult
 
 
 def check_jvp(
@@ -63,7 +63,4 @@ def check_jvp(
         result = run_jvp_check(f, args, jvp, vjp, options)
     except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it
         raise error.with_traceback(None) from None
-    records.record_result(result)
-    if raise_on_mismatch and not result.ok:
-        raise GradcheckError(result)
-    return result
+    return hand_out(result, raise_on_mismatch)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pytest_gradcheck.api import hand_out
 from pytest_gradcheck.checker import options as check_options
 from pytest_gradcheck.checker.budget import DEFAULT_MAX_SECONDS
 from pytest_gradcheck.checker.hessian_check import run_hessian
 from pytest_gradcheck.checker.hvp_check import run_hvp
 from pytest_gradcheck.checker.inputs import GradcheckUsageError
 from pytest_gradcheck.checker.options import DEFAULT_PROJECTIONS, Options
-from pytest_gradcheck.checker.result import GradcheckError, GradcheckResult
-from pytest_gradcheck.report import records
+from pytest_gradcheck.checker.result import GradcheckResult
 
 SECOND_ORDER_MODES = ("auto", "full", "fast")
 
@@ -57,7 +57,7 @@ def check_hvp(
         result = run_hvp(f, args, hvp, options)
     except GradcheckUsageError as error:
         raise error.with_traceback(None) from None
-    return _finish(result, raise_on_mismatch)
+    return hand_out(result, raise_on_mismatch)
 
 
 def check_hessian(
@@ -93,7 +93,7 @@ def check_hessian(
         result = run_hessian(f, args, hessian, options)
     except GradcheckUsageError as error:
         raise error.with_traceback(None) from None
-    return _finish(result, raise_on_mismatch)
+    return hand_out(result, raise_on_mismatch)
 
 
 def _options(rtol: Any, atol: Any, mode: Any, digits: Any, seed: Any, raise_on_mismatch: Any, projections: Any,
@@ -106,10 +106,3 @@ def _options(rtol: Any, atol: Any, mode: Any, digits: Any, seed: Any, raise_on_m
         rtol=rtol, atol=atol, mode=mode, digits=digits, seed=seed, projections=projections,
         float64_accuracy=float64_accuracy, per_op="auto", max_evaluations=max_evaluations,
         max_seconds=max_seconds, backend=backend)
-
-
-def _finish(result: GradcheckResult, raise_on_mismatch: bool) -> GradcheckResult:
-    records.record_result(result)
-    if raise_on_mismatch and not result.ok:
-        raise GradcheckError(result)
-    return result
