@@ -19,7 +19,6 @@ import numpy as np
 
 from pytest_gradcheck.checker import modes, planning, verdict
 from pytest_gradcheck.checker.budget import Budget, BudgetExceeded
-from pytest_gradcheck.checker.evaluation import Evaluator
 from pytest_gradcheck.checker.inputs import (
     GradcheckUsageError,
     argument_names,
@@ -32,7 +31,7 @@ from pytest_gradcheck.checker.jvp_transpose import transpose_mismatches
 from pytest_gradcheck.checker.nonfinite import floats, mask, step_reason
 from pytest_gradcheck.checker.options import Options, tier
 from pytest_gradcheck.checker.result import GradcheckResult, Kink, Mismatch
-from pytest_gradcheck.checker.setup import Stopped, hp_values, same_twice
+from pytest_gradcheck.checker.setup import Stopped, hp_values, make_evaluator, same_twice
 from pytest_gradcheck.hp import blame, precision
 from pytest_gradcheck.hp import install as hp_twins
 
@@ -104,15 +103,7 @@ def prepare(f: Any, args: Any, jvp: Any, vjp: Any, options: Options) -> JvpSetup
     context = (source, names, verdict.resolve_tolerances(np.result_type(*args), rtol=options.rtol,
                                                          atol=options.atol, hp_formula=True).to_dict())
     same_twice("f", value, validate_output(f(*args), "f(*args)"), context)
-    backend, digits = tier(options)
-    if backend == "quad" and not all(a.size for a in args):  # quad's sum has no identity: empty sums fail
-        backend = "mpmath"
-    try:
-        evaluator = Evaluator(f, args, precision.context(digits), value, options.budget, backend=backend)
-    except BudgetExceeded as error:
-        raise Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
-                      context) from None
-    evaluator.evaluations += 2  # the two float64 evaluations of f
+    evaluator = make_evaluator(f, args, value, options, context)
     rng = np.random.default_rng(0 if options.seed is None else options.seed)  # a fixed default: reproducible
     setup = JvpSetup(f, args, names, value, jvp, vjp, source, evaluator, rng, (options.rtol, options.atol))
     direction = [rng.standard_normal(x.shape) for x in args]

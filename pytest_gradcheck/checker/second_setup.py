@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.checker import verdict
-from pytest_gradcheck.checker.budget import BudgetExceeded
 from pytest_gradcheck.checker.evaluation import Evaluator
 from pytest_gradcheck.checker.inputs import (
     GradcheckUsageError,
@@ -19,8 +18,8 @@ from pytest_gradcheck.checker.inputs import (
     validate_args,
     validate_output,
 )
-from pytest_gradcheck.checker.options import Options, tier
-from pytest_gradcheck.checker.setup import Stopped, same_twice
+from pytest_gradcheck.checker.options import Options
+from pytest_gradcheck.checker.setup import make_evaluator, same_twice
 from pytest_gradcheck.hp import blame, mpmath_warnings, precision, quad
 
 Product = Callable[[tuple[np.ndarray, ...]], tuple[Any, ...]]  # v (one array per argument) -> H v, per argument
@@ -84,16 +83,7 @@ def stop_context(source: str, names: tuple[str, ...],
 
 def evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: Options) -> Evaluator:
     """f's evaluator at the check's tier (the budget may already be spent: Stopped)."""
-    backend, digits = tier(options)
-    if backend == "quad" and not all(a.size for a in args):
-        backend = "mpmath"
-    try:
-        ev = Evaluator(f, args, precision.context(digits), value, options.budget, backend=backend)
-    except BudgetExceeded as error:
-        raise Stopped("budget_exceeded", f"budget exceeded ({error}) before the first high-precision evaluation",
-                      stop_context("", (), options)) from None
-    ev.evaluations += 2  # the two float64 evaluations of f
-    return ev
+    return make_evaluator(f, args, value, options, stop_context("", (), options))
 
 
 def high_precision_call(fn: Callable[..., Any], inputs: list[Any], source: str, notes: list[str]) -> Any:

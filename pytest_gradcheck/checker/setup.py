@@ -128,7 +128,7 @@ def prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[S
     g64 = gradient64(*args)
     for a, (first, second) in enumerate(zip(g64, gradient64(*args), strict=True)):
         same_twice(f"the gradient ({source}) for argument {a} ({names[a]!r})", first, second, context)
-    evaluator = _evaluator(f, args, value, options, context)
+    evaluator = make_evaluator(f, args, value, options, context)
     evaluator.notes += gradient_notes(g64, names, source, "float64")
     affordable = options.mode != "auto" or planning.afford_high_precision(evaluator, args, options)
     g_hp = gradient_hp(under_test, cotangent, evaluator, names, source, g64) if affordable else None
@@ -149,8 +149,10 @@ def _f_twice(f: Any, args: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarr
     return value, again, time.perf_counter() - timed
 
 
-def _evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: Options, context: Any) -> Evaluator:
-    """The high-precision evaluator of f at the check's digits; the budget may already be spent."""
+def make_evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: Options,
+                   context: Any) -> Evaluator:
+    """The high-precision evaluator of f at the check's tier and digits (every kind of check); the budget may
+    already be spent: Stopped, with `context` (what the early result reports)."""
     backend, digits = tier(options)
     if backend == "quad" and not all(a.size for a in args):  # quad's sum has no identity: empty sums fail
         backend = "mpmath"
