@@ -13,7 +13,8 @@ import numpy as np
 from pytest_gradcheck.checker import verdict
 from pytest_gradcheck.checker.evaluation import Evaluator
 from pytest_gradcheck.checker.inputs import GradcheckUsageError, describe
-from pytest_gradcheck.hp import blame, mpmath_warnings, precision, quad
+from pytest_gradcheck.checker.setup import CannotRun, call_at_high_precision
+from pytest_gradcheck.hp import precision, quad
 
 
 @dataclass
@@ -65,10 +66,10 @@ class JvpSetup:
             return None
         ev = self.evaluator
         tangents = tuple(hp_array(t, ev) for t in self.tangents(direction))
-        found = call_hp(self.jvp, (tangents, *ev.args_hp), ev, self.source)
-        if isinstance(found, str):
+        found = call_at_high_precision(self.jvp, (tangents, *ev.args_hp), self.source)
+        if isinstance(found, CannotRun):
             self.high_precision_jvp = False
-            self.notes.append(f"{self.source} {found}; the formula is judged in float64")
+            self.notes.append(f"{self.source} {found.reason}; the formula is judged in float64")
             return None
         values = output_tangent(quad.objects_if_quad(found, ev.ctx), self.value, self.source, where)
         if values.dtype != object or not precision.is_hp(values, ev.ctx):
@@ -82,18 +83,6 @@ class JvpSetup:
 def hp_array(values: np.ndarray, ev: Evaluator) -> Any:
     """A float64 array on the evaluator's tier (quad, or mpmath numbers)."""
     return quad.to_quad(values, ev.ctx) if ev.backend == "quad" else precision.to_hp(values, ev.ctx)
-
-
-def call_hp(function: Callable[..., Any], inputs: tuple[Any, ...], ev: Evaluator, source: str) -> Any:
-    """function(*inputs) on high-precision inputs, or why it cannot run there (a string); a bug of the checker
-    met on the way raises blame.CheckerError."""
-    try:
-        return mpmath_warnings.call(function, inputs)
-    except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
-        fault = blame.checker_fault(error)
-        if fault is not None:
-            raise blame.CheckerError(f"{source} at high precision: {fault}") from error
-        return f"cannot run at high precision ({precision.describe_failure(error)})"
 
 
 def output_tangent(raw: Any, value: np.ndarray, source: str, where: str) -> np.ndarray:

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.checker.inputs import validate_gradients
-from pytest_gradcheck.checker.jvp_setup import JvpSetup, call_hp, hp_array
+from pytest_gradcheck.checker.jvp_setup import JvpSetup, hp_array
 from pytest_gradcheck.checker.nonfinite import floats
 from pytest_gradcheck.checker.result import Mismatch
+from pytest_gradcheck.checker.setup import CannotRun, call_at_high_precision
 from pytest_gradcheck.hp import precision, quad
 
 TRANSPOSE_WHERE = "<u, jvp(v)> against <vjp(u), v> for random u, v"
@@ -61,9 +62,9 @@ def _at_high_precision(setup: JvpSetup, u: np.ndarray, v: list[np.ndarray], note
     if not (ev.high_precision and setup.high_precision_jvp):
         return None
     forward = setup.jvp_hp(v, "a random tangent (transpose check)")
-    raw = call_hp(setup.vjp, (hp_array(u.astype(setup.value.dtype), ev), *ev.args_hp), ev, "vjp")
-    if forward is None or isinstance(raw, str):
-        notes.append(f"transpose check in float64: vjp {raw}" if isinstance(raw, str) else
+    raw = call_at_high_precision(setup.vjp, (hp_array(u.astype(setup.value.dtype), ev), *ev.args_hp), "vjp")
+    if forward is None or isinstance(raw, CannotRun):
+        notes.append(f"transpose check in float64: vjp {raw.reason}" if isinstance(raw, CannotRun) else
                      "transpose check in float64: the jvp runs only in float64")
         return None
     raw = type(raw)(quad.objects_if_quad(g, ev.ctx) for g in raw) if isinstance(raw, tuple | list) else \

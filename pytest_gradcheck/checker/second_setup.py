@@ -19,8 +19,8 @@ from pytest_gradcheck.checker.inputs import (
     validate_output,
 )
 from pytest_gradcheck.checker.options import Options
-from pytest_gradcheck.checker.setup import make_evaluator, same_twice
-from pytest_gradcheck.hp import blame, mpmath_warnings, precision, quad
+from pytest_gradcheck.checker.setup import CannotRun, call_at_high_precision, make_evaluator, same_twice
+from pytest_gradcheck.hp import precision, quad
 
 Product = Callable[[tuple[np.ndarray, ...]], tuple[Any, ...]]  # v (one array per argument) -> H v, per argument
 
@@ -89,15 +89,11 @@ def evaluator(f: Any, args: tuple[np.ndarray, ...], value: np.ndarray, options: 
 def high_precision_call(fn: Callable[..., Any], inputs: list[Any], source: str, notes: list[str]) -> Any:
     """fn(*inputs) on high-precision inputs; None (and a note on why) when the user's code raises there. A bug
     of the checker met on the way raises blame.CheckerError."""
-    try:
-        return mpmath_warnings.call(fn, inputs)
-    except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
-        fault = blame.checker_fault(error)
-        if fault is not None:
-            raise blame.CheckerError(f"{source} at high precision: {fault}") from error
-        notes.append(f"{source} cannot run at high precision ({precision.describe_failure(error)}); "
-                     "the formula is judged in float64")
+    raw = call_at_high_precision(fn, inputs, source)
+    if isinstance(raw, CannotRun):
+        notes.append(f"{source} {raw.reason}; the formula is judged in float64")
         return None
+    return raw
 
 
 def as_high_precision(values: tuple[Any, ...], ctx: Any, source: str, notes: list[str]) -> tuple[Any, ...] | None:

@@ -220,18 +220,33 @@ def _beyond_float64(grads: tuple[Any, ...], g64: tuple[np.ndarray, ...]) -> bool
             for a, b in zip((np.asarray(g, dtype=float) for g in g64), grads, strict=True))
 
 
+@dataclass(frozen=True)
+class CannotRun:
+    """Why the user's code raised on high-precision inputs (it then runs only in float64)."""
+
+    reason: str
+
+
+def call_at_high_precision(fn: Callable[..., Any], inputs: Any, what: str) -> Any:
+    """fn(*inputs) on high-precision inputs, the user's call boundary of every kind of check: its value, or
+    CannotRun when the user's code raises there; a bug of the checker met on the way raises blame.CheckerError
+    naming `what`. mpmath's own warnings are not reasons."""
+    try:
+        return mpmath_warnings.call(fn, inputs)
+    except Exception as error:  # classified: a checker bug is re-raised, the user's code may not run there
+        fault = blame.checker_fault(error)
+        if fault is not None:
+            raise blame.CheckerError(f"{what} at high precision: {fault}") from error
+        return CannotRun(f"cannot run at high precision ({precision.describe_failure(error)})")
+
+
 def _gradient_on(under_test: Any, inputs: tuple[Any, ...], ev: Evaluator, names: Any, source: str,
                  notes: list[str]) -> Any:
     """The gradient under test on these high-precision inputs, as object arrays of ctx's numbers, or None
     (with a note on why)."""
-    try:
-        raw = mpmath_warnings.call(under_test, inputs)  # mpmath's own warnings: no reason
-    except Exception as error:  # the user's call boundary: classified, a checker bug is re-raised
-        fault = blame.checker_fault(error)
-        if fault is not None:
-            raise blame.CheckerError(f"the gradient ({source}) at high precision: {fault}") from error
-        notes.append(f"{source} cannot run at high precision ({precision.describe_failure(error)}); "
-                     "the formula is judged in float64")
+    raw = call_at_high_precision(under_test, inputs, f"the gradient ({source})")
+    if isinstance(raw, CannotRun):
+        notes.append(f"{source} {raw.reason}; the formula is judged in float64")
         return None
     large = sum(a.size for a in ev.args) > QUAD_KEPT_SIZE
     if isinstance(raw, tuple | list):  # the quad tier's arrays as ctx's numbers (large ones stay quad)
