@@ -87,7 +87,7 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     if mode == "auto":
         _afford(setup)
         if setup.evaluator.high_precision:
-            screen = second_modes.run_fast(setup, 1, narrow=False)
+            screen = second_modes.run_fast(setup, 1, narrow=False, levels=_screen_levels(setup))
             if _clean(screen):
                 return "fast", screen
             setup.worst.clear()
@@ -98,6 +98,17 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     if mode == "full":
         return mode, second_modes.run_full(setup, kind)
     return mode, second_modes.run_fast(setup, setup.options.projections)
+
+
+# On quad (113 bits) the screen's second differences take a fourth step, s/8 (8 evaluations per direction, not
+# 6): their step grows ~15-fold and their round-off, NOISE_ULPS ulps of |f| over s^2, shrinks ~75-fold, which
+# the screen's window needs when |f| is much larger than the second derivatives (three_layer_net: |f| 0.13,
+# u^T H v ~0.008). At 40 digits and more, round-off is far below the window: three steps.
+QUAD_SCREEN_LEVELS = 4
+
+
+def _screen_levels(setup: SecondSetup) -> int:
+    return QUAD_SCREEN_LEVELS if setup.evaluator.backend == "quad" else 3
 
 
 def _afford(setup: SecondSetup) -> None:
