@@ -370,10 +370,11 @@ def hp_richardson_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray
     than |phi|.
 
     The value errs by O(h^6); the error is `richardson`'s (the last corrections, O(h^4): far above the value's
-    truncation) plus round-off, NOISE_ULPS ulps of max |phi| per evaluation (RICHARDSON_ROUNDOFF / h of it in the
-    value). At a step eps^(1/5) instead of eps^(1/3) that round-off is ~1e-24 of |phi| on quad instead of ~1e-20.
-    No kink test: at a kink the table does not converge, its error is of order one, and the screen rejects it.
-    `status` is "ok"; callers judge the error.
+    truncation), plus round-off, NOISE_ULPS ulps of max |phi| per evaluation (RICHARDSON_ROUNDOFF / h of it in the
+    value), plus the slope jump `_jump` measures. At a step eps^(1/5) instead of eps^(1/3) the round-off is ~1e-24
+    of |phi| on quad instead of ~1e-20. Central differences alone are blind to a kink at the point (|t|: every
+    one is 0, the mean of the one-sided slopes); with the jump in the error, the value covers both one-sided
+    derivatives. A kink near the point makes the table diverge. `status` is "ok"; callers judge the error.
     """
     check_scale(scale)
     h = richardson_step(ctx, ctx.mpf(scale))
@@ -385,10 +386,19 @@ def hp_richardson_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray
         central = [(values[2 * k] - values[2 * k + 1]) * (2**k / (2 * h)) for k in range(3)]
         value, change, _ = richardson(central)
         bound = functools.reduce(np.maximum, [np.abs(v) for v in values]) * _noise_level(ctx)
-        error = change + bound * (RICHARDSON_ROUNDOFF / h)
+        error = change + bound * (RICHARDSON_ROUNDOFF / h) + np.abs(_jump(values, f0, h))
     value, error, bound = (np.array(np.broadcast_to(a, shape), dtype=object) for a in (value, error, bound))
     return Derivative(value, error, "ok", (h, h / 2, h / 4), tuple(central), None, None, 6, "hp", bound, None,
                       np.full(shape, h), np.full(shape, "ok"))
+
+
+def _jump(values: list[np.ndarray], f0: np.ndarray, h: Any) -> np.ndarray:
+    """The jump of the slope of phi at 0, from the even parts E(r) = (phi(r) + phi(-r) - 2 phi(0)) / r at r = h,
+    h/2, h/4: smooth, E(r) = phi2 r + phi4 r^3 / 12 + O(r^5); a kink adds the jump J at every r. The combination
+    (16 E(h/4) - 10 E(h/2) + E(h)) / 7 removes the r and r^3 terms: J + O(h^5) (0 to ~1e-31 when smooth), its
+    round-off up to 48.6 e / h (e: one evaluation's error; counted, never assumed away)."""
+    even = [(values[2 * k] + values[2 * k + 1] - 2 * f0) * (2**k / h) for k in range(3)]
+    return (16 * even[2] - 10 * even[1] + even[0]) / 7
 
 
 def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None,
