@@ -144,7 +144,10 @@ def _screen(setup: JvpSetup, outcome: Outcome) -> bool:
     the derivative's error included, is a pass (mode "fast", one projection). The derivative is the
     3-evaluation one, or on quad, where its round-off (NOISE_ULPS ulps of |f| over a step ~eps^(1/3)) can
     exceed the window of an output element much smaller than |f|, the 6-evaluation Richardson one: at once when
-    that round-off is predicted in the way, else as a second attempt when the first's error estimate was."""
+    that round-off is predicted in the way, else as a second attempt when the first's error estimate was. The
+    second attempt is along the same tangent, against the same JVP under test: it can only shrink the reference's
+    error, never give an error in the JVP a second chance to hide (the miss probability stays that of one
+    tangent)."""
     u = [setup.rng.standard_normal(a.shape) for a in setup.args]
     tested = setup.jvp_hp(u, RANDOM)
     if tested is None:

@@ -118,7 +118,8 @@ def _afford(setup: SecondSetup) -> None:
     if not ev.high_precision or options.budget is None:
         return
     directions = setup.size * (setup.size + 1) // 2 if setup.size <= FULL_LIMIT else 2 * options.projections
-    planned = PRECISION_CHECK_EVALUATIONS + EVALUATIONS_PER_DIRECTION * (2 + directions)
+    screen = 2 * 2 * _screen_levels(setup)  # its two directions, 2 evaluations per step
+    planned = PRECISION_CHECK_EVALUATIONS + screen + EVALUATIONS_PER_DIRECTION * directions
     predicted = ev.probe_seconds * planned
     if predicted > planning.AUTO_BUDGET_SHARE * options.budget.remaining():
         ev.fall_back(f"reference limited to float64 by the budget: one high-precision evaluation of f took "
