@@ -5,7 +5,8 @@ precision), and, given a VJP, whether the two are transposes of each other (`jvp
 
 Modes: "full" (every unit tangent e_j: the whole Jacobian, column by column, element by element), "fast" (random
 tangents, every output element of J v compared), "auto" (one random tangent screened as the first-order check
-does, then full up to planning.AUTO_FULL_LIMIT input elements, else fast).
+does, on quad with a 6-evaluation Richardson derivative where the 3-evaluation one's round-off is in the way,
+then full up to planning.AUTO_FULL_LIMIT input elements, else fast).
 """
 
 from __future__ import annotations
