@@ -155,9 +155,10 @@ def disagreement(reference: Callable[..., Any], forward: Callable[..., Any], arg
     if relative[worst] <= SAME_FUNCTION_RTOL:
         return None
     index = tuple(int(k) for k in worst)
-    return (f"{relative[worst]:.1e} relative at element {index} (reference {expected[worst]!r}, {what} "
-            f"{got[worst]!r}; allowed {SAME_FUNCTION_RTOL:.0e} of max(|value|, {SAME_FUNCTION_FLOOR:g} of the "
-            "largest))")
+    where = f" at element {index}" if index else ""
+    return (f"{relative[worst]:.1e} relative{where} (reference {float(expected[worst])!r}, {what} "
+            f"{float(got[worst])!r}; allowed {SAME_FUNCTION_RTOL:.0e} of max(|value|, {SAME_FUNCTION_FLOOR:g} of "
+            "the largest))")
 
 
 def disagreement_result(f: Callable[..., Any], source: str, names: tuple[str, ...], gap: str,
