@@ -96,8 +96,9 @@ def traced_rows(result: GradcheckResult, f: Callable[..., Any], arrays: tuple[np
 
 
 def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
-          options: Options) -> GradcheckResult:
-    """The check of f at framework `args`; the framework's global state is restored on exit."""
+          options: Options, draw: Callable[..., None] | None = None) -> GradcheckResult:
+    """The check of f at framework `args`; the framework's global state is restored on exit. `draw(function,
+    args, result)`, when given, draws the pictures of the numpy check (the api's plots)."""
     started = time.perf_counter()
     if reference is not None:
         usable_reference(reference)
@@ -117,6 +118,8 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
             whole = dataclasses.replace(whole, backend="mpmath")
         result = run_check(function, prepared.args, user_grad, user_vjp, whole)
         describe_check(result, f, prepared, engine)
+        if draw is not None:
+            draw(function, prepared.args, result)
         rule_rows(result, prepared, options, engine)
     result.seconds = time.perf_counter() - started
     return result

@@ -3,6 +3,7 @@ reference= judged at high precision after a same-function check, the user's torc
 
 import inspect
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -249,3 +250,16 @@ def test_a_numpy_argument_among_tensors_is_given_to_f_as_a_tensor():
 def test_per_op_off_checks_no_rule():
     result = check_grad(softplus_loss, point(3), per_op="off")
     assert result.ok and result.ops == [] and result.ops_note == 'per_op="off"'
+
+
+@pytest.mark.gradcheck(per_op="off")
+def test_the_fixture_and_marker_take_tensors_and_reference(gradcheck):
+    result = gradcheck(softplus_loss, point(3), reference=np_softplus_loss)
+    assert result.ok and result.high_precision and result.ops == []
+
+
+def test_a_failing_check_draws_its_pictures(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = check_grad(lambda x: WrongLogSumExp.apply(x), point(4), plots=tmp_path, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.plots
+    assert all((tmp_path / name).exists() or pathlib.Path(name).exists() for name in result.plots)
