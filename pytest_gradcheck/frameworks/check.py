@@ -46,7 +46,7 @@ TRUSTED_NOTE = "{framework}'s built-in ops are trusted: the rows are f's custom 
 
 
 def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
-                          options: Options) -> GradcheckResult:
+                          options: Options, draw: Callable[..., None] | None = None) -> GradcheckResult:
     """check_grad(f, args, reference=...) with a numpy f: the same-function check, then the reference stands in
     for f as the reference function; the gradient under test is grad/vjp or autodiff_ref's gradient of f."""
     started = time.perf_counter()
@@ -64,7 +64,10 @@ def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any,
                                    gap, options, started)
     if engine:
         vjp = gradient_under_test(f, None, None, scalar_output=False)[0]
-    result = run_check(named_like(f, reference), arrays, grad, vjp, dataclasses.replace(options, per_op="off"))
+    function = named_like(f, reference)
+    result = run_check(function, arrays, grad, vjp, dataclasses.replace(options, per_op="off"))
+    if draw is not None:
+        draw(function, arrays, result)
     result.function = getattr(f, "__qualname__", repr(f))
     result.gradient_source = "autodiff_ref" if engine else result.gradient_source
     result.notes.append(f"reference function: {getattr(reference, '__qualname__', repr(reference))} (given as "
