@@ -166,7 +166,9 @@ def recording(rules: list[CustomRule]) -> Iterator[None]:
         finally:
             depth[0] -= 1
         if depth[0] == 0:
-            rules.append(custom_rule(cls, args, kwargs, call_site()))
+            rule = custom_rule(cls, args, kwargs, call_site())
+            if rule.inputs:  # a Function applied to constants only is not on f's gradient
+                rules.append(rule)
         return out
 
     Function.apply = classmethod(apply)  # type: ignore[method-assign, assignment]

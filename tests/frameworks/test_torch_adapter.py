@@ -247,6 +247,15 @@ def test_a_numpy_argument_among_tensors_is_given_to_f_as_a_tensor():
     assert result.ok and [op.name for op in result.ops] == ["LinearBias"]
 
 
+def test_a_function_applied_to_constants_only_has_no_row():
+    c = point(3, seed=7)
+
+    def f(x):
+        return (Softplus.apply(x) * LogSumExp.apply(c)).sum()
+
+    assert [op.name for op in check_grad(f, point(3)).ops] == ["Softplus"]
+
+
 def test_per_op_off_checks_no_rule():
     result = check_grad(softplus_loss, point(3), per_op="off")
     assert result.ok and result.ops == [] and result.ops_note == 'per_op="off"'
