@@ -24,6 +24,17 @@ def _argument_name(f: Callable[..., Any], index: int) -> str:
     return f"argument {index} ({names[index]!r})" if index < len(names) else f"argument {index}"
 
 
+class _ArgumentName:
+    """"argument 0 ('x') of f", computed only when a message shows it: inspect.signature costs more than
+    tracing a small function."""
+
+    def __init__(self, f: Callable[..., Any], index: int) -> None:
+        self.f, self.index = f, index
+
+    def __str__(self) -> str:
+        return f"{_argument_name(self.f, self.index)} of {getattr(self.f, '__name__', 'f')}"
+
+
 def _is_mp_number(element: Any) -> bool:
     """An mpmath number (real mpf or complex mpc), recognised by its raw value tuple rather than by class: a
     private context's types, or mpmath imported twice (as pytest's pytester does across in-process runs), are
@@ -31,8 +42,9 @@ def _is_mp_number(element: Any) -> bool:
     return isinstance(getattr(element, "_mpf_", None), tuple) or isinstance(getattr(element, "_mpc_", None), tuple)
 
 
-def as_differentiable(value: Any, what: str) -> np.ndarray:
+def as_differentiable(value: Any, what: object) -> np.ndarray:
     """Check that `value` can be differentiated; return it as an array without changing any number in it.
+    `what` names it in messages (anything printable: `str(what)` is taken only when a message needs it).
 
     A tensor of an outer trace (nested differentiation) is returned as it is, once its plain value is checked.
     """
@@ -118,7 +130,7 @@ def trace(f: Callable[..., Any], args: Sequence[Any], argnums: Sequence[int]) ->
     location = source_location()
     leaves = []
     for i in argnums:
-        value = as_differentiable(args[i], f"{_argument_name(f, i)} of {getattr(f, '__name__', 'f')}")
+        value = as_differentiable(args[i], _ArgumentName(f, i))
         args[i] = tape.leaf(value, location)
         leaves.append(args[i].node)
     return tape, leaves, args

@@ -109,11 +109,12 @@ def _unsupported(func: Any) -> AutodiffError:
 
 
 def dispatch_ufunc(ufunc: np.ufunc, method: str, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    name = qualified_name(ufunc)
     if method != "__call__":
+        name = qualified_name(ufunc)
         raise AutodiffError(f"{name}.{method} is not supported on traced values (only plain calls of {name})")
     if kwargs:
-        raise AutodiffError(f"{name}: keyword arguments {sorted(kwargs)} are not supported on traced values")
+        raise AutodiffError(f"{qualified_name(ufunc)}: keyword arguments {sorted(kwargs)} are not supported on "
+                            "traced values")
     if ufunc in CONSTANT_UFUNCS:
         refuse_complex_ordering(ufunc, inputs)
         return ufunc(*unbox(inputs))

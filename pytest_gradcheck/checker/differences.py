@@ -26,8 +26,8 @@ import numpy as np
 from pytest_gradcheck.hp.array import plain_arithmetic
 
 __all__ = [
-    "Derivative", "SubgradientPosition", "hp_derivative", "hp_quick_derivative", "hp_steps", "richardson",
-    "subgradient_position",
+    "Derivative", "SubgradientPosition", "hp_derivative", "hp_quick_derivative", "hp_richardson_derivative",
+    "hp_steps", "richardson", "subgradient_position",
 ]
 # Shared with `float64_differences` (the float64 fallback) and `consistency` (float64-buffer detection), not
 # part of __all__: Phi, Stencil, stencil, Attempt, check_scale, phi_at_zero, assemble, NOISE_ULPS, KINK_WEIGHT.
@@ -307,6 +307,14 @@ def _quick_steps(ctx: Any, scale: Any) -> tuple[Any, ...]:
     return h, -h, h / 2, 1 / (2 * h), QUICK_SAFETY / (3 * h), 7 / h
 
 
+def quick_roundoff(ctx: Any, scale: Any, magnitude: np.ndarray) -> np.ndarray:
+    """The round-off part of hp_quick_derivative's error at its default step, predicted from |phi| (`magnitude`,
+    float64) before any evaluation: a caller can tell in advance that the 3 evaluations would not resolve a
+    derivative finely enough, and take hp_richardson_derivative's 6 instead."""
+    to_roundoff = float(_quick_steps(ctx, ctx.mpf(scale))[5])
+    return np.asarray(magnitude, dtype=float) * (float(_noise_level(ctx)) * to_roundoff)
+
+
 def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray, step: Any = None) -> Derivative:
     """J u from 3 evaluations (phi at h, -h, h/2; phi(0) given): the central difference D(h) with an error
     estimate, for a screen that only accepts an error far below the tolerance and hands anything else on.
@@ -340,6 +348,57 @@ def hp_quick_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray, ste
         value, error, bound = (np.full(shape, v, dtype=object) for v in (value, error, bound))
     return Derivative(value, error, "ok", (h,), (value,), None, None, 3, "hp", bound, None, np.full(shape, h),
                       np.full(shape, "ok"))
+
+
+# hp_richardson_derivative: its value's round-off is this many times one evaluation's error over the step h:
+# the weights (1, -20, 64) / 45 of D(h), D(h/2), D(h/4), each erring by up to 2^k e / h: (1 + 40 + 256) / 45.
+RICHARDSON_ROUNDOFF = 6.6
+
+
+@functools.lru_cache(maxsize=256)
+def richardson_step(ctx: Any, scale: Any) -> Any:
+    """The step of hp_richardson_derivative: its error estimate (the 4th-order entries' truncation, ~h^4) against
+    its round-off (RICHARDSON_ROUNDOFF NOISE_ULPS eps / h): scale (RICHARDSON_ROUNDOFF NOISE_ULPS eps)^(1/5) times
+    the irrational factor of hp_steps (7e-7 on quad, where the 3-evaluation derivative steps 8e-11)."""
+    return ctx.mpf(scale) * ctx.sqrt(2) / 2 * (RICHARDSON_ROUNDOFF * _noise_level(ctx)) ** (ctx.mpf(1) / 5)
+
+
+def hp_richardson_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray) -> Derivative:
+    """J u from 6 evaluations (phi at +-h, +-h/2, +-h/4, h = `richardson_step`; phi(0) given): the Richardson
+    table of the three central differences, for a screen whose tolerance the 3-evaluation derivative's round-off
+    (NOISE_ULPS ulps of |phi| over a step ~eps^(1/3)) would not fit: on quad, an output element much smaller
+    than |phi|.
+
+    The value errs by O(h^6); the error is `richardson`'s (the last corrections, O(h^4): far above the value's
+    truncation), plus round-off, NOISE_ULPS ulps of max |phi| per evaluation (RICHARDSON_ROUNDOFF / h of it in the
+    value), plus the slope jump `_jump` measures. At a step eps^(1/5) instead of eps^(1/3) the round-off is ~1e-24
+    of |phi| on quad instead of ~1e-20. Central differences alone are blind to a kink at the point (|t|: every
+    one is 0, the mean of the one-sided slopes); with the jump in the error, the value covers both one-sided
+    derivatives. A kink near the point makes the table diverge. `status` is "ok"; callers judge the error.
+    """
+    check_scale(scale)
+    h = richardson_step(ctx, ctx.mpf(scale))
+    with plain_arithmetic(False):  # phi runs the user's code: routed
+        values = [np.asarray(phi(t)) for t in (h, -h, h / 2, -h / 2, h / 4, -h / 4)]
+    f0 = np.asarray(phi0)
+    shape = np.broadcast_shapes(values[0].shape, f0.shape)
+    with plain_arithmetic():
+        central = [(values[2 * k] - values[2 * k + 1]) * (2**k / (2 * h)) for k in range(3)]
+        value, change, _ = richardson(central)
+        bound = functools.reduce(np.maximum, [np.abs(v) for v in values]) * _noise_level(ctx)
+        error = change + bound * (RICHARDSON_ROUNDOFF / h) + np.abs(_jump(values, f0, h))
+    value, error, bound = (np.array(np.broadcast_to(a, shape), dtype=object) for a in (value, error, bound))
+    return Derivative(value, error, "ok", (h, h / 2, h / 4), tuple(central), None, None, 6, "hp", bound, None,
+                      np.full(shape, h), np.full(shape, "ok"))
+
+
+def _jump(values: list[np.ndarray], f0: np.ndarray, h: Any) -> np.ndarray:
+    """The jump of the slope of phi at 0, from the even parts E(r) = (phi(r) + phi(-r) - 2 phi(0)) / r at r = h,
+    h/2, h/4: smooth, E(r) = phi2 r + phi4 r^3 / 12 + O(r^5); a kink adds the jump J at every r. The combination
+    (16 E(h/4) - 10 E(h/2) + E(h)) / 7 removes the r and r^3 terms: J + O(h^5) (0 to ~1e-31 when smooth), its
+    round-off up to 48.6 e / h (e: one evaluation's error; counted, never assumed away)."""
+    even = [(values[2 * k] + values[2 * k + 1] - 2 * f0) * (2**k / h) for k in range(3)]
+    return (16 * even[2] - 10 * even[1] + even[0]) / 7
 
 
 def hp_derivative(phi: Phi, ctx: Any, *, scale: Any, phi0: np.ndarray | None = None,

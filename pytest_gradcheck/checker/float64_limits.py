@@ -60,10 +60,9 @@ def unresolved_note(setup: Any, label: str, what: str, reference: float, error: 
 
 
 def limit_note(setup: Any, references: list[np.ndarray], errors: list[np.ndarray]) -> str | None:
-    """A float64 reference whose error, not rtol, sets the tolerance somewhere: the tolerance it used, and why."""
+    """A reference whose error, not rtol, sets the tolerance somewhere: the tolerance it used, and why (f's
+    float64 noise; at high precision, digits f loses at the point, as log(cosh(x)) does for tiny x)."""
     ev, tol = setup.evaluator, setup.tol
-    if ev.high_precision:
-        return None
     worst: tuple[float, int, tuple[int, ...], float] | None = None
     for a, (reference, error) in enumerate(zip(references, errors, strict=True)):
         if not error.size:
@@ -76,6 +75,11 @@ def limit_note(setup: Any, references: list[np.ndarray], errors: list[np.ndarray
     if worst is None or worst[0] <= setup.formula_rtol:
         return None
     share, a, index, allowed = worst
+    if ev.high_precision:
+        return (f"the {ev.ctx.dps}-digit reference is limited by the digits f loses at this point: gradient errors "
+                f"up to {share:.0e} relative cannot be seen (argument {a} ({setup.names[a]!r}), element {index}: "
+                f"tolerance {allowed:.1e} from the reference's error, not rtol); more digits (digits=...) "
+                f"resolve more")
     return (f"float64 reference limited by f's noise ({noise_description(ev)}): gradient errors up to "
             f"{share:.0e} relative cannot be seen (argument {a} ({setup.names[a]!r}), element {index}: "
             f"tolerance {allowed:.1e} from the reference's error, not rtol); {HELP}")

@@ -58,8 +58,8 @@ def combine(parts: Sequence[tuple[float, SecondDerivative]]) -> Entry:
 class Reference:
     """Second derivatives of f at the evaluator's point, each direction evaluated once."""
 
-    def __init__(self, evaluator: Evaluator) -> None:
-        self.evaluator = evaluator
+    def __init__(self, evaluator: Evaluator, levels: int = 3) -> None:
+        self.evaluator, self.levels = evaluator, levels  # levels: of the Richardson table at high precision
         self.positions = [(a, i) for a, x in enumerate(evaluator.args) for i in range(x.size)]
         self.evaluations = 0
         self._diagonal: dict[int, SecondDerivative] = {}
@@ -71,9 +71,9 @@ class Reference:
         if ev.high_precision:
             ctx = ev.ctx
             noise = max((_mp(ctx, n) for n in np.ravel(ev.noise)), default=0) if np.size(ev.noise) else 0
-            step = second_differences.first_step(ctx.eps, _mp(ctx, ev.scale))
+            step = second_differences.first_step(ctx.eps, _mp(ctx, ev.scale), self.levels)
             return second_differences.second_derivative(lambda t: phi(t)[0], ev.value_hp[0], step=step,
-                                                        scale=ev.scale, eps=ctx.eps, noise=noise)
+                                                        scale=ev.scale, eps=ctx.eps, noise=noise, levels=self.levels)
         step = second_differences.first_step(F64_EPS, float(ev.scale))
         return second_differences.second_derivative(lambda t: float(phi(t)[0]), float(ev.value64[0]), step=step,
                                                     scale=float(ev.scale), eps=F64_EPS)

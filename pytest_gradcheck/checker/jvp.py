@@ -5,7 +5,8 @@ precision), and, given a VJP, whether the two are transposes of each other (`jvp
 
 Modes: "full" (every unit tangent e_j: the whole Jacobian, column by column, element by element), "fast" (random
 tangents, every output element of J v compared), "auto" (one random tangent screened as the first-order check
-does, then full up to planning.AUTO_FULL_LIMIT input elements, else fast).
+does, on quad with a 6-evaluation Richardson derivative where the 3-evaluation one's round-off is in the way,
+then full up to planning.AUTO_FULL_LIMIT input elements, else fast).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker import modes, planning, verdict
+from pytest_gradcheck.checker import differences, modes, planning, verdict
 from pytest_gradcheck.checker.budget import Budget, BudgetExceeded
 from pytest_gradcheck.checker.inputs import (
     GradcheckUsageError,
@@ -131,18 +132,24 @@ def _decide(setup: JvpSetup, options: Options, outcome: Outcome) -> None:
 
 
 def _screen(setup: JvpSetup, outcome: Outcome) -> bool:
-    """One random tangent from the 3-evaluation derivative: every output element within modes.SCREEN_SHARE of
-    its tolerance, the derivative's error included, is a pass (mode "fast", one projection). On the quad tier,
-    where that error estimate can be what stands in the way, once more at the step that minimises it."""
+    """One random tangent at high precision: every output element within modes.SCREEN_SHARE of its tolerance,
+    the derivative's error included, is a pass (mode "fast", one projection). The derivative is the
+    3-evaluation one, or on quad, where its round-off (NOISE_ULPS ulps of |f| over a step ~eps^(1/3)) can
+    exceed the window of an output element much smaller than |f|, the 6-evaluation Richardson one: at once when
+    that round-off is predicted in the way, else as a second attempt when the first's error estimate was. The
+    second attempt is along the same tangent, against the same JVP under test: it can only shrink the reference's
+    error, never give an error in the JVP a second chance to hide (the miss probability stays that of one
+    tangent)."""
     u = [setup.rng.standard_normal(a.shape) for a in setup.args]
     tested = setup.jvp_hp(u, RANDOM)
     if tested is None:
         return False
-    d = setup.evaluator.quick_derivative(u)
-    agreed, window = _screened(setup, d, tested)
-    if not agreed and window is not None and setup.evaluator.backend == "quad":
-        step = _retry_step(d, window)
-        agreed = step is not None and _screened(setup, setup.evaluator.quick_derivative(u, step=step), tested)[0]
+    ev = setup.evaluator
+    quad = ev.backend == "quad"
+    d = ev.richardson_derivative(u) if quad and _roundoff_in_the_way(setup, tested) else ev.quick_derivative(u)
+    agreed, estimate_in_the_way = _screened(setup, d, tested)
+    if not agreed and estimate_in_the_way and quad and d.evaluations == 3:
+        agreed = _screened(setup, ev.richardson_derivative(u), tested)[0]
     if not agreed:
         setup.worst.clear()
         return False
@@ -157,13 +164,25 @@ def _screen(setup: JvpSetup, outcome: Outcome) -> bool:
     return True
 
 
-# The screen's second attempt (quad tier only) moves its step at most this factor from the first.
-SCREEN_STEP_RANGE = 1000.0
+def _window(setup: JvpSetup, values: Any) -> np.ndarray:
+    """The screen's window per output element: modes.SCREEN_SHARE of the tolerance of J u ~ `values`."""
+    tol = setup.tol
+    return modes.SCREEN_SHARE * verdict.allowed(values, 0.0, verdict.scale_of(values), tol.rtol_formula, tol)
 
 
-def _screened(setup: JvpSetup, d: Any, tested: np.ndarray) -> tuple[bool, np.ndarray | None]:
+def _roundoff_in_the_way(setup: JvpSetup, tested: np.ndarray) -> bool:
+    """Whether the 3-evaluation derivative's round-off alone, predicted from |f| at the point, would take more
+    than half the window of some output element (the JVP under test standing in for J u): a choice of cost only,
+    every derivative's error estimate is honest."""
+    ev = setup.evaluator
+    roundoff = differences.quick_roundoff(ev.ctx, ev.scale, np.abs(floats(ev.value_hp)))
+    return bool(np.any(setup.tol.safety * roundoff > _window(setup, tested) / 2))
+
+
+def _screened(setup: JvpSetup, d: Any, tested: np.ndarray) -> tuple[bool, bool]:
     """Whether the screen's derivative agrees with the JVP within the screen's window in every output element,
-    and, when it does not but its error estimate could explain every difference, the windows (else None)."""
+    and, when it does not, whether only its error estimate stands in the way (every difference within its
+    window)."""
     tol = setup.tol
     scale = verdict.scale_of(d.value)
     discrepancy = floats(np.abs(tested - d.value))
@@ -172,25 +191,10 @@ def _screened(setup: JvpSetup, d: Any, tested: np.ndarray) -> tuple[bool, np.nda
         relative = float(np.max(np.where(size > 0, discrepancy / size, np.where(discrepancy > 0, np.inf, 0.0)),
                                 initial=0.0))
     setup.worst["formula"] = max(setup.worst.get("formula", 0.0), relative)
-    window = modes.SCREEN_SHARE * verdict.allowed(d.value, 0.0, scale, tol.rtol_formula, tol)
-    error = tol.safety * floats(d.error)
-    if np.all(discrepancy + error <= window):
-        return True, None
-    return False, (window - discrepancy) / tol.safety if np.all(discrepancy < window) else None
-
-
-def _retry_step(d: Any, room: np.ndarray) -> float | None:
-    """The step that minimises the quick derivative's error estimate A h^2 + B / h (truncation, measured, and
-    round-off, 7 times the assumed noise of one evaluation over h) in the output element furthest over `room`,
-    within SCREEN_STEP_RANGE of the first step; None when the estimate predicted there still exceeds its room."""
-    h = float(d.steps[0])
-    error, roundoff = floats(d.error), 7 * floats(d.noise) / h
-    k = int(np.argmax(error / np.maximum(room, np.finfo(float).tiny)))
-    a, b = max(error[k] - roundoff[k], 0.0) / h**2, roundoff[k] * h
-    best = (b / (2 * a)) ** (1 / 3) if a > 0 else h * SCREEN_STEP_RANGE
-    best = min(max(best, h / SCREEN_STEP_RANGE), h * SCREEN_STEP_RANGE)
-    predicted = (error - roundoff) / h**2 * best**2 + roundoff * h / best
-    return best if np.all(predicted <= room / 2) else None
+    window = _window(setup, d.value)
+    if np.all(discrepancy + tol.safety * floats(d.error) <= window):
+        return True, False
+    return False, bool(np.all(discrepancy < window))
 
 
 def _run_full(setup: JvpSetup, projections: int, outcome: Outcome) -> None:

@@ -87,7 +87,7 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     if mode == "auto":
         _afford(setup)
         if setup.evaluator.high_precision:
-            screen = second_modes.run_fast(setup, 1, narrow=False)
+            screen = second_modes.run_fast(setup, 1, narrow=False, levels=_screen_levels(setup))
             if _clean(screen):
                 return "fast", screen
             setup.worst.clear()
@@ -100,6 +100,17 @@ def _decide(setup: SecondSetup, kind: str) -> tuple[str, SecondOutcome]:
     return mode, second_modes.run_fast(setup, setup.options.projections)
 
 
+# On quad (113 bits) the screen's second differences take a fourth step, s/8 (8 evaluations per direction, not
+# 6): their step grows ~15-fold and their round-off, NOISE_ULPS ulps of |f| over s^2, shrinks ~75-fold, which
+# the screen's window needs when |f| is much larger than the second derivatives (three_layer_net: |f| 0.13,
+# u^T H v ~0.008). At 40 digits and more, round-off is far below the window: three steps.
+QUAD_SCREEN_LEVELS = 4
+
+
+def _screen_levels(setup: SecondSetup) -> int:
+    return QUAD_SCREEN_LEVELS if setup.evaluator.backend == "quad" else 3
+
+
 def _afford(setup: SecondSetup) -> None:
     """auto: a high-precision reference only when its planned evaluations (the screen's, then full's or fast's),
     timed by the evaluator's probe, fit AUTO_BUDGET_SHARE of the budget left; else the float64 reference."""
@@ -107,7 +118,8 @@ def _afford(setup: SecondSetup) -> None:
     if not ev.high_precision or options.budget is None:
         return
     directions = setup.size * (setup.size + 1) // 2 if setup.size <= FULL_LIMIT else 2 * options.projections
-    planned = PRECISION_CHECK_EVALUATIONS + EVALUATIONS_PER_DIRECTION * (2 + directions)
+    screen = 2 * 2 * _screen_levels(setup)  # its two directions, 2 evaluations per step
+    planned = PRECISION_CHECK_EVALUATIONS + screen + EVALUATIONS_PER_DIRECTION * directions
     predicted = ev.probe_seconds * planned
     if predicted > planning.AUTO_BUDGET_SHARE * options.budget.remaining():
         ev.fall_back(f"reference limited to float64 by the budget: one high-precision evaluation of f took "

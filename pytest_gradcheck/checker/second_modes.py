@@ -163,10 +163,11 @@ def _blocks(setup: SecondSetup, reference: Reference, entries: list[list[Entry]]
     return tuple(out[0]), tuple(out[1]), tuple(out[2])
 
 
-def run_fast(setup: SecondSetup, projections: int, narrow: bool = True) -> SecondOutcome:
+def run_fast(setup: SecondSetup, projections: int, narrow: bool = True, levels: int = 3) -> SecondOutcome:
     """`projections` random projections u^T H v (u, v standard normal, dyadic) against u . (H v) under test; a
-    failing one is narrowed to the elements of its H v (`narrow`; the screen does not)."""
-    reference = Reference(setup.evaluator)
+    failing one is narrowed to the elements of its H v (`narrow`; the screen does not). `levels`: of the
+    reference's Richardson tables (second_differences; the projections' own, narrowing keeps them)."""
+    reference = Reference(setup.evaluator, levels)
     outcome = SecondOutcome(projections=projections, miss_probability=miss_probability(projections))
     failed = [found for k in range(projections) if (found := _projection(setup, reference, outcome, k))]
     outcome.notes.append(f"an error 10x the tolerance in one entry of H goes unseen with probability "

@@ -8,7 +8,8 @@ import pytest
 from second_order_cases import CASES, logistic, logistic_hvp, net, planted_hvp, quadratic, quadratic_hvp
 
 import autodiff_ref
-from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_grad, check_hvp
+from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_grad, check_hessian, check_hvp
+from pytest_gradcheck.hp import quad
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -209,3 +210,39 @@ def test_an_f_that_only_runs_in_float64_gets_a_float64_reference_with_a_stated_l
     wrong = check_hvp(f, x, hvp=lambda v, x: (hvp(v, x)[0] * (1 + 1e-3),), mode="full", raise_on_mismatch=False)
     assert wrong.status == "formula_error"
     assert "float64 reference" in wrong.summary()
+
+
+X_LIFTED = np.array([0.3, -1.2, 0.8, 2.0])
+
+
+def lifted(x):
+    """|f| ~ 20 against second derivatives <= 0.1: the screen's round-off, 1000 ulps of |f| over s^2, is what
+    stands in its way on quad with three steps."""
+    return 20 + 0.1 * np.sum(np.log(np.cosh(x)))
+
+
+def lifted_hvp(v, x, planted=0.0):
+    return (0.1 * (1 - np.tanh(x) ** 2) * v[0] * (1 + np.array([planted, 0.0, 0.0, 0.0])),)
+
+
+def lifted_hessian(x):
+    return np.eye(4) * (0.1 * (1 - np.tanh(x) ** 2))
+
+
+@pytest.mark.skipif(not quad.available(), reason="numpy-quaddtype is not installed")
+def test_on_quad_the_screen_passes_a_correct_hvp_where_f_is_much_larger_than_h_in_19_evaluations():
+    """Four steps of second differences on quad (8 evaluations per direction, 2 directions, 2 float64
+    evaluations, f at the point: 19; three steps made the screen escalate to the full check, 88)."""
+    for check, kwargs in ((check_hvp, {"hvp": lifted_hvp}), (check_hessian, {"hessian": lifted_hessian})):
+        result = check(lifted, X_LIFTED, **kwargs)
+        assert result.backend == "quad" and result.status == "pass" and result.mode == "fast", result.report()
+        assert result.evaluations <= 19 and any(n.startswith("screen:") for n in result.notes)
+    assert check_hvp(lifted, X_LIFTED, hvp=lifted_hvp, backend="mpmath").evaluations == 15
+
+
+@pytest.mark.skipif(not quad.available(), reason="numpy-quaddtype is not installed")
+def test_on_quad_an_hvp_error_just_above_the_tolerance_still_fails():
+    """6.7e-16 relative (1 + 6e-16 rounded in float64) in the largest entry of H, the tolerance 4.4e-16 of it."""
+    result = check_hvp(lifted, X_LIFTED, hvp=lambda v, x: lifted_hvp(v, x, planted=6e-16), raise_on_mismatch=False)
+    assert result.backend == "quad" and result.status == "formula_error" and result.mode == "full", result.report()
+    assert {m.where for m in result.mismatches} == {"element (0,) of H v, column x (0,)"}

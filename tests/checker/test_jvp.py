@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from pytest_gradcheck import GradcheckError, GradcheckUsageError, check_jvp
+from pytest_gradcheck.hp import quad
 
 
 def sigmoid(z):
@@ -262,3 +263,37 @@ def test_a_check_stopped_by_its_budget_lists_the_tangents_it_compared():
                        max_evaluations=24, raise_on_mismatch=False)
     assert result.status == "budget_exceeded" and not result.ok
     assert 0 < len(result.checked) < 3 and result.checked[0] == "argument 0 ('x'), element (0,)"
+
+
+SMALL_ROWS = np.array([1.0, 0.03, 1.0, 0.02])  # output elements 30-50 times smaller than the others
+X_SMALL = np.array([0.3, -1.2, 0.8, 2.0])
+
+
+def scaled_tanh(x):
+    return SMALL_ROWS * np.tanh(x)
+
+
+def scaled_tanh_jvp(tangents, x, planted=0.0):
+    return SMALL_ROWS * (1 - np.tanh(x) ** 2) * tangents[0] * (1 + np.array([0.0, planted, 0.0, 0.0]))
+
+
+@pytest.mark.skipif(not quad.available(), reason="numpy-quaddtype is not installed")
+def test_on_quad_a_correct_jvp_with_small_output_elements_passes_the_screen_in_9_evaluations():
+    """The 3-evaluation derivative's round-off (1000 ulps of |f| over a step 8e-11) exceeds the screen's window of
+    the small elements on quad: the screen takes the 6-evaluation Richardson derivative instead of escalating
+    (2 float64 evaluations, f at the point, 6: 9; mpmath's screen takes 6, the full check 35)."""
+    result = check_jvp(scaled_tanh, X_SMALL, jvp=scaled_tanh_jvp)
+    assert result.backend == "quad" and result.status == "pass" and result.mode == "fast", result.report()
+    assert result.evaluations <= 9 and any(n.startswith("screen:") for n in result.notes)
+    assert check_jvp(scaled_tanh, X_SMALL, jvp=scaled_tanh_jvp, backend="mpmath").evaluations == 6
+
+
+@pytest.mark.skipif(not quad.available(), reason="numpy-quaddtype is not installed")
+def test_on_quad_an_error_just_above_the_tolerance_in_a_small_output_element_still_fails():
+    """6.7e-16 relative (1 + 6e-16 rounded in float64) in the element 0.03 against 1, the tolerance 4.4e-16 of it:
+    the screen does not pass it, the full check names it."""
+    result = check_jvp(scaled_tanh, X_SMALL, jvp=lambda t, x: scaled_tanh_jvp(t, x, planted=6e-16),
+                       raise_on_mismatch=False)
+    assert result.backend == "quad" and result.status == "formula_error" and result.mode == "full", result.report()
+    assert [(m.argument, m.where) for m in result.mismatches if m.kind == "formula"] == [
+        (0, "output element (1,) along element (1,)")]

@@ -50,5 +50,30 @@ def test_relative_error_of_1e_minus_9_in_the_largest_element_is_flagged_there(po
         return tuple(grads) if len(grads) > 1 else grads[0]
 
     result = check_grad(f, args, grad=planted, mode="full", raise_on_mismatch=False)
+    if result.status == "pass":  # honest only when the reference says it cannot see an error this small there
+        # (log(cosh(x)) at x ~ 1e-19 on quad: cosh rounds to 1 + x^2/2 within 1e-34, its log keeps ~15 digits)
+        assert any("cannot be seen" in n for n in result.notes), f"{name}: {result.message()}"
+        planted_error = abs(relative) * abs(clean[argument][index])
+        assert result.tolerance["safety"] * result.reference_error[argument][index] >= planted_error
+        return
     assert result.status == "formula_error", f"{name}: {result.message()}"
     assert [(m.argument, m.index) for m in result.mismatches] == [(argument, tuple(int(k) for k in index))]
+
+
+def test_a_pass_the_reference_cannot_resolve_says_how_much_it_cannot_see():
+    # log(cosh(x)) at x ~ 4e-19 on quad: f ~ 7e-38 keeps only ~15 of its digits, so the reference of tanh(x)
+    # has an error ~1e-22 (2e-4 relative): a 1e-9 error in the gradient cannot be seen, and the pass says so.
+    x = np.array([0.0, 3.63221475e-19])
+
+    def planted(x):
+        g = np.tanh(x)
+        return g + np.array([0.0, 1e-9 * g[1]])
+
+    result = check_grad(lambda x: np.sum(np.log(np.cosh(x))), (x,), grad=planted, mode="full",
+                        raise_on_mismatch=False)
+    if result.status == "formula_error":  # a reference that resolves it (more digits) catches it: fine too
+        assert [m.index for m in result.mismatches] == [(1,)]
+        return
+    assert result.status == "pass"
+    note = next(n for n in result.notes if "cannot be seen" in n)
+    assert f"{result.digits}-digit reference" in note and "relative cannot be seen" in note

@@ -52,3 +52,28 @@ def test_a_kink_near_but_not_at_the_point_is_smooth_at_the_point():
     d = second_derivative(lambda t: abs(t - CTX.mpf("0.01")), CTX.mpf("0.01"), step=first_step(CTX.eps, 1), scale=1,
                           eps=CTX.eps)
     assert d.status == "ok" and abs(d.value) <= d.error
+
+
+QUAD = context(33)  # the digits of quad, whose screen takes four steps
+
+
+@pytest.mark.parametrize("name", sorted(SMOOTH))
+def test_four_steps_cover_the_true_error_with_less_round_off_where_f_is_large(name):
+    """levels=4 (s/8 too, a larger step): 8 evaluations, an estimate that still covers the true error, and on
+    phi + 1000 (|f| far above its second derivative: the round-off NOISE_ULPS ulps of |f| over s^2 dominates)
+    an error estimate many times smaller than three steps give."""
+    phi, exact = SMOOTH[name]
+    lifted = lambda t: QUAD.mpf(phi(t)) + 1000  # noqa: E731
+    zero = lifted(QUAD.mpf(0))
+    found = {levels: second_derivative(lifted, zero, step=first_step(QUAD.eps, QUAD.mpf(1), levels), scale=1,
+                                       eps=QUAD.eps, levels=levels) for levels in (3, 4)}
+    four = found[4]
+    assert four.status == "ok" and four.evaluations == 8
+    assert abs(four.value - exact) <= four.error
+    assert four.error * 20 < found[3].error
+
+
+@pytest.mark.parametrize("phi", [abs, lambda t: t * abs(t) + 3 * t**2])
+def test_four_steps_still_tell_a_kink(phi):
+    d = second_derivative(phi, CTX.mpf(0), step=first_step(CTX.eps, 1, 4), scale=1, eps=CTX.eps, levels=4)
+    assert d.status == "nondifferentiable"
