@@ -267,10 +267,8 @@ def custom_rule(call: CustomCall) -> CustomRule | None:
 
     inputs = tuple(np.asarray(flat[i][k], dtype=np.float64) for i, k in slots)
     forward = _rule_forward(rule, rebuilt)
-    forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in _identifiers(labels)])
     return CustomRule(name=rule_name(rule), location=rule_location(rule), inputs=inputs, forward=forward,
-                      vjp=_rule_vjp(rule, rebuilt), call_site=call.site, input_names=tuple(labels))
+                      vjp=_rule_vjp(rule, rebuilt), call_site=call.site, input_names=tuple(_identifiers(labels)))
 
 
 def _identifiers(labels: list[str]) -> list[str]:
@@ -366,11 +364,9 @@ class JaxAdapter:
         xs, notes = to_numpy(f, args)
         calls, recorded = record_custom_calls(f, xs)
         rules, counted = custom_rules(calls)
-        prepared = Prepared(framework=NAME, args=xs, f64=numpy_forward(f), vjp=numpy_vjp(f),
-                            to_numpy=numpy_function, reference=reference, rules=rules)
-        if hasattr(prepared, "notes"):
-            prepared.notes += [*notes, *recorded, *counted]
-        return prepared
+        return Prepared(framework=NAME, args=xs, f64=numpy_forward(f), vjp=numpy_vjp(f), to_numpy=numpy_function,
+                        reference=reference, gradient_source="jax.vjp", rules=rules,
+                        notes=[*notes, *recorded, *counted])
 
 
 ADAPTER = JaxAdapter()

@@ -159,6 +159,7 @@ def test_calls_are_recorded_with_their_inputs_nested_and_inside_scan() -> None:
         return logsumexp(y) * 2.0
 
     outer.defvjp(lambda y: (outer(y), y), lambda y, g: (2.0 * g[..., None] * jax.nn.softmax(y, axis=-1),))
+    line = inspect.currentframe().f_lineno - 1  # the bwd's line
 
     @jax.jit
     def f(x, y):
@@ -173,4 +174,4 @@ def test_calls_are_recorded_with_their_inputs_nested_and_inside_scan() -> None:
     assert [r.name.rpartition(".")[2] for r in rules] == ["softplus", "softplus", "outer", "logsumexp"]
     assert np.array_equal(rules[1].inputs[0], X[1])  # the second step's input, as received
     assert any("called 4 times" in note for note in counted) and not notes
-    assert inspect.signature(rules[2].forward).parameters.keys() == {"y"}
+    assert rules[2].input_names == ("y",) and rules[2].location.endswith(f"test_jax_adapter.py:{line}")
