@@ -20,6 +20,7 @@ gradient under test, reduced to a check of numpy functions in float64 on the CPU
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Iterator
@@ -126,9 +127,12 @@ def _float_point(x: Any) -> bool:
 
 def numpy_forward(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
     """f on float64 numpy points: its value as a numpy array (call inside `float64_on_cpu`)."""
+    import jax
+
+    run = compiled(f, jax.jit(f))
 
     def forward(*xs: np.ndarray) -> np.ndarray:
-        return np.asarray(f(*_jax_inputs(xs)))
+        return np.asarray(run(*_jax_inputs(xs)))
 
     _named_like(forward, f)
     return forward
@@ -136,18 +140,54 @@ def numpy_forward(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
 
 def numpy_vjp(f: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
     """`jax.vjp` of f as the checker's vjp(cotangent, *xs): the custom rules inside f are what it runs."""
-    import jax
-    import jax.numpy as jnp
+    run = compiled(functools.partial(pullback, f), functools.partial(jitted_pullback(), f))
 
     def vjp(cotangent: np.ndarray, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
-        inputs = _jax_inputs(xs)
-        if not _float_point(cotangent):
-            raise blame.HPUnsupported(FLOAT64_ONLY)
-        value, pullback = jax.vjp(f, *inputs)
-        cotangents = pullback(jnp.asarray(cotangent, dtype=value.dtype).reshape(value.shape))
-        return tuple(np.asarray(c, dtype=np.float64) for c in cotangents)
+        return tuple(np.asarray(c, dtype=np.float64) for c in run(*_jax_inputs((cotangent, *xs))))
 
     return vjp
+
+
+def pullback(function: Callable[..., Any], cotangent: Any, *inputs: Any) -> Any:
+    """`jax.vjp(function, *inputs)`'s cotangents for `cotangent`, flat over the output's leaves end to end (one
+    array's shape, or a pytree's), each piece cast to its leaf's dtype."""
+    import jax
+
+    value, back = jax.vjp(function, *inputs)
+    leaves, tree = jax.tree_util.tree_flatten(value)
+    flat, pieces, start = cotangent.ravel(), [], 0
+    for leaf in leaves:
+        pieces.append(flat[start:start + leaf.size].reshape(leaf.shape).astype(leaf.dtype))
+        start += leaf.size
+    return back(jax.tree_util.tree_unflatten(tree, pieces))
+
+
+@functools.cache
+def jitted_pullback() -> Callable[..., Any]:
+    """`pullback` compiled, the function static: a check of the same f again reuses the compilation."""
+    import jax
+
+    return jax.jit(pullback, static_argnums=0)
+
+
+def compiled(plain: Callable[..., Any], jitted: Callable[..., Any]) -> Callable[..., Any]:
+    """The compiled function when it traces (an evaluation of f costs microseconds, not a dispatch per op; the
+    compilation, ~0.2 s, is cached by jax for the same f), else the plain one (Python control flow on values,
+    numpy calls on its inputs): the first call decides, and the user's own error, if any, is the plain call's."""
+    chosen: list[Callable[..., Any]] = []
+
+    def call(*inputs: Any) -> Any:
+        if chosen:
+            return chosen[0](*inputs)
+        try:
+            value = jitted(*inputs)
+        except Exception:  # not traceable: the plain function, whose own errors are the user's to see
+            chosen.append(plain)
+            return plain(*inputs)
+        chosen.append(jitted)
+        return value
+
+    return call
 
 
 def _named_like(wrapper: Callable[..., Any], f: Callable[..., Any]) -> None:
@@ -277,7 +317,8 @@ def _identifiers(labels: list[str]) -> list[str]:
 
 
 def _rule_forward(rule: Any, rebuilt: Callable[[list[Any]], list[Any]]) -> Callable[..., np.ndarray]:
-    """The rule's primal function (not its fwd) on float64 points, its outputs as one numpy array."""
+    """The rule's primal function (not its fwd) on float64 points, its outputs as one numpy array. Not compiled:
+    a rule's closure is new at every check, and its few evaluations cost less than a compilation."""
 
     def forward(*xs: np.ndarray) -> np.ndarray:
         return _flat_output(rule.fun(*rebuilt(_jax_inputs(xs))))
@@ -297,20 +338,11 @@ def _flat_output(value: Any) -> np.ndarray:
 
 
 def _rule_vjp(rule: Any, rebuilt: Callable[[list[Any]], list[Any]]) -> Callable[..., tuple[np.ndarray, ...]]:
-    """`jax.vjp` of the custom_vjp function itself: its fwd and bwd, with the cotangent split over its outputs."""
-    import jax
-    import jax.numpy as jnp
+    """`jax.vjp` of the custom_vjp function itself (its fwd and bwd), the cotangent split over its outputs."""
 
     def vjp(cotangent: np.ndarray, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
-        inputs = _jax_inputs(xs)
-        value, pullback = jax.vjp(lambda *d: rule(*rebuilt(list(d))), *inputs)
-        leaves, tree = jax.tree_util.tree_flatten(value)
-        pieces, start = [], 0
-        flat = np.asarray(cotangent).ravel()
-        for leaf in leaves:
-            pieces.append(jnp.asarray(flat[start:start + leaf.size], dtype=leaf.dtype).reshape(leaf.shape))
-            start += leaf.size
-        return tuple(np.asarray(c, dtype=np.float64) for c in pullback(jax.tree_util.tree_unflatten(tree, pieces)))
+        cotangents = pullback(lambda *d: rule(*rebuilt(list(d))), *_jax_inputs((np.asarray(cotangent), *xs)))
+        return tuple(np.asarray(c, dtype=np.float64) for c in cotangents)
 
     return vjp
 
