@@ -183,9 +183,10 @@ def compiled(plain: Callable[..., Any], jitted: Callable[..., Any]) -> Callable[
             value = jitted(*inputs)
         except Exception:  # not traceable: the plain function, whose own errors are the user's to see
             chosen.append(plain)
-            return plain(*inputs)
-        chosen.append(jitted)
-        return value
+        else:
+            chosen.append(jitted)
+            return value
+        return plain(*inputs)  # outside the handler: its error is not chained to the tracing one
 
     return call
 
