@@ -4,6 +4,7 @@ user's x64 flag restored. Skipped without jax."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
@@ -175,3 +176,36 @@ def test_calls_are_recorded_with_their_inputs_nested_and_inside_scan() -> None:
     assert np.array_equal(rules[1].inputs[0], X[1])  # the second step's input, as received
     assert any("called 4 times" in note for note in counted) and not notes
     assert rules[2].input_names == ("y",) and rules[2].location.endswith(f"test_jax_adapter.py:{line}")
+
+
+def test_a_rule_with_a_nondiff_argument_and_two_outputs_is_checked_on_its_differentiable_input() -> None:
+    """nondiff_argnums held fixed, a tuple output flattened: a 1e-5 error in the second output's bwd is named
+    (float64-only outputs that the direction leaves unmoved, 0.3 * 3 and friends, are no float32 stairs)."""
+
+    @functools.partial(jax.custom_vjp, nondiff_argnums=(1,))
+    def scaled_and_sine(x, k):
+        return x * k, jnp.sin(x)
+
+    def bwd(k, x, g):
+        return (g[0] * k + g[1] * jnp.cos(x) * (1 + 1e-5),)
+
+    scaled_and_sine.defvjp(lambda x, k: (scaled_and_sine(x, k), x), bwd)
+
+    def f(x, w):
+        a, b = scaled_and_sine(x, 3.0)
+        return jnp.sum(a * w + b)
+
+    result = check_grad(f, (jnp.asarray(X[:3]), jnp.asarray([1.0, 2.0, 0.5])), raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    (row,) = result.ops
+    assert row.name.endswith("scaled_and_sine") and row.status == "formula_error" and row.input_shapes == ((3,),)
+    assert row.location.endswith(f"test_jax_adapter.py:{bwd.__code__.co_firstlineno}")
+
+
+def test_a_vjp_written_in_jax_is_the_gradient_under_test() -> None:
+    x = jnp.asarray(X)
+    good = check_grad(lambda x: jnp.sin(x) * 2, x, vjp=lambda c, x: (c * 2 * jnp.cos(x),))
+    assert good.status == "pass" and good.gradient_source == "vjp"
+    bad = check_grad(lambda x: jnp.sum(jnp.sin(x)), x, grad=lambda x: (jnp.cos(x) * (1 + 1e-7),),
+                     raise_on_mismatch=False)
+    assert bad.status == "formula_error" and bad.worst["formula"] == pytest.approx(1e-7, rel=1e-3)
