@@ -112,7 +112,10 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
         user_grad = prepared.to_numpy(grad) if grad is not None else None
         user_vjp = prepared.vjp if engine else prepared.to_numpy(vjp) if vjp is not None else None
         function = named_like(f, prepared.reference or prepared.f64)
-        result = run_check(function, prepared.args, user_grad, user_vjp, dataclasses.replace(options, per_op="off"))
+        whole = dataclasses.replace(options, per_op="off")
+        if prepared.reference is None:  # framework code runs in float64 only: no quad tier to probe first
+            whole = dataclasses.replace(whole, backend="mpmath")
+        result = run_check(function, prepared.args, user_grad, user_vjp, whole)
         describe_check(result, f, prepared, engine)
         rule_rows(result, prepared, options, engine)
     result.seconds = time.perf_counter() - started
@@ -152,9 +155,10 @@ def disagreement(reference: Callable[..., Any], forward: Callable[..., Any], arg
     if relative[worst] <= SAME_FUNCTION_RTOL:
         return None
     index = tuple(int(k) for k in worst)
-    return (f"{relative[worst]:.1e} relative at element {index} (reference {expected[worst]!r}, {what} "
-            f"{got[worst]!r}; allowed {SAME_FUNCTION_RTOL:.0e} of max(|value|, {SAME_FUNCTION_FLOOR:g} of the "
-            "largest))")
+    where = f" at element {index}" if index else ""
+    return (f"{relative[worst]:.1e} relative{where} (reference {float(expected[worst])!r}, {what} "
+            f"{float(got[worst])!r}; allowed {SAME_FUNCTION_RTOL:.0e} of max(|value|, {SAME_FUNCTION_FLOOR:g} of "
+            "the largest))")
 
 
 def disagreement_result(f: Callable[..., Any], source: str, names: tuple[str, ...], gap: str,
@@ -215,7 +219,8 @@ def rule_row(rule: CustomRule, number: int, options: Options) -> OpRow:
     """One custom rule's row: its backward against the derivative of its float64 forward (noise-aware)."""
     base = dict(index=number, name=rule.name, location=per_op.short_location(rule.location),
                 input_shapes=tuple(np.shape(a) for a in rule.inputs), custom=True)
-    rule_options = dataclasses.replace(options, per_op="off", seed=(options.seed or 0) + number, budget=None)
+    rule_options = dataclasses.replace(options, per_op="off", seed=(options.seed or 0) + number, budget=None,
+                                       backend="mpmath")
     forward = rule.forward
     if rule.input_names:
         forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]

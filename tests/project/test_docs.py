@@ -8,7 +8,9 @@ Conventions of docs/**/*.md (README.md: its python blocks run, nothing more):
 - a ```text block under `<!-- output -->` shows the output of the python block above it: exactly what it
   prints, or for a pytest block the lines of pytest's output (numbers within 1e-9, timings not compared). A
   line `...` stands for any number of lines;
-- every fence starts a line and names its language.
+- every fence starts a line and names its language;
+- a block needing an optional package (torch, jax) says so in a leading comment line, `# needs: torch`: it is
+  skipped where that package is not installed.
 """
 
 import doctest
@@ -48,6 +50,13 @@ class Block:
             return None
         outcomes = dict(item.split("=") for item in match["outcomes"].split())
         return shlex.split(match["args"]), {key: int(count) for key, count in outcomes.items()}
+
+    @property
+    def needs(self) -> list[str]:
+        """The optional packages the block needs (`# needs: torch, jax` among its leading comment lines)."""
+        leading = itertools.takewhile(lambda line: line.startswith("#"), self.code.splitlines())
+        return [name.strip() for line in leading if line.startswith("# needs:")
+                for name in line.removeprefix("# needs:").split(",")]
 
     @property
     def file_name(self) -> str:
@@ -132,6 +141,8 @@ def _exactly(shown, actual):
 
 @pytest.mark.parametrize(("block", "shown"), _cases([ROOT / "README.md", *DOCS], lambda b: b.language == "python"))
 def test_python_blocks_run(block, shown, tmp_path, monkeypatch, capsys):
+    for name in block.needs:
+        pytest.importorskip(name)
     monkeypatch.chdir(tmp_path)
     exec(compile(block.code, str(block.path.name), "exec"), {"__name__": "docs"})
     if shown is not None and block.pytest_run is None:
@@ -141,6 +152,8 @@ def test_python_blocks_run(block, shown, tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize(("block", "shown"), _cases(DOCS, lambda b: b.pytest_run is not None))
 def test_test_blocks_pass_under_pytest(block, shown, pytester):
+    for name in block.needs:
+        pytest.importorskip(name)
     args, outcomes = block.pytest_run
     pytester.makepyfile(**{block.file_name[:-3]: block.code})
     # importlib mode: a docs test file may share its name with a module this session has already imported

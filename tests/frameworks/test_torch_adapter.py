@@ -1,0 +1,251 @@
+"""check_grad on torch tensors: torch.autograd.grad under test, custom Functions checked one by one and named,
+reference= judged at high precision after a same-function check, the user's torch state left as it was."""
+
+import inspect
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pytest_gradcheck import GradcheckUsageError, check_grad  # noqa: E402
+from pytest_gradcheck.report import records  # noqa: E402
+
+
+class Softplus(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return torch.nn.functional.softplus(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * torch.sigmoid(x)
+
+
+class LinearBias(torch.autograd.Function):
+    """x @ w + b, b broadcast over the rows of x."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        return x @ w + b
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        return g @ w.T, x.T @ g, g.sum(0)
+
+
+class LogSumExp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        m = x.max()
+        out = m + torch.log(torch.exp(x - m).sum())
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        return g * torch.exp(x - out)
+
+
+class WrongSoftplus(Softplus):
+    factor = 1 + 1e-9  # a relative error in every element
+
+    @staticmethod
+    def backward(ctx, g):
+        return Softplus.backward(ctx, g) * WrongSoftplus.factor
+
+
+class WrongLogSumExp(LogSumExp):
+    @staticmethod
+    def backward(ctx, g):
+        return LogSumExp.backward(ctx, g) * (1 + 1e-6)
+
+
+class WrongLinearBias(LinearBias):
+    @staticmethod
+    def backward(ctx, g):
+        gx, gw, gb = LinearBias.backward(ctx, g)
+        gw = gw.clone()
+        gw[0, 1] *= 1 + 1e-6  # one element
+        return gx, gw, gb
+
+
+def line_of(cls):
+    return inspect.getsourcelines(cls)[1]
+
+
+def point(*shape, seed=0, dtype=torch.float64):
+    return torch.tensor(np.random.default_rng(seed).standard_normal(shape), dtype=dtype)
+
+
+def softplus_loss(x):
+    return Softplus.apply(x).sum()
+
+
+def linear_loss(x, w, b):
+    return torch.tanh(LinearBias.apply(x, w, b)).sum()
+
+
+def lse(x):
+    return LogSumExp.apply(x)
+
+
+def np_softplus_loss(x):
+    return np.sum(np.logaddexp(0.0, x))
+
+
+def np_linear_loss(x, w, b):
+    return np.sum(np.tanh(x @ w + b))
+
+
+def np_lse(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+CORRECT = [
+    (softplus_loss, np_softplus_loss, lambda: (point(4),), ["Softplus"]),
+    (linear_loss, np_linear_loss, lambda: (point(3, 2, seed=1), point(2, 2, seed=2), point(2, seed=3)),
+     ["LinearBias"]),
+    (lse, np_lse, lambda: (point(5, seed=4),), ["LogSumExp"]),
+]
+
+
+@pytest.mark.parametrize(("f", "reference", "args", "rules"), CORRECT, ids=["softplus", "linear_bias", "logsumexp"])
+def test_correct_functions_pass_with_their_rules_checked_one_by_one(f, reference, args, rules):
+    result = check_grad(f, args())
+    assert result.ok and result.gradient_source == "torch.autograd" and result.backend == "float64"
+    assert [op.name for op in result.ops] == rules and all(op.ok and op.custom for op in result.ops)
+    assert any("reference limited to float64" in n for n in result.notes)
+    with_reference = check_grad(f, args(), reference=reference)
+    assert with_reference.ok and with_reference.high_precision and with_reference.backend in ("quad", "mpmath")
+    assert [op.name for op in with_reference.ops] == rules
+
+
+def test_a_wrong_backward_of_1e_9_is_caught_with_reference_and_named_with_file_and_line():
+    wrong = WrongSoftplus
+
+    def f(x):
+        return wrong.apply(x).sum()
+
+    x = point(4)
+    result = check_grad(f, x, reference=np_softplus_loss, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.high_precision
+    assert result.worst["formula"] == pytest.approx(1e-9, rel=1e-3)
+    row = result.ops[0]
+    assert row.name == "WrongSoftplus" and row.location.endswith(f"test_torch_adapter.py:{line_of(wrong)}")
+    with pytest.raises(AssertionError, match=f"WrongSoftplus.*test_torch_adapter.py:{line_of(wrong)}"):
+        check_grad(f, x, reference=np_softplus_loss)
+
+
+def test_a_wrong_backward_of_1e_6_is_caught_without_reference():
+    wrong = WrongLogSumExp
+    result = check_grad(lambda x: wrong.apply(x), point(5, seed=4), raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.backend == "float64"
+    assert [(op.name, op.status) for op in result.ops] == [("WrongLogSumExp", "formula_error")]
+    assert "WrongLogSumExp" in str(result)
+
+
+def test_the_wrong_one_of_several_functions_is_named_and_the_call_site_given():
+    wrong = WrongLinearBias
+
+    def f(x, w, b):
+        h = Softplus.apply(wrong.apply(x, w, b))  # the call site in the row's note
+        return LogSumExp.apply(h.reshape(-1))
+
+    args = (point(3, 2, seed=1), point(2, 2, seed=2), point(2, seed=3))
+    result = check_grad(f, args, raise_on_mismatch=False)
+    assert result.status == "formula_error"
+    assert [(op.name, op.ok) for op in result.ops] == [("WrongLinearBias", False), ("Softplus", True),
+                                                       ("LogSumExp", True)]
+    failing = result.ops[0]
+    assert failing.first_failing and failing.location.endswith(f":{line_of(wrong)}")
+    call_line = inspect.getsourcelines(f)[1] + 1
+    assert f"called at {__file__.rpartition('/')[2]}:{call_line}" in failing.note or \
+        f"test_torch_adapter.py:{call_line}" in failing.note
+    assert failing.mismatches and failing.mismatches[0].name in ("x", "w", "b")  # forward's parameter names
+    record = json.loads(json.dumps(records.to_record(result, "test_x")))  # the JSON report's record
+    assert (record["ops"][0]["name"], record["ops"][0]["status"]) == ("WrongLinearBias", "formula_error")
+
+
+def test_a_reference_that_computes_another_function_is_its_own_failure():
+    result = check_grad(softplus_loss, point(4), reference=lambda x: np.sum(np.logaddexp(0.0, x)) * (1 + 1e-5),
+                        raise_on_mismatch=False)
+    assert result.status == "formula_error" and not result.mismatches
+    assert "reference and f disagree at the point by 1.0e-05 relative" in result.notes[0]
+    with pytest.raises(AssertionError, match="reference and f disagree at the point"):
+        check_grad(softplus_loss, point(4), reference=lambda x: np.sum(x))
+
+
+def test_the_users_tensors_and_torch_state_are_left_as_they_were():
+    x = point(4, dtype=torch.float32).requires_grad_(True)
+    before = x.detach().clone()
+    default, grad_mode = torch.get_default_dtype(), torch.is_grad_enabled()
+    try:
+        torch.set_default_dtype(torch.float32)
+        torch.set_grad_enabled(False)
+
+        def f(x):
+            torch.set_default_dtype(torch.float64)  # f changes a global: restored after the check
+            return Softplus.apply(x).sum()
+
+        assert check_grad(f, x).ok
+        assert torch.get_default_dtype() == torch.float32 and not torch.is_grad_enabled()
+    finally:
+        torch.set_default_dtype(default)
+        torch.set_grad_enabled(grad_mode)
+    assert x.dtype == torch.float32 and x.requires_grad and x.grad is None and torch.equal(x.detach(), before)
+
+
+def test_a_users_grad_of_tensors_is_the_gradient_under_test():
+    x = point(4)
+    assert check_grad(softplus_loss, x, grad=lambda x: torch.sigmoid(x)).gradient_source == "grad"
+    result = check_grad(softplus_loss, x, grad=lambda x: torch.sigmoid(x) * (1 + 1e-6), raise_on_mismatch=False)
+    assert result.status == "formula_error"
+
+
+def test_a_backward_that_raises_raises_from_the_check_with_its_own_traceback():
+    class Raises(Softplus):
+        @staticmethod
+        def backward(ctx, g):
+            raise RuntimeError("no backward here")
+
+    with pytest.raises(RuntimeError, match="no backward here"):
+        check_grad(lambda x: Raises.apply(x).sum(), point(3))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    ((point(2), torch.tensor([1, 2])), r"args\[1\] \('n'\): expected a floating torch tensor, got dtype torch.int64"),
+    ((point(2), "two"), r"args\[1\] \('n'\): expected a floating torch tensor \(or a numpy float array\), got"),
+    ((point(2), torch.ones(2, dtype=torch.complex128)), r"args\[1\] \('n'\): complex torch tensors"),
+    ([point(2)], "args: got list .* a list is neither unpacked"),
+])
+def test_arguments_of_the_wrong_kind_are_usage_errors_naming_them(args, message):
+    def f(x, n=None):
+        return x.sum()
+
+    with pytest.raises(GradcheckUsageError, match=message):
+        check_grad(f, args)
+
+
+def test_f_must_return_a_tensor_and_reference_must_be_callable():
+    with pytest.raises(GradcheckUsageError, match="f must return a torch tensor"):
+        check_grad(lambda x: 1.0, point(2))
+    with pytest.raises(GradcheckUsageError, match="reference: expected a numpy function"):
+        check_grad(softplus_loss, point(2), reference=3)
+
+
+def test_a_numpy_argument_among_tensors_is_given_to_f_as_a_tensor():
+    result = check_grad(linear_loss, (point(3, 2, seed=1), np.eye(2), point(2, seed=3)))
+    assert result.ok and [op.name for op in result.ops] == ["LinearBias"]
+
+
+def test_per_op_off_checks_no_rule():
+    result = check_grad(softplus_loss, point(3), per_op="off")
+    assert result.ok and result.ops == [] and result.ops_note == 'per_op="off"'
