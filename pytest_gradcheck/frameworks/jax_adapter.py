@@ -63,16 +63,27 @@ def claims(args: Any) -> bool:
 @contextlib.contextmanager
 def float64_on_cpu() -> Iterator[None]:
     """x64 enabled and the CPU the default device for the block; the user's x64 flag restored afterwards, on
-    error too (the default device is scoped by jax itself)."""
+    error too. The global flag is set and so is the thread's own (a check called inside the user's
+    `jax.enable_x64(False)` block runs in float64 too); the thread's settings are scoped by jax itself."""
     import jax
 
     previous = bool(jax.config.jax_enable_x64)
     jax.config.update("jax_enable_x64", True)
     try:
-        with jax.default_device(jax.devices("cpu")[0]):
+        with _thread_x64(jax), jax.default_device(jax.devices("cpu")[0]):
             yield
     finally:
         jax.config.update("jax_enable_x64", previous)
+
+
+def _thread_x64(jax: Any) -> contextlib.AbstractContextManager[Any]:
+    """x64 for this thread: `jax.enable_x64(True)` (newer jax), `jax.experimental.enable_x64()` (older)."""
+    if callable(getattr(jax, "enable_x64", None)):
+        return jax.enable_x64(True)
+    import jax.experimental
+
+    scoped = getattr(jax.experimental, "enable_x64", None)
+    return scoped() if callable(scoped) else contextlib.nullcontext()
 
 
 def to_numpy(f: Callable[..., Any], args: Any) -> tuple[tuple[np.ndarray, ...], list[str]]:

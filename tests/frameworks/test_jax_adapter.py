@@ -4,6 +4,7 @@ user's x64 flag restored. Skipped without jax."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 
@@ -137,10 +138,14 @@ def test_x64_is_enabled_inside_the_check_and_float32_inputs_are_widened() -> Non
         seen.append(x.dtype)
         return jnp.sum(jnp.tanh(x) * x)
 
-    result = check_grad(f, jnp.asarray(X, dtype=jnp.float32))
+    thread_x64 = getattr(jax, "enable_x64", None)  # newer jax: the thread's own flag, which wins over the global
+    with thread_x64(False) if callable(thread_x64) else contextlib.nullcontext():
+        result = check_grad(f, jnp.asarray(X, dtype=jnp.float32))
+        assert jnp.zeros(()).dtype == jnp.float32  # the thread's flag is back too
     assert result.status == "pass"
     assert set(seen) == {jnp.dtype("float64")}
     assert any("widened to float64" in note for note in result.notes)
+    assert jax.config.jax_default_device is None  # the default device, scoped inside the check only
 
 
 @pytest.mark.parametrize(("bad", "message"), [
