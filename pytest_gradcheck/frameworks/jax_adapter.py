@@ -89,6 +89,9 @@ def _thread_x64(jax: Any) -> contextlib.AbstractContextManager[Any]:
 def to_numpy(f: Callable[..., Any], args: Any) -> tuple[tuple[np.ndarray, ...], list[str]]:
     """The arguments as float64 numpy arrays (JAX arrays and numpy float arrays; one array means one argument),
     and notes on what was widened; GradcheckUsageError names a bad argument."""
+    if isinstance(args, list):
+        raise GradcheckUsageError(f"args: got {describe(args)}; a list is not unpacked into arguments: pass "
+                                  "check_grad(f, tuple(args)) for one argument per array")
     values = args if isinstance(args, tuple) else (args,)
     if not values:
         raise GradcheckUsageError("args: at least one argument is needed to check a gradient")

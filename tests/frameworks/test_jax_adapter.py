@@ -157,6 +157,14 @@ def test_bad_jax_input_names_the_argument(bad, message: str) -> None:
         check_grad(lambda x, y: jnp.sum(x * y), (bad, jnp.asarray(X[:len(bad)])))
 
 
+def test_other_arguments_among_jax_arrays_are_named_and_a_list_is_refused() -> None:
+    x = jnp.asarray(X)
+    with pytest.raises(GradcheckUsageError, match=r"args\[1\] \('y'\): expected a JAX array .* got float"):
+        check_grad(lambda x, y: jnp.sum(x * y), (x, 2.0))
+    with pytest.raises(GradcheckUsageError, match=r"args: got list .*a list is not unpacked.*tuple\(args\)"):
+        check_grad(lambda x, y: jnp.sum(x * y), [x, x])
+
+
 def test_calls_are_recorded_with_their_inputs_nested_and_inside_scan() -> None:
     softplus, logsumexp, _ = make_rules()
 
