@@ -14,7 +14,8 @@ gradient under test, reduced to a check of numpy functions in float64 on the CPU
   `lax.scan` too: with jit disabled they run eagerly). Each is then checked on its own at those inputs: its VJP
   (its fwd and bwd, through `jax.vjp`) against differences of its primal function. A call on traced values
   (inside `jax.vmap` or a `jax.grad` within f) cannot be recorded concretely: it is named in a note, unchecked.
-  JAX's built-in ops are trusted.
+  JAX's built-in ops are trusted. The wrapper replaces a class attribute for that one forward: checks run in
+  parallel threads of one process would record each other's calls.
 """
 
 from __future__ import annotations

@@ -222,3 +222,10 @@ def test_a_vjp_written_in_jax_is_the_gradient_under_test() -> None:
     bad = check_grad(lambda x: jnp.sum(jnp.sin(x)), x, grad=lambda x: (jnp.cos(x) * (1 + 1e-7),),
                      raise_on_mismatch=False)
     assert bad.status == "formula_error" and bad.worst["formula"] == pytest.approx(1e-7, rel=1e-3)
+
+
+def test_a_reference_of_another_function_is_its_own_failure() -> None:
+    result = check_grad(lambda x: jnp.sum(jnp.sin(x)), jnp.asarray(X), reference=lambda x: np.sum(np.cos(x)),
+                        raise_on_mismatch=False)
+    assert result.status == "formula_error" and not result.mismatches
+    assert result.notes[0].startswith("reference and f disagree at the point by")
