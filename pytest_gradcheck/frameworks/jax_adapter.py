@@ -35,7 +35,7 @@ from pytest_gradcheck.frameworks.base import CustomRule, Prepared
 from pytest_gradcheck.hp import blame
 
 NAME = "jax"
-FLOAT64_ONLY = "a JAX function runs in float64 only"
+FLOAT64_ONLY = "JAX computes in float64 at most (no quad or mpmath numbers)"
 # Each custom_vjp function is checked at most at this many of the calls f makes to it (a rule inside a scan is
 # called once per step); the others are counted in a note.
 CALLS_PER_RULE = 2
