@@ -95,9 +95,11 @@ def check_grad(
         convention = complex_args.resolve_convention(complex_convention, f, args, grad, vjp)
         adapter = adapter_for(args)
         if adapter is not None:
-            result = framework_check.check(adapter, f, args, grad, vjp, reference, options)
+            result = framework_check.check(adapter, f, args, grad, vjp, reference, options,
+                                           lambda *checked: _draw(*checked, picture_folder))
         elif reference is not None:
-            result = framework_check.check_numpy_reference(f, args, grad, vjp, reference, options)
+            result = framework_check.check_numpy_reference(f, args, grad, vjp, reference, options,
+                                                           lambda *checked: _draw(*checked, picture_folder))
         else:
             result = _checked(f, args, grad, vjp, options, convention, picture_folder)
     except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it

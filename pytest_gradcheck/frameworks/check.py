@@ -46,7 +46,7 @@ TRUSTED_NOTE = "{framework}'s built-in ops are trusted: the rows are f's custom 
 
 
 def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
-                          options: Options) -> GradcheckResult:
+                          options: Options, draw: Callable[..., None] | None = None) -> GradcheckResult:
     """check_grad(f, args, reference=...) with a numpy f: the same-function check, then the reference stands in
     for f as the reference function; the gradient under test is grad/vjp or autodiff_ref's gradient of f."""
     started = time.perf_counter()
@@ -64,7 +64,10 @@ def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any,
                                    gap, options, started)
     if engine:
         vjp = gradient_under_test(f, None, None, scalar_output=False)[0]
-    result = run_check(named_like(f, reference), arrays, grad, vjp, dataclasses.replace(options, per_op="off"))
+    function = named_like(f, reference)
+    result = run_check(function, arrays, grad, vjp, dataclasses.replace(options, per_op="off"))
+    if draw is not None:
+        draw(function, arrays, result)
     result.function = getattr(f, "__qualname__", repr(f))
     result.gradient_source = "autodiff_ref" if engine else result.gradient_source
     result.notes.append(f"reference function: {getattr(reference, '__qualname__', repr(reference))} (given as "
@@ -96,8 +99,9 @@ def traced_rows(result: GradcheckResult, f: Callable[..., Any], arrays: tuple[np
 
 
 def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
-          options: Options) -> GradcheckResult:
-    """The check of f at framework `args`; the framework's global state is restored on exit."""
+          options: Options, draw: Callable[..., None] | None = None) -> GradcheckResult:
+    """The check of f at framework `args`; the framework's global state is restored on exit. `draw(function,
+    args, result)`, when given, draws the pictures of the numpy check (the api's plots)."""
     started = time.perf_counter()
     if reference is not None:
         usable_reference(reference)
@@ -117,6 +121,8 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
             whole = dataclasses.replace(whole, backend="mpmath")
         result = run_check(function, prepared.args, user_grad, user_vjp, whole)
         describe_check(result, f, prepared, engine)
+        if draw is not None:
+            draw(function, prepared.args, result)
         rule_rows(result, prepared, options, engine)
     result.seconds = time.perf_counter() - started
     return result

@@ -19,6 +19,7 @@ from pytest_gradcheck.checker.per_op import BackwardRuleError, short_location
 from pytest_gradcheck.frameworks.base import CustomRule, Prepared, float64_only
 
 FLOAT64 = torch.float64
+Function = torch.autograd.Function
 _OUR_ROOTS = ("torch", "pytest_gradcheck")  # frames skipped when looking for the call site of a rule
 
 
@@ -155,7 +156,7 @@ def forward_with_grad(f: Callable[..., Any], arrays: tuple[np.ndarray, ...]) -> 
 def recording(rules: list[CustomRule]) -> Iterator[None]:
     """torch.autograd.Function.apply records each custom Function f's forward applies (at the outermost level:
     a Function applied inside another's forward is not on f's graph)."""
-    original = torch.autograd.Function.__dict__["apply"]
+    original = Function.__dict__["apply"]
     depth = [0]
 
     def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
@@ -168,11 +169,11 @@ def recording(rules: list[CustomRule]) -> Iterator[None]:
             rules.append(custom_rule(cls, args, kwargs, call_site()))
         return out
 
-    torch.autograd.Function.apply = classmethod(apply)  # type: ignore[method-assign, assignment]
+    Function.apply = classmethod(apply)  # type: ignore[method-assign, assignment]
     try:
         yield
     finally:
-        torch.autograd.Function.apply = original  # type: ignore[method-assign]
+        Function.apply = original  # type: ignore[method-assign]
 
 
 def call_site() -> str:
@@ -196,8 +197,9 @@ def definition(cls: Any) -> str:
 
 def input_names(cls: Any, positions: list[int]) -> tuple[str, ...]:
     """The names of forward's parameters (after ctx) at `positions`, or input0, input1, ..."""
+    with_ctx = not any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != Function.__module__)
     try:
-        parameters = list(inspect.signature(cls.forward).parameters)[1:]
+        parameters = list(inspect.signature(cls.forward).parameters)[1 if with_ctx else 0:]
     except (TypeError, ValueError):
         parameters = []
     return tuple(parameters[p] if p < len(parameters) and not parameters[p].startswith("*") else f"input{p}"

@@ -3,6 +3,7 @@ reference= judged at high precision after a same-function check, the user's torc
 
 import inspect
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -249,3 +250,55 @@ def test_a_numpy_argument_among_tensors_is_given_to_f_as_a_tensor():
 def test_per_op_off_checks_no_rule():
     result = check_grad(softplus_loss, point(3), per_op="off")
     assert result.ok and result.ops == [] and result.ops_note == 'per_op="off"'
+
+
+@pytest.mark.gradcheck(per_op="off")
+def test_the_fixture_and_marker_take_tensors_and_reference(gradcheck):
+    result = gradcheck(softplus_loss, point(3), reference=np_softplus_loss)
+    assert result.ok and result.high_precision and result.ops == []
+
+
+def test_a_failing_check_draws_its_pictures(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = check_grad(lambda x: WrongLogSumExp.apply(x), point(4), plots=tmp_path, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.plots
+    assert all((tmp_path / name).exists() or pathlib.Path(name).exists() for name in result.plots)
+
+
+class ScaledSplit(torch.autograd.Function):
+    """forward(x, w, scale) without ctx (setup_context style), two outputs, a float argument."""
+
+    @staticmethod
+    def forward(x, w, scale):
+        return torch.sin(x) * w * scale, torch.cos(x) * scale
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, w, scale = inputs
+        ctx.save_for_backward(x, w)
+        ctx.scale = scale
+
+    @staticmethod
+    def backward(ctx, ga, gb):
+        x, w = ctx.saved_tensors
+        gx = (ga * torch.cos(x) * w - gb * torch.sin(x)) * ctx.scale
+        return gx, ga * torch.sin(x) * ctx.scale * ScaledSplit.w_factor, None
+
+    w_factor = 1.0
+
+
+def test_setup_context_functions_with_two_outputs_and_a_float_argument():
+    def f(x, w):
+        a, b = ScaledSplit.apply(x, w, 1.5)
+        return (a * b).sum()
+
+    args = (point(3, seed=5), point(3, seed=6))
+    result = check_grad(f, args)
+    assert result.ok and [(op.name, op.input_shapes) for op in result.ops] == [("ScaledSplit", ((3,), (3,)))]
+    try:
+        ScaledSplit.w_factor = 1 + 1e-6
+        wrong = check_grad(f, args, raise_on_mismatch=False)
+    finally:
+        ScaledSplit.w_factor = 1.0
+    assert wrong.status == "formula_error" and not wrong.ops[0].ok
+    assert {m.name for m in wrong.ops[0].mismatches} == {"w"}  # named after forward's parameter, no ctx
