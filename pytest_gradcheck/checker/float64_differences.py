@@ -86,10 +86,11 @@ def _ties(values: np.ndarray) -> np.ndarray:
     return np.mean(np.diff(values, axis=0) == 0, axis=0)
 
 
-def _float32_quantum(values: np.ndarray) -> np.ndarray:
-    """Per column: float32's spacing at the largest |value| if every value is a float32 number, else 0."""
+def _float32_quantum(values: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """Per column: float32's spacing at the largest |value| if every value is a float32 number and the column
+    moves on either side of 0 (`moving`: an output the direction leaves at 1.5, say, is no float32 stair), else 0."""
     with np.errstate(over="ignore"):
-        narrow = np.all(values.astype(np.float32).astype(float) == values, axis=0)
+        narrow = np.all(values.astype(np.float32).astype(float) == values, axis=0) & moving
     return np.where(narrow, np.spacing(np.max(np.abs(values), axis=0).astype(np.float32)).astype(float), 0.0)
 
 
@@ -107,10 +108,13 @@ def float64_noise(phi: Phi, f0: np.ndarray, scale: float) -> tuple[np.ndarray, i
     noise, evaluations = np.zeros(f0.shape), 0
     for spacing in NOISE_LADDER:
         sides, tied, flat = [], np.zeros(f0.shape, dtype=bool), np.ones(f0.shape, dtype=bool)
+        tables = []
         for sign in (1.0, -1.0):
             ts = np.concatenate([[0.0], sign * spacing * scale * (np.arange(1, NOISE_POINTS + 1) + JITTER)])
-            values = np.stack([f0, *(np.asarray(phi(float(t)), dtype=float) for t in ts[1:])])
-            sides.append(np.maximum(_fit_noise(ts, values), _float32_quantum(values) / math.sqrt(12)))
+            tables.append((ts, np.stack([f0, *(np.asarray(phi(float(t)), dtype=float) for t in ts[1:])])))
+        moving = np.any(np.concatenate([values for _, values in tables]) != f0, axis=0)
+        for ts, values in tables:
+            sides.append(np.maximum(_fit_noise(ts, values), _float32_quantum(values, moving) / math.sqrt(12)))
             share = _ties(values)
             tied, flat = tied | ((share > TIED_SHARE) & (share < 1)), flat & (share == 1)
         evaluations += 2 * NOISE_POINTS

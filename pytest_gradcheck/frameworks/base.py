@@ -44,6 +44,7 @@ class Prepared:
     reference: NumpyFunction | None = None  # the numpy reference= function, when given
     gradient_source: str = ""  # how results name the framework's gradient ("" -> "<framework>.autograd")
     rules: list[CustomRule] = field(default_factory=list)  # the custom rules seen during f's forward, in order
+    notes: list[str] = field(default_factory=list)  # what the adapter did or could not do (widened inputs, ...)
 
 
 class Adapter(Protocol):

@@ -193,6 +193,7 @@ def describe_check(result: GradcheckResult, f: Callable[..., Any], prepared: Pre
     result.function = getattr(f, "__qualname__", repr(f))
     if engine:
         result.gradient_source = source_of(prepared)
+    result.notes += prepared.notes
     if prepared.reference is None:
         result.notes.append(LIMITED_NOTE.format(framework=prepared.framework))
     else:

@@ -178,3 +178,10 @@ def test_stairs_wider_than_the_noise_table_are_noise_not_a_zero_derivative():
     assert d.status == "ok" and abs(d.value[0] - 2 * x0) <= d.error[0]  # the truth is inside the error
     flat = f64._wide_stairs(phi, phi(0.0), x0, np.array([True]), np.zeros(1))[0]
     assert flat[0] > 1  # measured at the probe: a stair's height over sqrt(12)
+
+
+def test_an_output_the_direction_does_not_move_is_no_float32_stair():
+    """Full mode moves one element: the other outputs stay put, and one that happens to be a float32 number (1.5)
+    must not get float32's rounding as its noise (it hid errors of 1e-5 in float64-only checks)."""
+    noise, _ = f64.float64_noise(lambda t: np.array([1.5, 3.0 * (0.1 + t)]), np.array([1.5, 0.3]), 1.0)
+    assert noise[0] < 1e-15 and noise[1] < 1e-14
