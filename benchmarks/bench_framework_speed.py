@@ -9,8 +9,8 @@ Command: `fwvenv/bin/python benchmarks/bench_framework_speed.py [--quick] [--jso
   correct: stable softplus on 8 inputs, logsumexp, a matmul with a broadcast bias, GELU, layer norm.
 - Checkers: `check_grad(f, args, raise_on_mismatch=False)` at its defaults (no reference=: the framework's float64
   forward is the reference, noise-aware), the same with `reference=` (a numpy forward, high precision),
-  `torch.autograd.gradcheck(f, args)` at its defaults, `jax.test_util.check_grads(f, args, order=1, modes=("rev",))` (forward mode does not apply to
-  a custom_vjp).
+  `torch.autograd.gradcheck(f, args)` at its defaults, `jax.test_util.check_grads(f, args, order=1,
+  modes=("rev",))` (forward mode does not apply to a custom_vjp).
 - Warm: after one untimed check of each kind, REPEATS checks of each, alternating; the median of each. Cold: the
   first check in a fresh interpreter (framework and pytest_gradcheck imported, not timed), one child per case
   and checker.
@@ -20,6 +20,7 @@ Command: `fwvenv/bin/python benchmarks/bench_framework_speed.py [--quick] [--jso
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import subprocess
@@ -84,6 +85,7 @@ def points(case: str) -> tuple[np.ndarray, ...]:
 
 # --- torch ----------------------------------------------------------------------------------------------------
 
+@functools.cache  # built once per process: a test module defines its Functions once, and jax caches by function
 def torch_case(case: str) -> tuple[Any, tuple[Any, ...]]:
     """f (a loss over one custom torch.autograd.Function) and its float64 tensor arguments."""
     import torch
@@ -161,6 +163,7 @@ def torch_case(case: str) -> tuple[Any, tuple[Any, ...]]:
 
 # --- JAX ------------------------------------------------------------------------------------------------------
 
+@functools.cache
 def jax_case(case: str) -> tuple[Any, tuple[Any, ...]]:
     """f (a loss over one jax.custom_vjp function) and its float64 JAX arguments."""
     import jax

@@ -74,7 +74,8 @@ def check_grad(
     that passes in the other convention is named in `result.convention_note`.
     torch tensors and JAX arrays as `args` (docs/frameworks.md): checked in float64 on CPU, the gradient under
     test the framework's autograd unless grad/vjp is given, each custom rule f's forward used (a
-    torch.autograd.Function, a jax.custom_vjp) checked on its own in the per-op table; the framework's global
+    torch.autograd.Function, a jax.custom_vjp) checked on its own in the per-op table (per_op="auto": when the
+    check did not pass; "custom" always); the framework's global
     settings are restored. `reference`: a numpy implementation of f's forward; after a same-function check at
     the point (a mismatch is a "formula_error": "reference and f disagree at the point by ..."), the reference
     derivative is computed from it at high precision. Without it a framework's f is its own reference, in

@@ -42,6 +42,7 @@ SAME_FUNCTION_FLOOR = 1e-3  # ... of the largest |value|: elements near 0 are ju
 LIMITED_NOTE = ("reference limited to float64: no reference= given, so f's own float64 forward ({framework}) is "
                 "the reference function, with tolerances from its measured round-off; pass reference= (a numpy "
                 "implementation of the same forward) to judge the formula at high precision")
+RULES_NAMED = 4  # a passing check's ops_note names at most this many rules
 TRUSTED_NOTE = "{framework}'s built-in ops are trusted: the rows are f's custom rules, each checked on its own"
 
 
@@ -203,14 +204,15 @@ def describe_check(result: GradcheckResult, f: Callable[..., Any], prepared: Pre
 
 
 def rule_rows(result: GradcheckResult, prepared: Prepared, options: Options, engine: bool) -> None:
-    """The custom rules f's forward used, each checked on its own (per_op as for autodiff_ref's custom
-    primitives: "auto" checks them when the gradient is the framework's, or when the check did not pass)."""
+    """The custom rules f's forward used, each checked on its own: "auto" checks them when the whole check did
+    not pass (to name the wrong one), "custom" and "always" on every check, "off" never. A pass has already
+    checked every element of f's gradient, through each rule's backward; a rule's error that f's gradient does
+    not show (an output f discards) is not an error of f's."""
     if options.per_op == "off":
         result.ops_note = 'per_op="off"'
         return
-    scope = per_op.scope(options.per_op, result.status, "autodiff_ref" if engine else result.gradient_source)
-    if not scope:
-        result.ops_note = per_op.passed_note()
+    if options.per_op == "auto" and result.status == "pass":
+        result.ops_note = rules_passed_note(prepared)
         return
     if not prepared.rules:
         result.ops_note = (f"f's forward used no custom rule; {prepared.framework}'s built-in ops are trusted")
@@ -219,6 +221,17 @@ def rule_rows(result: GradcheckResult, prepared: Prepared, options: Options, eng
                                             for number, rule in enumerate(prepared.rules, start=1)])
     result.ops_note = TRUSTED_NOTE.format(framework=prepared.framework)
     per_op.attribute(result, result.ops, engine=engine)
+
+
+def rules_passed_note(prepared: Prepared) -> str:
+    """The ops_note of a passing check under per_op="auto": which rules were not checked one by one."""
+    if not prepared.rules:
+        return f"f's forward used no custom rule; {prepared.framework}'s built-in ops are trusted"
+    names = list(dict.fromkeys(rule.name for rule in prepared.rules))
+    shown = ", ".join(names[:RULES_NAMED]) + (f" and {len(names) - RULES_NAMED} more" if len(names) > RULES_NAMED
+                                              else "")
+    return (f"the whole-function check passed, so f's custom rules ({shown}) were not checked one by one; "
+            'per_op="custom" checks each')
 
 
 def rule_row(rule: CustomRule, number: int, options: Options) -> OpRow:

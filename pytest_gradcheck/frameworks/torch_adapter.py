@@ -7,6 +7,7 @@ Imported only when an argument is a torch tensor (frameworks.adapter_for): the c
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -86,7 +87,7 @@ def numpy_arg(value: Any, where: str) -> np.ndarray:
 def tensors(xs: tuple[Any, ...], requires_grad: bool = False) -> list[torch.Tensor]:
     """float64 CPU tensors of numpy float64 arrays (copies: f may modify its inputs in place)."""
     float64_only("torch", xs)
-    return [torch.tensor(np.asarray(x, dtype=np.float64), dtype=FLOAT64, requires_grad=requires_grad) for x in xs]
+    return [torch.from_numpy(np.array(x, dtype=np.float64)).requires_grad_(requires_grad) for x in xs]
 
 
 def as_numpy(value: Any, what: str) -> Any:
@@ -94,7 +95,7 @@ def as_numpy(value: Any, what: str) -> Any:
     if isinstance(value, tuple | list):
         return type(value)(as_numpy(v, what) for v in value)
     if isinstance(value, torch.Tensor):
-        return value.detach().to(device="cpu", dtype=FLOAT64).numpy().copy()
+        return numpy_copy(value)
     if value is None or isinstance(value, np.ndarray | float | int | np.generic):
         return value
     raise GradcheckUsageError(f"{what}: expected a torch tensor, got {describe(value)}")
@@ -114,7 +115,15 @@ def numpy_forward(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
 def tensor_output(value: Any, what: str) -> np.ndarray:
     if not isinstance(value, torch.Tensor):
         raise GradcheckUsageError(f"{what}: with torch arguments f must return a torch tensor, got {describe(value)}")
-    return value.detach().to(device="cpu", dtype=FLOAT64).numpy().copy()
+    return numpy_copy(value)
+
+
+def numpy_copy(value: torch.Tensor) -> np.ndarray:
+    """A float64 numpy copy of a tensor (no conversion when it is already a float64 CPU tensor)."""
+    value = value.detach()
+    if value.dtype != FLOAT64 or value.device.type != "cpu":
+        value = value.to(device="cpu", dtype=FLOAT64)
+    return value.numpy().copy()
 
 
 def numpy_vjp(f: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
@@ -128,7 +137,7 @@ def numpy_vjp(f: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
             tensor_output(out, "f")
             if not out.requires_grad:  # f does not depend on its arguments (through autograd)
                 return tuple(np.zeros(np.shape(x)) for x in xs)
-            seed = torch.tensor(np.asarray(cotangent, dtype=np.float64), dtype=out.dtype).reshape(out.shape)
+            seed = torch.from_numpy(np.array(cotangent, dtype=np.float64)).to(out.dtype).reshape(out.shape)
             grads = torch.autograd.grad(out, inputs, grad_outputs=seed, allow_unused=True)
         return tuple(np.zeros(np.shape(x)) if g is None else as_numpy(g, "gradient") for g, x in zip(grads, xs,
                                                                                                      strict=True))
@@ -189,6 +198,7 @@ def call_site() -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=256)  # reading the source costs milliseconds; a Function is checked again and again
 def definition(cls: Any) -> str:
     """file:line of a Function's class statement (its module when the source cannot be read)."""
     try:

@@ -88,11 +88,19 @@ def args() -> tuple:
 
 @pytest.mark.parametrize("with_reference", [False, True])
 def test_correct_custom_rules_pass_and_each_is_checked_on_its_own(with_reference: bool) -> None:
-    result = check_grad(loss_of(make_rules()), args(), reference=reference if with_reference else None)
+    result = check_grad(loss_of(make_rules()), args(), reference=reference if with_reference else None,
+                        per_op="custom")
     assert result.status == "pass", result.notes
     assert result.high_precision is with_reference  # the reference tier: numpy's at high precision, or float64
     assert [row.name.rpartition(".")[2] for row in result.ops] == ["softplus", "logsumexp", "gelu"]
     assert all(row.ok and row.custom for row in result.ops)
+
+
+def test_a_passing_check_under_auto_names_the_rules_it_did_not_check_one_by_one() -> None:
+    result = check_grad(loss_of(make_rules()), args())
+    assert result.status == "pass" and result.ops == []
+    assert "whole-function check passed" in result.ops_note and "logsumexp" in result.ops_note
+    assert 'per_op="custom"' in result.ops_note
 
 
 @pytest.mark.parametrize(("with_reference", "size"), [(False, 1e-6), (True, 1e-9)])

@@ -120,11 +120,11 @@ CORRECT = [
 
 @pytest.mark.parametrize(("f", "reference", "args", "rules"), CORRECT, ids=["softplus", "linear_bias", "logsumexp"])
 def test_correct_functions_pass_with_their_rules_checked_one_by_one(f, reference, args, rules):
-    result = check_grad(f, args())
+    result = check_grad(f, args(), per_op="custom")
     assert result.ok and result.gradient_source == "torch.autograd" and result.backend == "float64"
     assert [op.name for op in result.ops] == rules and all(op.ok and op.custom for op in result.ops)
     assert any("reference limited to float64" in n for n in result.notes)
-    with_reference = check_grad(f, args(), reference=reference)
+    with_reference = check_grad(f, args(), reference=reference, per_op="custom")
     assert with_reference.ok and with_reference.high_precision and with_reference.backend in ("quad", "mpmath")
     assert [op.name for op in with_reference.ops] == rules
 
@@ -243,7 +243,7 @@ def test_f_must_return_a_tensor_and_reference_must_be_callable():
 
 
 def test_a_numpy_argument_among_tensors_is_given_to_f_as_a_tensor():
-    result = check_grad(linear_loss, (point(3, 2, seed=1), np.eye(2), point(2, seed=3)))
+    result = check_grad(linear_loss, (point(3, 2, seed=1), np.eye(2), point(2, seed=3)), per_op="custom")
     assert result.ok and [op.name for op in result.ops] == ["LinearBias"]
 
 
@@ -253,7 +253,14 @@ def test_a_function_applied_to_constants_only_has_no_row():
     def f(x):
         return (Softplus.apply(x) * LogSumExp.apply(c)).sum()
 
-    assert [op.name for op in check_grad(f, point(3)).ops] == ["Softplus"]
+    assert [op.name for op in check_grad(f, point(3), per_op="custom").ops] == ["Softplus"]
+
+
+def test_a_passing_check_under_auto_checks_no_rule_one_by_one_and_says_which():
+    result = check_grad(linear_loss, (point(3, 2, seed=1), point(2, 2, seed=2), point(2, seed=3)))
+    assert result.ok and result.ops == []
+    assert result.ops_note == ("the whole-function check passed, so f's custom rules (LinearBias) were not checked "
+                               'one by one; per_op="custom" checks each')
 
 
 def test_per_op_off_checks_no_rule():
@@ -302,7 +309,7 @@ def test_setup_context_functions_with_two_outputs_and_a_float_argument():
         return (a * b).sum()
 
     args = (point(3, seed=5), point(3, seed=6))
-    result = check_grad(f, args)
+    result = check_grad(f, args, per_op="custom")
     assert result.ok and [(op.name, op.input_shapes) for op in result.ops] == [("ScaledSplit", ((3,), (3,)))]
     try:
         ScaledSplit.w_factor = 1 + 1e-6
