@@ -153,6 +153,34 @@ def test_a_wrong_backward_of_1e_6_is_caught_without_reference():
     assert "WrongLogSumExp" in str(result)
 
 
+def test_without_reference_a_well_scaled_pass_is_decided_by_the_float64_screen():
+    x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
+    result = check_grad(softplus_loss, x)
+    assert result.ok and result.mode == "fast" and result.projections == 2
+    assert any(n.startswith("float64 screen: 2 random projections agreed") for n in result.notes)
+    full = check_grad(softplus_loss, x, mode="full")
+    assert full.ok and full.mode == "full" and result.evaluations < full.evaluations / 2
+
+
+class TailError(Softplus):
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        out = (g * torch.sigmoid(x)).clone()
+        out[0] = out[0] * (1 + 1e-6)  # the element whose gradient is 1e-4 of the largest
+        return out
+
+
+def test_an_error_in_a_tiny_element_is_judged_by_the_full_check_not_the_screen():
+    x = torch.tensor([-9.0, 0.5, 1.0, 1.5, 2.0, -0.5, 0.2, 0.8], dtype=torch.float64)
+    result = check_grad(lambda x: TailError.apply(x).sum(), x, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.mode == "full"
+    assert [m.index for m in result.mismatches] == [(0,)] and result.ops[0].name == "TailError"
+    passing = check_grad(softplus_loss, x)
+    assert passing.ok and passing.mode == "full"
+    assert any("elements differ in scale, so the full check decided" in n for n in passing.notes)
+
+
 def test_the_wrong_one_of_several_functions_is_named_and_the_call_site_given():
     wrong = WrongLinearBias
 
