@@ -43,11 +43,11 @@ SAME_FUNCTION_FLOOR = 1e-3  # ... of the largest |value|: elements near 0 are ju
 LIMITED_NOTE = ("reference limited to float64: no reference= given, so f's own float64 forward ({framework}) is "
                 "the reference function, with tolerances from its measured round-off; pass reference= (a numpy "
                 "implementation of the same forward) to judge the formula at high precision")
-# On the float64 path (no reference=), auto mode first checks this many random projections of f's gradient, each
-# a noise-aware float64 derivative (~26 evaluations), instead of every element (~26 each): a pass is the verdict.
-FLOAT64_SCREEN = 2
-FLOAT64_SCREEN_SPREAD = 1e-2  # ... when every element of the gradient is at least this share of the largest
-FLOAT64_SCREEN_NOTE = ("float64 screen: {n} random projections agreed within the tolerance, so the {size} elements "
+# auto mode first checks this many random projections of f's gradient (each as costly as one element: ~26
+# evaluations in float64, ~5 at high precision) instead of every element: their pass is the verdict ...
+SCREEN = 2
+SCREEN_SPREAD = 1e-2  # ... when every element of the gradient is at least this share of the largest
+SCREEN_NOTE = ("screen: {n} random projections agreed within the tolerance, so the {size} elements "
                        "were not checked one by one (an error 1000x the tolerance goes unseen with probability "
                        '{miss:.0e}); mode="full" checks every element')
 RULES_NAMED = 4  # a passing check's ops_note names at most this many rules
@@ -128,7 +128,7 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
         whole = dataclasses.replace(options, per_op="off")
         if prepared.reference is None:  # framework code runs in float64 only: no quad tier to probe first
             whole = dataclasses.replace(whole, backend="mpmath")
-        result = whole_check(function, prepared.args, user_grad, user_vjp, whole, float64=prepared.reference is None)
+        result = whole_check(function, prepared.args, user_grad, user_vjp, whole)
         describe_check(result, f, prepared, engine)
         if draw is not None:
             draw(function, prepared.args, result)
@@ -137,38 +137,38 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
     return result
 
 
-def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any, options: Options,
-                *, float64: bool) -> GradcheckResult:
-    """The check of f as a whole. On the float64 path in auto mode a screen comes first (FLOAT64_SCREEN
-    projections, each a noise-aware float64 derivative of f): their pass is the verdict, with its miss
-    probability; anything else runs the full check (every element), which decides and names the elements."""
+def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
+                options: Options) -> GradcheckResult:
+    """The check of f as a whole. In auto mode a screen comes first (SCREEN random projections in mode "fast",
+    each a derivative of the reference function: noise-aware in float64, or at high precision with reference=):
+    their pass on a well-scaled gradient is the verdict, with its miss probability; anything else runs the full
+    check (every element), which decides and names the elements. (The numpy checker's own screen needs the
+    gradient at high precision, which framework code cannot give.)"""
     size = sum(a.size for a in args)
-    if not (float64 and options.mode == "auto" and FLOAT64_SCREEN < size <= planning.AUTO_FULL_LIMIT):
+    if not (options.mode == "auto" and SCREEN < size <= planning.AUTO_FULL_LIMIT):
         return run_check(function, args, grad, vjp, options)
     if options.budget is None:  # the screen and the full check share one budget
         options = dataclasses.replace(options, budget=Budget(options.max_evaluations, options.max_seconds))
-    screen = run_check(function, args, grad, vjp, dataclasses.replace(options, mode="fast",
-                                                                         projections=FLOAT64_SCREEN))
+    screen = run_check(function, args, grad, vjp, dataclasses.replace(options, mode="fast", projections=SCREEN))
     if screen.status == "pass" and well_scaled(screen.gradient):
-        screen.notes.append(FLOAT64_SCREEN_NOTE.format(n=FLOAT64_SCREEN, size=size,
-                                                       miss=modes.miss_probability(FLOAT64_SCREEN, 1e3)))
+        screen.notes.append(SCREEN_NOTE.format(n=SCREEN, size=size, miss=modes.miss_probability(SCREEN, 1e3)))
         return screen
     result = run_check(function, args, grad, vjp, options)
     result.evaluations += screen.evaluations
     why = "did not pass" if screen.status != "pass" else "passed, but the gradient's elements differ in scale"
-    result.notes.append(f"the float64 screen ({FLOAT64_SCREEN} random projections) {why}, so the full check "
+    result.notes.append(f"the screen ({SCREEN} random projections) {why}, so the full check "
                         "decided")
     return result
 
 
 def well_scaled(gradient: tuple[np.ndarray, ...]) -> bool:
-    """Whether every element of the gradient is at least FLOAT64_SCREEN_SPREAD of the largest: a projection's
+    """Whether every element of the gradient is at least SCREEN_SPREAD of the largest: a projection's
     tolerance is absolute, so an element far smaller than the others is judged per element (full check)."""
     sizes = np.concatenate([np.abs(np.asarray(g, dtype=float)).ravel() for g in gradient]) if gradient else []
     if not len(sizes) or not np.all(np.isfinite(sizes)):
         return False
     largest = float(np.max(sizes))
-    return largest > 0 and float(np.min(sizes)) >= FLOAT64_SCREEN_SPREAD * largest
+    return largest > 0 and float(np.min(sizes)) >= SCREEN_SPREAD * largest
 
 
 def named_like(f: Callable[..., Any], function: Callable[..., Any]) -> Callable[..., Any]:
