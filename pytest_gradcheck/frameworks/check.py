@@ -50,6 +50,8 @@ SCREEN_SPREAD = 1e-2  # ... when every element of the gradient is at least this 
 SCREEN_NOTE = ("screen: {n} random projections agreed within the tolerance, so the {size} elements "
                        "were not checked one by one (an error 1000x the tolerance goes unseen with probability "
                        '{miss:.0e}); mode="full" checks every element')
+UNSCREENED_NOTE = (f"no screen: the gradient's elements differ in scale (some below {SCREEN_SPREAD:g} of the "
+                   "largest), so each was checked on its own")
 RULES_NAMED = 4  # a passing check's ops_note names at most this many rules
 TRUSTED_NOTE = "{framework}'s built-in ops are trusted: the rows are f's custom rules, each checked on its own"
 
@@ -147,6 +149,10 @@ def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad
     size = sum(a.size for a in args)
     if not (options.mode == "auto" and SCREEN < size <= planning.AUTO_FULL_LIMIT):
         return run_check(function, args, grad, vjp, options)
+    if not well_scaled(first_gradient(function, args, grad, vjp)):
+        result = run_check(function, args, grad, vjp, options)
+        result.notes.append(UNSCREENED_NOTE)
+        return result
     if options.budget is None:  # the screen and the full check share one budget
         options = dataclasses.replace(options, budget=Budget(options.max_evaluations, options.max_seconds))
     screen = run_check(function, args, grad, vjp, dataclasses.replace(options, mode="fast", projections=SCREEN))
@@ -159,6 +165,21 @@ def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad
     result.notes.append(f"the screen ({SCREEN} random projections) {why}, so the full check "
                         "decided")
     return result
+
+
+def first_gradient(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any,
+                   vjp: Any) -> tuple[np.ndarray, ...]:
+    """The gradient under test at the point, with a cotangent of ones (the check draws its own): whether a
+    screen is worth running. Empty when it cannot be had (the check itself then reports why)."""
+    try:
+        if grad is not None:
+            value = grad(*args)
+            values = tuple(value) if isinstance(value, tuple | list) else (value,)
+        else:
+            values = tuple(vjp(np.ones(np.shape(function(*args))), *args))
+        return tuple(np.asarray(v, dtype=float) for v in values)
+    except Exception:  # the check runs the same calls and reports their errors
+        return ()
 
 
 def well_scaled(gradient: tuple[np.ndarray, ...]) -> bool:
