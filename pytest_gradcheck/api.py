@@ -14,6 +14,8 @@ from pytest_gradcheck.checker.check import run_check
 from pytest_gradcheck.checker.inputs import GradcheckUsageError
 from pytest_gradcheck.checker.options import DEFAULT_PROJECTIONS
 from pytest_gradcheck.checker.result import GradcheckError, GradcheckResult
+from pytest_gradcheck.frameworks import adapter_for
+from pytest_gradcheck.frameworks import check as framework_check
 from pytest_gradcheck.plots import plots as drawing
 from pytest_gradcheck.report import records
 
@@ -38,6 +40,7 @@ def check_grad(
     plots: str | os.PathLike[str] | None = None,
     backend: str = "auto",
     complex_convention: str | None = None,
+    reference: Callable[..., Any] | None = None,
 ) -> GradcheckResult:
     """Check the gradient of `f` at `args` against high-precision central differences.
 
@@ -69,6 +72,14 @@ def check_grad(
     complex-differentiable f. Needed with a user grad/vjp; the engine's gradient is "jax". Their reference runs on
     mpmath (numpy-quaddtype has no complex numbers; backend="quad" moves there with a note). A failing gradient
     that passes in the other convention is named in `result.convention_note`.
+    torch tensors and JAX arrays as `args` (docs/frameworks.md): checked in float64 on CPU, the gradient under
+    test the framework's autograd unless grad/vjp is given, each custom rule f's forward used (a
+    torch.autograd.Function, a jax.custom_vjp) checked on its own in the per-op table; the framework's global
+    settings are restored. `reference`: a numpy implementation of f's forward; after a same-function check at
+    the point (a mismatch is a "formula_error": "reference and f disagree at the point by ..."), the reference
+    derivative is computed from it at high precision. Without it a framework's f is its own reference, in
+    float64 with tolerances from its measured round-off. With a numpy f it stands in for f as the reference
+    function (f's gradient, or grad/vjp, is still the one under test).
     `plots` (a directory): a check that fails or meets a kink draws its pictures there (docs/plots.md), listed
     in `result.plots`; needs matplotlib.
     """
@@ -82,7 +93,13 @@ def check_grad(
             max_seconds=max_seconds, backend=backend)
         picture_folder = drawing.directory_option(plots)
         convention = complex_args.resolve_convention(complex_convention, f, args, grad, vjp)
-        result = _checked(f, args, grad, vjp, options, convention, picture_folder)
+        adapter = adapter_for(args)
+        if adapter is not None:
+            result = framework_check.check(adapter, f, args, grad, vjp, reference, options)
+        elif reference is not None:
+            result = framework_check.check_numpy_reference(f, args, grad, vjp, reference, options)
+        else:
+            result = _checked(f, args, grad, vjp, options, convention, picture_folder)
     except GradcheckUsageError as error:  # its message names the argument: the checker's frames would bury it
         raise error.with_traceback(None) from None
     return hand_out(result, raise_on_mismatch)

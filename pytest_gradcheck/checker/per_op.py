@@ -120,22 +120,27 @@ def check_op(node: Any, number: int, *, custom: bool, options: Options,
     try:
         result = run(forward, values, None, vjp, op_options)
     except BackwardRuleError as error:
-        return _unmeasured(base, "formula_error", str(error), ok=False)
+        return unmeasured(base, "formula_error", str(error), ok=False)
     except Exception as error:  # the op's own code raised (skipped, the note says where) or the checker did
         fault = blame.checker_fault(error)
         if fault is not None:
-            return _unmeasured(base, "error", f"checker error: {fault}", ok=False)
+            return unmeasured(base, "error", f"checker error: {fault}", ok=False)
         raised = blame.describe(error, blame.user_frame(error))
-        return _unmeasured(base, "skipped", f"the op's own code raised {raised}", ok=True)
+        return unmeasured(base, "skipped", f"the op's own code raised {raised}", ok=True)
+    return row(base, result)
+
+
+def row(base: dict[str, Any], result: GradcheckResult) -> OpRow:
+    """The row of one op from its own check's result; `base` holds index, name, location, input_shapes, custom."""
     if result.status == "error":  # the checker raised inside the op's check (run_check reports it as a result)
-        return _unmeasured(base, "error", "; ".join(result.notes), ok=False)  # "checker error: <frame>"
+        return unmeasured(base, "error", "; ".join(result.notes), ok=False)  # "checker error: <frame>"
     return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
                  float64_error=result.worst.get("float64_accuracy"), tolerance=result.tolerance["rtol_formula"],
                  high_precision=result.high_precision, mismatches=tuple(result.mismatches),
                  kinks=tuple(result.kinks), note="; ".join([result.precision_note, *result.notes]).strip("; "))
 
 
-def _unmeasured(base: dict[str, Any], status: str, note: str, *, ok: bool) -> OpRow:
+def unmeasured(base: dict[str, Any], status: str, note: str, *, ok: bool) -> OpRow:
     """A row without measured errors: the rule raised, the op's code raised, or the checker did."""
     return OpRow(**base, status=status, ok=ok, formula_error=None, float64_error=None, tolerance=None,
                  high_precision=False, note=note)
@@ -205,15 +210,16 @@ def ops_note(rows: list[OpRow], nodes: list[Any], note: str, choice: str) -> str
     return "f's output is computed without any traced op"
 
 
-def attribute(result: GradcheckResult, rows: list[OpRow]) -> None:
+def attribute(result: GradcheckResult, rows: list[OpRow], engine: bool | None = None) -> None:
     """Relate the whole-function verdict to the per-op verdicts. A checker error in any op's check makes the
-    whole result an error: the check did not do what it reports."""
+    whole result an error: the check did not do what it reports. `engine`: whether the gradient under test is
+    built from the rows' rules (default: the gradient is autodiff_ref's; a framework's autograd is too)."""
     errors = [r for r in rows if r.status == "error"]
     if errors:
         result.status = verdict.decide([], [], [], True, checker_error=True)
         result.notes += [f"op {r.index} ({r.name}): {r.note}" for r in errors]  # each note: "checker error: ..."
     failing = [r for r in rows if not r.ok and r.status != "error"]
-    engine = result.gradient_source == "autodiff_ref"
+    engine = result.gradient_source == "autodiff_ref" if engine is None else engine
     if failing and engine and result.ok and not errors:
         wrong = [r for r in failing if r.status == "formula_error"]
         culprit = (wrong or failing)[0]

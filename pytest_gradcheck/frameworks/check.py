@@ -1,0 +1,239 @@
+"""check_grad on a framework's arrays: the adapter's numpy view of f, checked by the unchanged numpy checker.
+
+The reference function is the user's numpy `reference=` (high precision: the formula is judged to 1e-15), after
+a same-function check against the framework's forward at the point; without it, the framework's float64 forward
+through the noise-aware float64 path. The gradient under test is the framework's autograd (or the user's
+grad/vjp on framework arrays). Then each custom rule f's forward used is checked on its own, at the inputs it
+received, and its row joins the per-op table; the framework's built-in ops are trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from pytest_gradcheck.checker import per_op
+from pytest_gradcheck.checker.check import op_rows, run_check
+from pytest_gradcheck.checker.inputs import (
+    GradcheckUsageError,
+    argument_names,
+    describe,
+    gradient_under_test,
+    validate_args,
+    validate_output,
+)
+from pytest_gradcheck.checker.options import Options
+from pytest_gradcheck.checker.result import GradcheckResult, OpRow
+from pytest_gradcheck.checker.verdict import resolve_tolerances
+from pytest_gradcheck.frameworks.base import Adapter, CustomRule, Prepared
+from pytest_gradcheck.hp import blame
+
+# The same-function check: the numpy reference and the framework's forward, both in float64, may differ by
+# round-off (each a few ulps; more behind cancellation), never by this much relative to max(|value|, floor).
+SAME_FUNCTION_RTOL = 1e-7
+SAME_FUNCTION_FLOOR = 1e-3  # ... of the largest |value|: elements near 0 are judged on that scale
+LIMITED_NOTE = ("reference limited to float64: no reference= given, so f's own float64 forward ({framework}) is "
+                "the reference function, with tolerances from its measured round-off; pass reference= (a numpy "
+                "implementation of the same forward) to judge the formula at high precision")
+TRUSTED_NOTE = "{framework}'s built-in ops are trusted: the rows are f's custom rules, each checked on its own"
+
+
+def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
+                          options: Options) -> GradcheckResult:
+    """check_grad(f, args, reference=...) with a numpy f: the same-function check, then the reference stands in
+    for f as the reference function; the gradient under test is grad/vjp or autodiff_ref's gradient of f."""
+    started = time.perf_counter()
+    usable_reference(reference)
+    if not callable(f):
+        raise GradcheckUsageError(f"f: expected a callable, got {describe(f)}")
+    arrays = validate_args(args, lambda n: argument_names(f, n))
+    if any(a.dtype.kind == "c" for a in arrays):
+        raise GradcheckUsageError("reference: complex arguments are not supported with reference= yet")
+    names = argument_names(f, len(arrays))
+    engine = grad is None and vjp is None
+    gap = disagreement(reference, f, arrays, "f")
+    if gap is not None:
+        return disagreement_result(f, "autodiff_ref" if engine else "grad" if grad is not None else "vjp", names,
+                                   gap, options, started)
+    if engine:
+        vjp = gradient_under_test(f, None, None, scalar_output=False)[0]
+    result = run_check(named_like(f, reference), arrays, grad, vjp, dataclasses.replace(options, per_op="off"))
+    result.function = getattr(f, "__qualname__", repr(f))
+    result.gradient_source = "autodiff_ref" if engine else result.gradient_source
+    result.notes.append(f"reference function: {getattr(reference, '__qualname__', repr(reference))} (given as "
+                        "reference=), which agrees with f at the point")
+    traced_rows(result, f, arrays, options)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def usable_reference(reference: Any) -> None:
+    if not callable(reference):
+        raise GradcheckUsageError(f"reference: expected a numpy function of the same arguments as f, got "
+                                  f"{describe(reference)}")
+
+
+def traced_rows(result: GradcheckResult, f: Callable[..., Any], arrays: tuple[np.ndarray, ...],
+                options: Options) -> None:
+    """The per-op table of a numpy f's autodiff_ref trace, as the check without reference= builds it."""
+    if options.per_op == "off":
+        result.ops_note = 'per_op="off"'
+        return
+    scope = per_op.scope(options.per_op, result.status, result.gradient_source)
+    if not scope:
+        result.ops_note = per_op.passed_note()
+        return
+    result.ops, note, result.ops_note = op_rows(f, arrays, options, scope)
+    result.notes += [note] if note else []
+    per_op.attribute(result, result.ops)
+
+
+def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
+          options: Options) -> GradcheckResult:
+    """The check of f at framework `args`; the framework's global state is restored on exit."""
+    started = time.perf_counter()
+    if reference is not None:
+        usable_reference(reference)
+    with adapter.state():
+        prepared = adapter.prepare(f, args, reference)
+        names = argument_names(f, len(prepared.args))
+        if prepared.reference is not None:
+            gap = disagreement(prepared.reference, prepared.f64, prepared.args, "f")
+            if gap is not None:
+                return disagreement_result(f, source_of(prepared), names, gap, options, started)
+        engine = grad is None and vjp is None
+        user_grad = prepared.to_numpy(grad) if grad is not None else None
+        user_vjp = prepared.vjp if engine else prepared.to_numpy(vjp) if vjp is not None else None
+        function = named_like(f, prepared.reference or prepared.f64)
+        whole = dataclasses.replace(options, per_op="off")
+        if prepared.reference is None:  # framework code runs in float64 only: no quad tier to probe first
+            whole = dataclasses.replace(whole, backend="mpmath")
+        result = run_check(function, prepared.args, user_grad, user_vjp, whole)
+        describe_check(result, f, prepared, engine)
+        rule_rows(result, prepared, options, engine)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def named_like(f: Callable[..., Any], function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` (numpy) under f's name and signature, so that results name f's arguments."""
+
+    @blame.forwarding
+    def forward(*xs: Any) -> Any:
+        return function(*xs)
+
+    functools.update_wrapper(forward, f, assigned=("__module__", "__name__", "__qualname__", "__doc__"))
+    with contextlib.suppress(TypeError, ValueError):
+        forward.__signature__ = inspect.signature(f)  # type: ignore[attr-defined]
+    return forward
+
+
+def disagreement(reference: Callable[..., Any], forward: Callable[..., Any], args: tuple[np.ndarray, ...],
+                 what: str) -> str | None:
+    """None when the numpy reference and `forward` agree in float64 at the point, else how they disagree."""
+    expected = validate_output(reference(*args), "reference(*args)")
+    got = validate_output(forward(*args), f"{what}(*args)")
+    if expected.shape != got.shape:
+        return f"in shape: reference returns {expected.shape}, {what} returns {got.shape}"
+    if not expected.size:
+        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        gap = np.abs(expected - got)
+        largest = float(np.max(np.abs(got), initial=0.0, where=np.isfinite(got)))
+        scale = np.maximum(np.maximum(np.abs(expected), np.abs(got)), SAME_FUNCTION_FLOOR * largest)
+        relative = np.where(gap == 0, 0.0, gap / np.where(scale > 0, scale, np.inf))
+    same_nan = np.isnan(expected) & np.isnan(got)
+    relative = np.where(same_nan | (expected == got), 0.0, np.nan_to_num(relative, nan=np.inf))
+    worst = np.unravel_index(int(np.argmax(relative)), relative.shape)
+    if relative[worst] <= SAME_FUNCTION_RTOL:
+        return None
+    index = tuple(int(k) for k in worst)
+    return (f"{relative[worst]:.1e} relative at element {index} (reference {expected[worst]!r}, {what} "
+            f"{got[worst]!r}; allowed {SAME_FUNCTION_RTOL:.0e} of max(|value|, {SAME_FUNCTION_FLOOR:g} of the "
+            "largest))")
+
+
+def disagreement_result(f: Callable[..., Any], source: str, names: tuple[str, ...], gap: str,
+                        options: Options, started: float) -> GradcheckResult:
+    """A formula_error of its own kind: the reference computes another function, so its derivative would
+    judge f's gradient against the wrong thing; nothing else is checked."""
+    tolerance = resolve_tolerances(np.dtype(np.float64), rtol=options.rtol, atol=options.atol,
+                                   hp_formula=True).to_dict()
+    note = (f"reference and f disagree at the point by {gap}: reference= must compute the same forward as f; "
+            "the gradient was not checked")
+    result = GradcheckResult(status="formula_error", mode=options.mode,
+                             function=getattr(f, "__qualname__", repr(f)), gradient_source=source,
+                             argument_names=names, tolerance=tolerance, high_precision=False,
+                             precision_note="no reference computed: reference= and f disagree", notes=[note])
+    result.ops_note = "reference and f disagree: no op was checked"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def source_of(prepared: Prepared) -> str:
+    return prepared.gradient_source or f"{prepared.framework}.autograd"
+
+
+def describe_check(result: GradcheckResult, f: Callable[..., Any], prepared: Prepared, engine: bool) -> None:
+    """Name what was checked in the framework's terms: f, the framework's gradient, the reference used."""
+    result.function = getattr(f, "__qualname__", repr(f))
+    if engine:
+        result.gradient_source = source_of(prepared)
+    result.notes += prepared.notes
+    if prepared.reference is None:
+        result.notes.append(LIMITED_NOTE.format(framework=prepared.framework))
+    else:
+        name = getattr(prepared.reference, "__qualname__", repr(prepared.reference))
+        result.notes.append(f"reference function: {name} (numpy, given as reference=), which agrees with f's "
+                            f"{prepared.framework} forward at the point")
+
+
+def rule_rows(result: GradcheckResult, prepared: Prepared, options: Options, engine: bool) -> None:
+    """The custom rules f's forward used, each checked on its own (per_op as for autodiff_ref's custom
+    primitives: "auto" checks them when the gradient is the framework's, or when the check did not pass)."""
+    if options.per_op == "off":
+        result.ops_note = 'per_op="off"'
+        return
+    scope = per_op.scope(options.per_op, result.status, "autodiff_ref" if engine else result.gradient_source)
+    if not scope:
+        result.ops_note = per_op.passed_note()
+        return
+    if not prepared.rules:
+        result.ops_note = (f"f's forward used no custom rule; {prepared.framework}'s built-in ops are trusted")
+        return
+    result.ops = per_op.mark_first_failing([rule_row(rule, number, options)
+                                            for number, rule in enumerate(prepared.rules, start=1)])
+    result.ops_note = TRUSTED_NOTE.format(framework=prepared.framework)
+    per_op.attribute(result, result.ops, engine=engine)
+
+
+def rule_row(rule: CustomRule, number: int, options: Options) -> OpRow:
+    """One custom rule's row: its backward against the derivative of its float64 forward (noise-aware)."""
+    base = dict(index=number, name=rule.name, location=per_op.short_location(rule.location),
+                input_shapes=tuple(np.shape(a) for a in rule.inputs), custom=True)
+    rule_options = dataclasses.replace(options, per_op="off", seed=(options.seed or 0) + number, budget=None,
+                                       backend="mpmath")
+    forward = rule.forward
+    if rule.input_names:
+        forward.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_ONLY) for n in rule.input_names])
+    try:
+        result = run_check(forward, rule.inputs, None, rule.vjp, rule_options)
+    except per_op.BackwardRuleError as error:
+        return per_op.unmeasured(base, "formula_error", str(error), ok=False)
+    except Exception as error:  # the rule's forward raised (skipped, the note says where) or the checker did
+        fault = blame.checker_fault(error)
+        if fault is not None:
+            return per_op.unmeasured(base, "error", f"checker error: {fault}", ok=False)
+        raised = blame.describe(error, blame.user_frame(error))
+        return per_op.unmeasured(base, "skipped", f"the rule's own code raised {raised}", ok=True)
+    row = per_op.row(base, result)
+    call = f"called at {rule.call_site}" if rule.call_site else ""
+    return dataclasses.replace(row, note="; ".join(n for n in (call, row.note) if n))
