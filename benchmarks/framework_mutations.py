@@ -8,7 +8,8 @@ Each plant changes the rule's backward only (its forward, and so the reference, 
   formula has one term);
 - `missing_reduction` (rules with a broadcast argument: a bias, a scale, weights): the broadcast argument's
   gradient is not summed over the broadcast axis; the first slice is returned instead (the shape fits, the other
-  rows' contributions are missing);
+  rows' contributions are missing; a gradient of the full, unreduced shape would be no bug in torch, whose
+  autograd sums it to the argument's shape, and an error in JAX, which checks the shape);
 - `float32`: the whole backward computed in float32 (its inputs, data and cotangent cast down), the results cast
   back to float64: the formula is right, its evaluation loses about 1e-7 relative.
 
