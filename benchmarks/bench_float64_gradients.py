@@ -77,7 +77,7 @@ def problem(name: str, seed: int) -> corpus.Problem:
 
 def float64_only(grad: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
     """`grad` on the inputs rounded to float64, its output float64: what a validating cast or compiled code does."""
-    def wrapped(*xs: Any) -> tuple[np.ndarray, ...]:
+    def wrapped(*xs: Any, scale: float = 1.0) -> tuple[np.ndarray, ...]:  # a gradient: no cotangent to scale
         rounded = [precision.to_float64(x) if is_high_precision(x) else np.asarray(x) for x in xs]
         return tuple(np.asarray(g, dtype=np.float64) for g in mutations._as_list(grad(*rounded)))
     return wrapped

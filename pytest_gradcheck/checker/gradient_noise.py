@@ -33,6 +33,10 @@ OFFSET_SPACING = 1e-9
 # The jitter of the points t_k = k + U(-JITTER, JITTER): enough to move every rounding phase, small enough to keep
 # the points distinct and the fit well conditioned.
 JITTER = 0.25
+# The cotangent is scaled by 1 + COTANGENT_SPACING t_k at the offsets (the gradient divided back): a VJP is linear in
+# its cotangent, so this changes nothing smooth, but it draws afresh the rounding of the parts of the gradient the
+# offsets of x do not move (a bias gradient, a sum of the cotangent's elements with cancellation).
+COTANGENT_SPACING = 1e-9
 FIT_DEGREE = 2  # the smooth part along the line: value, slope and curvature (the cubic term is below rounding)
 # The tolerance is this multiple of the measured noise: the error at the point is one draw of the round-off
 # whose spread the fit measures; 100 covers a 5-sigma draw and a low estimate from 6 degrees of freedom (a factor 5
@@ -106,13 +110,15 @@ def offset_steps(args: Sequence[np.ndarray], rng: np.random.Generator) -> list[n
 
 def measure(gradient: Callable[..., Sequence[np.ndarray]], args: Sequence[np.ndarray], at_point: Sequence[np.ndarray],
             rng: np.random.Generator) -> GradientNoise:
-    """The noise table of `gradient` (called as gradient(*xs), one array per argument) around `args`, where its
-    value `at_point` is already known: NOISE_OFFSETS evaluations of the gradient, none of f."""
+    """The noise table of `gradient` (called as gradient(*xs, scale=s), one array per argument, s the cotangent's
+    scale) around `args`, where its value `at_point` is already known: NOISE_OFFSETS evaluations of the gradient,
+    none of f."""
     steps = offset_steps(args, rng)
     points = np.concatenate([[0.0], np.arange(1, NOISE_OFFSETS + 1) + rng.uniform(-JITTER, JITTER, NOISE_OFFSETS)])
     rows = [tuple(at_point)]
     for t in points[1:]:
-        rows.append(tuple(gradient(*(x + t * s for x, s in zip(args, steps, strict=True)))))
+        xs = (x + t * s for x, s in zip(args, steps, strict=True))
+        rows.append(tuple(gradient(*xs, scale=1.0 + COTANGENT_SPACING * t)))
     tables = tuple(np.stack([np.asarray(row[a], dtype=float).ravel() for row in rows]) for a in range(len(args)))
     element = tuple(fit_noise(t, points).reshape(np.shape(x)) for t, x in zip(tables, args, strict=True))
     return GradientNoise(tables, element, points)

@@ -122,8 +122,13 @@ def prepare(f: Any, args: Any, grad: Any, vjp: Any, options: Options) -> tuple[S
     rng = np.random.default_rng(0 if options.seed is None else options.seed)  # a fixed default: reproducible
     cotangent = np.ones(value.shape) if value.size == 1 else rng.standard_normal(value.shape)
 
-    def gradient64(*xs: np.ndarray) -> tuple[np.ndarray, ...]:
-        return validate_gradients(under_test(cotangent.astype(value.dtype), *xs), args, names, source)
+    def gradient64(*xs: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, ...]:
+        """The gradient under test at xs; with a cotangent `scale`d (and the result divided by it), which a VJP,
+        linear in its cotangent, gives with its rounding drawn afresh (gradient_noise measures it that way);
+        grad= takes no cotangent, so its gradient is left as it is."""
+        scale = 1.0 if grad is not None else scale
+        grads = validate_gradients(under_test((cotangent * scale).astype(value.dtype), *xs), args, names, source)
+        return grads if scale == 1.0 else tuple(np.asarray(g) / scale for g in grads)
 
     g64 = gradient64(*args)
     for a, (first, second) in enumerate(zip(g64, gradient64(*args), strict=True)):

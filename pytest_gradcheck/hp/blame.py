@@ -65,6 +65,8 @@ def user_code(function: F) -> F:
     def user_call(*args: Any, **kwargs: Any) -> Any:
         return function(*args, **kwargs)
 
+    if not hasattr(function, "__qualname__"):  # a ufunc of numpy < 2.1: the wrapper must not lend its own name
+        user_call.__qualname__ = getattr(function, "__name__", repr(function))
     _boundaries.add(user_call.__code__)
     return user_call  # type: ignore[return-value]
 

@@ -167,7 +167,8 @@ def test_jvp_with_bad_primals_or_tangents():
         autodiff_ref.jvp(np.sin, (Y,), (X,))
     with pytest.raises(ValueError, match="tangents: expected 1 arrays"):
         autodiff_ref.jvp(np.sin, (Y,), (Y, Y))
-    with pytest.raises(TypeError, match=r"argument 0 .* of sin: expected a float64 or float32"):
+    # numpy before 2.1 gives np.sin no signature, so no parameter name
+    with pytest.raises(TypeError, match=r"argument 0 (\(.*\) )?of sin: expected a float64 or float32"):
         autodiff_ref.jvp(np.sin, ([1.0, 2.0],), (Y,))
 
 

@@ -119,7 +119,7 @@ def noisy(scale):
 def test_the_measured_noise_matches_injected_noise_of_known_size():
     x = point(0, 300)
     grad = noisy(1e-11)
-    noise = gradient_noise.measure(lambda x: (grad(x),), (x,), (grad(x),), np.random.default_rng(1))
+    noise = gradient_noise.measure(lambda x, scale=1.0: (grad(x),), (x,), (grad(x),), np.random.default_rng(1))
     element = noise.element[0]
     assert element.shape == x.shape
     assert 0.5e-11 < np.median(element) < 2e-11  # a 9-point fit: the median is close
@@ -156,7 +156,7 @@ def test_the_fit_sees_rounding_that_an_equally_spaced_table_misses():
     steps = gradient_noise.offset_steps((x,), np.random.default_rng(1))[0]
     equally_spaced = np.stack([grad(x + k * steps) for k in range(7)])
     assert np.any(ecnoise(equally_spaced) == 0)
-    noise = gradient_noise.measure(lambda x: (grad(x),), (x,), (grad(x),), np.random.default_rng(1))
+    noise = gradient_noise.measure(lambda x, scale=1.0: (grad(x),), (x,), (grad(x),), np.random.default_rng(1))
     assert np.all(noise.element[0] > 0)
     ctx = mpmath.MPContext()
     ctx.dps = 30  # a private context: the exact value to 1e-30, rounded once to float64
@@ -164,3 +164,40 @@ def test_the_fit_sees_rounding_that_an_equally_spaced_table_misses():
     error = np.abs(grad(x) - exact)
     assert error.max() > 4 * gradient_noise.F64_EPS * exact.max()  # several ulps: the floor alone is close
     assert np.all(error <= noise.element_allowance(0) / 10)
+
+
+# A bias: the gradient of b in sum(C * (x @ W + b)) is the column sums of C, which no offset of x moves. Their
+# float64 rounding (cancellation among terms of both signs) is measured by scaling the cotangent.
+C_BIAS = np.random.default_rng(11).standard_normal((40, 6)) * np.array([1.0, 1e3, 1.0, 1e-2, 1.0, 1.0])
+
+
+def float64_only_vjp(vjp):
+    """`vjp` on inputs (and cotangent) rounded to float64: a VJP that never runs at high precision."""
+    def wrapped(cotangent, *xs):
+        plain = [precision.to_float64(v) if is_high_precision(v) else np.asarray(v, dtype=float)
+                 for v in (cotangent, *xs)]
+        return tuple(np.asarray(g, dtype=float) for g in vjp(*plain))
+    return wrapped
+
+
+def _bias_loss(x, w, b):
+    return np.sum(C_BIAS * (x @ w + b))
+
+
+def _bias_vjp(cotangent, x, w, b):
+    g = cotangent * C_BIAS  # the cotangent of the sum, spread: a VJP, linear in its cotangent
+    return g @ w.T, x.T @ g, np.sum(g, axis=0)
+
+
+def test_the_rounding_of_a_gradient_element_no_offset_of_x_moves_is_measured_through_the_cotangent():
+    rng = np.random.default_rng(3)
+    args = (rng.standard_normal((40, 3)), rng.standard_normal((3, 6)), rng.standard_normal(6))
+    vjp = float64_only_vjp(_bias_vjp)
+    noise = gradient_noise.measure(lambda *xs, scale=1.0: tuple(g / scale for g in vjp(np.array(scale), *xs)),
+                                   args, vjp(np.array(1.0), *args), np.random.default_rng(1))
+    exact_columns = np.array([float(sum(precision.to_hp(C_BIAS[:, j], precision.context(40)))) for j in range(6)])
+    rounding = np.abs(np.sum(C_BIAS, axis=0) - exact_columns)
+    assert np.all(noise.element[2] > 0)  # without the cotangent's scale every bias element would read 0
+    assert np.all(gradient_noise.NOISE_SAFETY * noise.element[2] >= rounding)
+    result = check_grad(_bias_loss, args, vjp=vjp, per_op="off", raise_on_mismatch=False)
+    assert result.status == "pass", result.report()

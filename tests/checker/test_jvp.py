@@ -259,7 +259,7 @@ def test_a_function_that_runs_only_in_float64_gets_a_float64_reference():
 
 def test_a_check_stopped_by_its_budget_lists_the_tangents_it_compared():
     x = np.array([0.3, 0.7, 0.1])
-    result = check_jvp(np.tanh, (x,), jvp=lambda t, x: (1 - np.tanh(x) ** 2) * t[0], mode="full",
+    result = check_jvp(lambda x: np.tanh(x), (x,), jvp=lambda t, x: (1 - np.tanh(x) ** 2) * t[0], mode="full",
                        max_evaluations=24, raise_on_mismatch=False)
     assert result.status == "budget_exceeded" and not result.ok
     assert 0 < len(result.checked) < 3 and result.checked[0] == "argument 0 ('x'), element (0,)"
@@ -297,3 +297,8 @@ def test_on_quad_an_error_just_above_the_tolerance_in_a_small_output_element_sti
     assert result.backend == "quad" and result.status == "formula_error" and result.mode == "full", result.report()
     assert [(m.argument, m.where) for m in result.mismatches if m.kind == "formula"] == [
         (0, "output element (1,) along element (1,)")]
+
+
+def test_a_ufunc_checked_directly_is_named_after_itself():
+    result = check_jvp(np.tanh, (np.array([0.3, 0.7]),), jvp=lambda t, x: (1 - np.tanh(x) ** 2) * t[0])
+    assert result.status == "pass" and "tanh" in result.function and "user_call" not in result.function
