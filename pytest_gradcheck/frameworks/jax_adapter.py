@@ -135,8 +135,10 @@ def _jax_inputs(xs: tuple[Any, ...]) -> list[Any]:
 
 
 def _float_point(x: Any) -> bool:
-    """A plain float64 or float32 numpy array (not an array of the high-precision tiers: a quad array is a
-    subclass that reports float64)."""
+    """A plain float64 or float32 numpy array or scalar (a scalar f's cotangent), not an array of the
+    high-precision tiers: a quad array is a subclass that reports float64."""
+    if type(x) in (np.float64, np.float32):
+        return True
     return type(x) is np.ndarray and x.dtype in (np.dtype(np.float64), np.dtype(np.float32))
 
 
