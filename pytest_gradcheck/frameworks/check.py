@@ -3,7 +3,8 @@
 The reference function is the user's numpy `reference=` (high precision: the formula is judged to 1e-15), after
 a same-function check against the framework's forward at the point; without it, the framework's float64 forward
 through the noise-aware float64 path. The gradient under test is the framework's autograd (or the user's
-grad/vjp on framework arrays). Then each custom rule f's forward used is checked on its own, at the inputs it
+grad/vjp on framework arrays). In auto mode two random projections screen first (whole_check). When the check
+did not pass (or per_op asks for it), each custom rule f's forward used is checked on its own, at the inputs it
 received, and its row joins the per-op table; the framework's built-in ops are trusted.
 """
 
