@@ -62,7 +62,7 @@ def _run_check(f: Callable[..., Any], args: Any, grad: Any, vjp: Any, options: O
         return _early_result(f, options, stop, started)
     run = _decide(setup, options)
     result = _result(f, setup, source, options, run, started)
-    _check_ops(result, f, setup, options, stopped=run.stopped is not None)
+    check_ops(result, f, setup.args, options, stopped=run.stopped is not None)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -152,8 +152,8 @@ def _result(f: Callable[..., Any], setup: Setup, source: str, options: Options, 
     return result
 
 
-def _check_ops(result: GradcheckResult, f: Callable[..., Any], setup: Setup, options: Options, *,
-               stopped: bool) -> None:
+def check_ops(result: GradcheckResult, f: Callable[..., Any], args: tuple[np.ndarray, ...], options: Options, *,
+              stopped: bool) -> None:
     """The ops of f's autodiff_ref trace that `per_op` asks for (per_op.scope: with "auto", every op when the
     whole-function check did not pass, else the custom ones when the gradient is the engine's) checked on their
     own (run_check on the op's forward and backward rule), and the whole-function verdict related to theirs."""
@@ -167,7 +167,7 @@ def _check_ops(result: GradcheckResult, f: Callable[..., Any], setup: Setup, opt
     if not scope:  # "auto" on a passing hand-written gradient: f is not even traced
         result.ops_note = per_op.passed_note()
         return
-    result.ops, note, result.ops_note = op_rows(f, setup.args, options, scope)
+    result.ops, note, result.ops_note = op_rows(f, args, options, scope)
     result.notes += [note] if note else []
     per_op.attribute(result, result.ops)
 

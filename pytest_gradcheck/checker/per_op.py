@@ -4,7 +4,7 @@ f is traced once by autodiff_ref at the point being checked; every op reachable 
 checked on its own, at the inputs recorded on the tape (the model is never rerun): the op's VJP against
 high-precision central differences of the op's forward. Elementwise ops need one directional derivative per
 argument (their Jacobian is diagonal); other ops get a few random projections; only failing ops are narrowed
-down to elements. The loop over the ops is the check's (check._check_ops); this module builds each op's
+down to elements. The loop over the ops is the check's (check.check_ops); this module builds each op's
 check, turns its result into an `OpRow`, and relates the rows to the whole-function verdict.
 """
 

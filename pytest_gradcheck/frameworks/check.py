@@ -22,7 +22,7 @@ import numpy as np
 
 from pytest_gradcheck.checker import modes, per_op, planning
 from pytest_gradcheck.checker.budget import Budget
-from pytest_gradcheck.checker.check import op_rows, run_check
+from pytest_gradcheck.checker.check import check_ops, run_check
 from pytest_gradcheck.checker.inputs import (
     GradcheckUsageError,
     argument_names,
@@ -87,7 +87,7 @@ def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any,
     result.gradient_source = "autodiff_ref" if engine else result.gradient_source
     result.notes.append(f"reference function: {getattr(reference, '__qualname__', repr(reference))} (given as "
                         "reference=), which agrees with f at the point")
-    traced_rows(result, f, arrays, options)
+    check_ops(result, f, arrays, options, stopped=False)  # the per-op table of f's autodiff_ref trace
     result.seconds = time.perf_counter() - started
     return result
 
@@ -96,21 +96,6 @@ def usable_reference(reference: Any) -> None:
     if not callable(reference):
         raise GradcheckUsageError(f"reference: expected a numpy function of the same arguments as f, got "
                                   f"{describe(reference)}")
-
-
-def traced_rows(result: GradcheckResult, f: Callable[..., Any], arrays: tuple[np.ndarray, ...],
-                options: Options) -> None:
-    """The per-op table of a numpy f's autodiff_ref trace, as the check without reference= builds it."""
-    if options.per_op == "off":
-        result.ops_note = 'per_op="off"'
-        return
-    scope = per_op.scope(options.per_op, result.status, result.gradient_source)
-    if not scope:
-        result.ops_note = per_op.passed_note()
-        return
-    result.ops, note, result.ops_note = op_rows(f, arrays, options, scope)
-    result.notes += [note] if note else []
-    per_op.attribute(result, result.ops)
 
 
 def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: Any, reference: Any,
