@@ -60,12 +60,8 @@ def check_op(node: Any, number: int, custom: bool, options: Options, run: Run) -
         fault = blame.checker_fault(error)
         status, note = ("error", f"checker error: {fault}") if fault is not None else (
             "skipped", f"the op's second-order check raised {blame.describe(error, blame.user_frame(error))}")
-        return OpRow(**base, status=status, ok=status != "error", formula_error=None, float64_error=None,
-                     tolerance=None, high_precision=False, note=note)
-    return OpRow(**base, status=result.status, ok=result.ok, formula_error=result.worst.get("formula"),
-                 float64_error=result.worst.get("float64_accuracy"), tolerance=result.tolerance.get("rtol_formula"),
-                 high_precision=result.high_precision, mismatches=tuple(result.mismatches),
-                 kinks=tuple(result.kinks), note="; ".join([result.precision_note, *result.notes]).strip("; "))
+        return per_op.unmeasured(base, status, note, ok=status != "error")
+    return per_op.row(base, result)
 
 
 def attach(result: GradcheckResult, f: Callable[..., Any], args: tuple[np.ndarray, ...], options: Options,
