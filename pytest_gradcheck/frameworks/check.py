@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker import modes, per_op, planning
+from pytest_gradcheck.checker import float64_screen, modes, per_op, planning
 from pytest_gradcheck.checker.budget import Budget
 from pytest_gradcheck.checker.check import check_ops, run_check
 from pytest_gradcheck.checker.inputs import (
@@ -34,6 +34,7 @@ from pytest_gradcheck.checker.inputs import (
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult, OpRow
 from pytest_gradcheck.checker.verdict import resolve_tolerances
+from pytest_gradcheck.frameworks import quick
 from pytest_gradcheck.frameworks.base import Adapter, CustomRule, Prepared
 from pytest_gradcheck.hp import blame
 
@@ -50,11 +51,10 @@ SCREEN = 2
 # ... when the projections agree to this relative error (a pass within a tolerance widened by a noisy gradient, a
 # float32 backward's, is no clear agreement: the full check decides) ...
 SCREEN_AGREEMENT = 1e-10
-SCREEN_SPREAD = 1e-2  # ... when every element of the gradient is at least this share of the largest
 SCREEN_NOTE = ("screen: {n} random projections agreed to 1e-10 relative, so the {size} elements "
                        "were not checked one by one (an error 1000x the tolerance goes unseen with probability "
                        '{miss:.0e}); mode="full" checks every element')
-UNSCREENED_NOTE = (f"no screen: the gradient's elements differ in scale (some below {SCREEN_SPREAD:g} of the "
+UNSCREENED_NOTE = (f"no screen: the gradient's elements differ in scale (some below {float64_screen.SPREAD:g} of the "
                    "largest), so each was checked on its own")
 RULES_NAMED = 4  # a passing check's ops_note names at most this many rules
 TRUSTED_NOTE = "{framework}'s built-in ops are trusted: the rows are f's custom rules, each checked on its own"
@@ -119,7 +119,8 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
         whole = dataclasses.replace(options, per_op="off")
         if prepared.reference is None:  # framework code runs in float64 only: no quad tier to probe first
             whole = dataclasses.replace(whole, backend="mpmath")
-        result = whole_check(function, prepared.args, user_grad, user_vjp, whole)
+        quick_screen = prepared.reference is None and quick.applies(options)
+        result = whole_check(function, prepared.args, user_grad, user_vjp, whole, quick_screen)
         describe_check(result, f, prepared, engine)
         if draw is not None:
             draw(function, prepared.args, result)
@@ -129,16 +130,33 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
 
 
 def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
-                options: Options) -> GradcheckResult:
+                options: Options, quick_screen: bool = False) -> GradcheckResult:
     """The check of f as a whole. In auto mode a screen comes first (SCREEN random projections in mode "fast",
     each a derivative of the reference function: noise-aware in float64, or at high precision with reference=):
     their pass on a well-scaled gradient is the verdict, with its miss probability; anything else runs the full
     check (every element), which decides and names the elements. (The numpy checker's own screen needs the
-    gradient at high precision, which framework code cannot give.)"""
+    gradient at high precision, which framework code cannot give.) With `quick_screen` (no reference=), the
+    quick float64 screen (frameworks.quick) comes before all that: its clear pass is the verdict."""
     size = sum(a.size for a in args)
     if not (options.mode == "auto" and SCREEN < size <= planning.AUTO_FULL_LIMIT):
         return run_check(function, args, grad, vjp, options)
-    if not well_scaled(first_gradient(function, args, grad, vjp)):
+    spent, why = 0, ""
+    if quick_screen:
+        passed, spent, why = quick.screen(function, args, grad, vjp, options)
+        if passed is not None:
+            return passed
+    result = screened_check(function, args, grad, vjp, options, size)
+    result.evaluations += spent
+    if quick_screen:
+        result.notes.append(quick.FAILED_NOTE.format(why=why))
+    return result
+
+
+def screened_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
+                   options: Options, size: int) -> GradcheckResult:
+    """The thorough screen (SCREEN random projections, each a full derivative), then the full check unless it
+    agreed clearly on a well-scaled gradient."""
+    if not float64_screen.well_scaled(first_gradient(function, args, grad, vjp)):
         result = run_check(function, args, grad, vjp, options)
         result.notes.append(UNSCREENED_NOTE)
         return result
@@ -146,7 +164,7 @@ def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad
         options = dataclasses.replace(options, budget=Budget(options.max_evaluations, options.max_seconds))
     screen = run_check(function, args, grad, vjp, dataclasses.replace(options, mode="fast", projections=SCREEN))
     if screen.status == "pass" and screen.worst.get("formula", np.inf) <= SCREEN_AGREEMENT \
-            and well_scaled(screen.gradient):
+            and float64_screen.well_scaled(screen.gradient):
         screen.notes.append(SCREEN_NOTE.format(n=SCREEN, size=size, miss=modes.miss_probability(SCREEN, 1e3)))
         return screen
     result = run_check(function, args, grad, vjp, options)
@@ -171,16 +189,6 @@ def first_gradient(function: Callable[..., Any], args: tuple[np.ndarray, ...], g
         return tuple(np.asarray(v, dtype=float) for v in values)
     except Exception:  # the check runs the same calls and reports their errors
         return ()
-
-
-def well_scaled(gradient: tuple[np.ndarray, ...]) -> bool:
-    """Whether every element of the gradient is at least SCREEN_SPREAD of the largest: a projection's
-    tolerance is absolute, so an element far smaller than the others is judged per element (full check)."""
-    sizes = np.concatenate([np.abs(np.asarray(g, dtype=float)).ravel() for g in gradient]) if gradient else []
-    if not len(sizes) or not np.all(np.isfinite(sizes)):
-        return False
-    largest = float(np.max(sizes))
-    return largest > 0 and float(np.min(sizes)) >= SCREEN_SPREAD * largest
 
 
 def named_like(f: Callable[..., Any], function: Callable[..., Any]) -> Callable[..., Any]:

@@ -153,13 +153,30 @@ def test_a_wrong_backward_of_1e_6_is_caught_without_reference():
     assert "WrongLogSumExp" in str(result)
 
 
-def test_without_reference_a_well_scaled_pass_is_decided_by_the_screen():
+def test_without_reference_a_well_scaled_pass_is_decided_by_the_quick_screen():
     x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
     result = check_grad(softplus_loss, x)
-    assert result.ok and result.mode == "fast" and result.projections == 2
-    assert any(n.startswith("screen: 2 random projections agreed to 1e-10") for n in result.notes)
+    assert result.ok and result.mode == "fast" and result.projections == 2 and result.evaluations == 13
+    assert any(n.startswith("quick screen: 2 random projections of the gradient agreed") for n in result.notes)
+    assert result.tolerance["rtol_formula"] == 1e-10 and result.worst["formula"] <= 1e-10
+    assert result.gradient_source == "torch.autograd" and result.backend == "float64"
     full = check_grad(softplus_loss, x, mode="full")
-    assert full.ok and full.mode == "full" and result.evaluations < full.evaluations / 2
+    assert full.ok and full.mode == "full" and result.evaluations < full.evaluations / 10
+
+
+def test_with_a_users_rtol_the_thorough_screen_decides():
+    x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
+    result = check_grad(softplus_loss, x, rtol=1e-8)
+    assert result.ok and result.mode == "fast" and result.tolerance["rtol_formula"] == 1e-8
+    assert any(n.startswith("screen: 2 random projections agreed to 1e-10") for n in result.notes)
+
+
+def test_a_wrong_backward_that_the_quick_screen_does_not_pass_goes_to_the_thorough_check():
+    x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
+    result = check_grad(lambda x: WrongSoftplus.apply(x).sum(), x, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.mode == "full"
+    assert any(n.startswith("the quick screen did not agree clearly (projection 0: the gradient and the table")
+               for n in result.notes)
 
 
 class TailError(Softplus):
@@ -176,9 +193,10 @@ def test_an_error_in_a_tiny_element_is_judged_by_the_full_check_not_the_screen()
     result = check_grad(lambda x: TailError.apply(x).sum(), x, raise_on_mismatch=False)
     assert result.status == "formula_error" and result.mode == "full"
     assert [m.index for m in result.mismatches] == [(0,)] and result.ops[0].name == "TailError"
-    passing = check_grad(softplus_loss, x)
-    assert passing.ok and passing.mode == "full"
-    assert any(n.startswith("no screen: the gradient's elements differ in scale") for n in passing.notes)
+    assert any("quick screen did not agree clearly (argument 0, element (0,)" in n for n in result.notes)
+    passing = check_grad(softplus_loss, x)  # the tiny element on its own in the quick screen
+    assert passing.ok and passing.mode == "fast" and passing.evaluations == 19
+    assert [t["label"] for t in passing.traces][-1] == "argument 0, element (0,)"
 
 
 def test_the_wrong_one_of_several_functions_is_named_and_the_call_site_given():

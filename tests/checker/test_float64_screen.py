@@ -1,0 +1,147 @@
+"""The quick float64 screen (checker.float64_screen): a clear pass only when gradient and differences agree,
+never a pass on a wrong gradient, a kink, or a noisy (float32) backward; small elements on their own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_gradcheck.checker import float64_screen
+
+
+def softplus(x: np.ndarray) -> np.ndarray:
+    return np.sum(np.logaddexp(0.0, x))
+
+
+def softplus_vjp(w: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    return (w / (1.0 + np.exp(-x)),)
+
+
+def layer(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.tanh(x @ w)
+
+
+def layer_vjp(c: np.ndarray, x: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    s = c * (1 - np.tanh(x @ w) ** 2)
+    return s @ w.T, np.outer(x, s)
+
+
+def screen(f, vjp, args, *, seed=0, planted=None):
+    def gradient(cotangent):
+        g = [np.array(v, dtype=float) for v in vjp(cotangent, *args)]
+        if planted is not None:
+            argument, index, factor = planted
+            g[argument][index] *= factor
+        return g
+
+    return float64_screen.run_screen(f, args, gradient, projections=2, rng=np.random.default_rng(seed))
+
+
+POINT = np.array([0.3, -1.2, 0.8, 1.5, -0.4, 0.9, -0.7, 1.1])
+LAYER = (np.array([0.5, -1.0, 0.25]), np.array([[0.3, -0.2, 0.5, 0.1], [0.7, 0.4, -0.6, 0.2], [-0.1, 0.9, 0.3, -0.8]]))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_correct_gradient_passes_on_13_evaluations(seed):
+    run = screen(softplus, softplus_vjp, (POINT,), seed=seed)
+    assert run.passed, run.why
+    assert run.evaluations == 13  # f(x), then 6 per projection
+    assert run.worst() <= float64_screen.AGREEMENT
+    for p in run.projections:
+        assert p.error <= float64_screen.AGREEMENT * p.size  # the table resolved the derivative to the agreement
+
+
+def test_a_vector_output_is_screened_through_a_random_cotangent():
+    run = screen(layer, layer_vjp, LAYER)
+    assert run.passed, run.why
+    assert run.cotangent.shape == (4,) and len(set(np.round(run.cotangent, 12))) == 4
+
+
+@pytest.mark.parametrize("planted", [(3, 1 + 1e-6), (0, 1 + 1e-4), (5, -1.0)])
+def test_a_wrong_element_is_no_clear_pass(planted):
+    index, factor = planted
+    run = screen(softplus, softplus_vjp, (POINT,), planted=(0, index, factor))
+    assert not run.passed
+    assert "the gradient and the table differ" in run.why
+
+
+def test_a_wrong_weight_gradient_of_a_layer_is_no_clear_pass():
+    run = screen(layer, layer_vjp, LAYER, planted=(1, (2, 1), 1 + 1e-7))
+    assert not run.passed and "differ by" in run.why
+
+
+def test_a_float32_backward_is_no_clear_pass():
+    def vjp32(w, x):
+        return (np.asarray(softplus_vjp(w, x.astype(np.float32))[0], dtype=np.float32).astype(float),)
+
+    assert not screen(softplus, vjp32, (POINT,)).passed
+
+
+def test_a_kink_whose_subgradient_is_the_central_average_is_no_clear_pass():
+    """relu at exactly 0 with the subgradient 1/2: central differences give exactly the same average, so only the
+    kink measure of the even part can tell."""
+    x = np.array([0.0, 0.3, -0.7, 1.2])
+
+    def f(x):
+        return np.sum(np.maximum(x, 0.0)) + np.sum(np.sin(x))
+
+    def vjp(w, x):
+        return (w * (np.where(x > 0, 1.0, np.where(x == 0, 0.5, 0.0)) + np.cos(x)),)
+
+    for seed in range(5):
+        run = screen(f, vjp, (x,), seed=seed)
+        assert not run.passed and "one-sided slopes" in run.why
+
+
+def test_small_elements_get_a_derivative_of_their_own():
+    x = np.array([0.5, -0.3, 1.2, 2.0, -0.7390851332151607 + 5e-4, 0.4])  # x + cos x = 0 at the 5th, nearly
+
+    def f(x):
+        return np.sum(x * x) / 2 + np.sum(np.sin(x))
+
+    def vjp(w, x):
+        return (w * (x + np.cos(x)),)
+
+    assert abs(vjp(1.0, x)[0][4]) < 1e-3 * np.max(np.abs(vjp(1.0, x)[0]))
+    run = screen(f, vjp, (x,))
+    assert run.passed, run.why
+    assert [p.label for p in run.projections] == ["projection 0", "projection 1", "argument 0, element (4,)"]
+    assert run.evaluations == 19
+    wrong = screen(f, vjp, (x,), planted=(0, 4, 1 + 1e-5))  # 1e-5 of an element 1e-3 of the largest
+    assert not wrong.passed and wrong.why.startswith("argument 0, element (4,)")
+
+
+def test_too_many_small_elements_and_a_zero_gradient_are_left_to_the_thorough_check():
+    x = np.array([1.0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4, 0.8])
+
+    def f(x):
+        return np.sum(x * x)
+
+    def vjp(w, x):
+        return (2 * w * x,)
+
+    run = screen(f, vjp, (x,))
+    assert not run.passed and "differ in scale" in run.why and run.evaluations == 1
+    zero = screen(lambda x: np.sum(0.0 * x), lambda w, x: (0 * x,), (POINT,))
+    assert not zero.passed and "0 or not finite" in zero.why
+
+
+def test_a_gradient_of_the_wrong_shape_is_no_pass():
+    run = screen(softplus, lambda w, x: (np.ones(3),), (POINT,))
+    assert not run.passed and "shapes" in run.why
+
+
+def test_traces_have_the_thorough_checks_shape():
+    run = screen(softplus, softplus_vjp, (POINT,))
+    trace = run.projections[0].trace()
+    assert set(trace) == {"label", "steps", "estimates", "value", "error", "status", "high_precision"}
+    assert len(trace["steps"]) == len(trace["estimates"]) == float64_screen.LEVELS + 1
+    assert trace["status"] == "ok" and trace["high_precision"] is False
+
+
+def test_well_scaled():
+    assert float64_screen.well_scaled((np.array([1.0, 0.5]), np.array([0.02])))
+    assert not float64_screen.well_scaled((np.array([1.0, 0.001]),))
+    assert not float64_screen.well_scaled((np.array([0.0, 0.0]),))
+    assert not float64_screen.well_scaled((np.array([1.0, np.nan]),))
+    assert not float64_screen.well_scaled(())
