@@ -27,7 +27,7 @@ import numpy as np
 
 from pytest_gradcheck.checker.inputs import validate_output
 
-__all__ = ["AGREEMENT", "Projection", "ScreenRun", "run_screen", "well_scaled"]
+__all__ = ["AGREEMENT", "Plan", "Projection", "ScreenRun", "plan", "run_screen", "tested_along", "well_scaled"]
 
 F64_EPS = float(np.finfo(np.float64).eps)
 AGREEMENT = 1e-10  # gradient and table agree within this share of the projection's size: a clear pass
@@ -75,6 +75,8 @@ class Projection:
     estimates: list[float]
     clear: bool
     why: str = ""
+    agreement: float = 0.0  # the share of size the gap and the error must stay below (AGREEMENT when 0)
+    kink_agreement: float = 0.0  # ... and the kink measure (KINK_AGREEMENT when 0)
 
     def relative(self) -> float:
         """|<g, u> - value| over the projection's size."""
@@ -84,7 +86,14 @@ class Projection:
     def trace(self) -> dict[str, Any]:
         """The projection as a result's trace (the shape the thorough check's traces have)."""
         return {"label": self.label, "steps": self.steps, "estimates": self.estimates, "value": self.value,
-                "error": self.error, "status": "ok" if self.clear else "not_converged", "high_precision": False}
+                "error": self.error, "status": "ok" if self.clear else "not_converged",
+                "high_precision": self.agreement not in (0.0, AGREEMENT)}
+
+    def judge(self) -> Projection:
+        """Set `why` (no clear agreement, or "") and `clear`; returns self."""
+        self.why = _unclear(self)
+        self.clear = not self.why
+        return self
 
 
 @dataclass
@@ -112,42 +121,69 @@ def well_scaled(gradient: Sequence[np.ndarray]) -> bool:
     return largest > 0 and float(np.min(sizes)) >= SPREAD * largest
 
 
+@dataclass
+class Plan:
+    """The derivatives a screen takes: (label, direction u, the floor of its size) each, the projections first."""
+
+    derivatives: list[tuple[str, list[np.ndarray], float]]
+    why: str = ""
+
+
+def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int, rng: np.random.Generator) -> Plan:
+    """`projections` random directions over the elements at least SPREAD of the largest, and each smaller element
+    (at most MAX_SMALL) on its own; no derivative and why when the gradient does not allow a screen."""
+    if len(g) != len(args) or any(np.shape(v) != np.shape(x) for v, x in zip(g, args, strict=False)):
+        return Plan([], "the gradient's shapes differ from the arguments'")
+    largest = max((float(np.max(np.abs(v))) for v in g if v.size), default=0.0)
+    if not (math.isfinite(largest) and largest > 0) or not all(np.all(np.isfinite(v)) for v in g):
+        return Plan([], "the gradient is 0 or not finite")
+    small = [np.abs(v) < SPREAD * largest for v in g]
+    if sum(int(np.sum(m)) for m in small) > MAX_SMALL:
+        return Plan([], f"the gradient's elements differ in scale (more than {MAX_SMALL} below {SPREAD:g} of the "
+                        "largest)")
+    out = []
+    for k in range(projections):
+        u = [np.where(m, 0.0, rng.standard_normal(np.shape(x))) for m, x in zip(small, args, strict=True)]
+        out.append((f"projection {k}", u, SIZE_FLOOR * sum(float(np.sum(np.abs(gv * uv))) for gv, uv in
+                                                          zip(g, u, strict=True))))
+    out += [(f"argument {a}, element {tuple(int(i) for i in index)}", _unit(args, a, index), UNIT_FLOOR * largest)
+            for a, m in enumerate(small) for index in np.argwhere(m)]
+    return Plan(out)
+
+
+def tested_along(g: tuple[np.ndarray, ...], u: list[np.ndarray]) -> float:
+    """<g, u>, summed exactly (math.fsum of the float64 products)."""
+    return math.fsum(float(t) for gv, uv in zip(g, u, strict=True) for t in np.ravel(gv * uv))
+
+
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
                *, projections: int, rng: np.random.Generator) -> ScreenRun:
     """`projections` random projections of `gradient(cotangent)` (one array per argument) against differences of
-    f (float64 numpy in and out) at `args`, over the elements at least SPREAD of the largest; each smaller element
-    (at most MAX_SMALL) on its own. Stops at the first derivative that does not agree clearly."""
+    f (float64 numpy in and out) at `args`, and small elements on their own (`plan`). Stops at the first
+    derivative that does not agree clearly."""
     f0 = validate_output(f(*args), "f(*args)")
     cotangent = np.ones(f0.shape) if f0.size == 1 else rng.standard_normal(f0.shape)
     g = tuple(np.asarray(v, dtype=float) for v in gradient(cotangent))
     run = ScreenRun(False, g, cotangent, 1)
-    if len(g) != len(args) or any(np.shape(v) != np.shape(x) for v, x in zip(g, args, strict=False)):
-        run.why = "the gradient's shapes differ from the arguments'"
-        return run
-    largest = max((float(np.max(np.abs(v))) for v in g if v.size), default=0.0)
-    small = [np.abs(v) < SPREAD * largest for v in g]
-    if not (math.isfinite(largest) and largest > 0) or sum(int(np.sum(m)) for m in small) > MAX_SMALL:
-        run.why = (f"the gradient's elements differ in scale (more than {MAX_SMALL} below {SPREAD:g} of the largest)"
-                   if math.isfinite(largest) and largest > 0 else "the gradient is 0 or not finite")
-        return run
+    planned = plan(args, g, projections, rng)
+    run.why = planned.why
     table = _Table(f, args, cotangent, float(np.sum(cotangent * f0)),
                    STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size]))
-    derivatives = [(f"projection {k}", [np.where(m, 0.0, rng.standard_normal(np.shape(x))) for m, x in
-                                        zip(small, args, strict=True)]) for k in range(projections)]
-    derivatives += [(f"argument {a}, element {tuple(int(i) for i in index)}", _unit(args, a, index))
-                    for a, m in enumerate(small) for index in np.argwhere(m)]
-    for label, u in derivatives:
-        terms = [np.asarray(gv * uv) for gv, uv in zip(g, u, strict=True)]
-        floor = UNIT_FLOOR * largest if label.startswith("argument") else \
-            SIZE_FLOOR * float(sum(np.sum(np.abs(t)) for t in terms))
-        projection = table.derivative(u, float(sum(np.sum(t) for t in terms)), floor, label)
+    for label, u, floor in planned.derivatives:
+        projection = table.derivative(u, tested_along(g, u), floor, label)
         run.evaluations += 2 * LEVELS
         run.projections.append(projection)
         if not projection.clear:
             run.why = f"{projection.label}: {projection.why}"
             return run
-    run.passed = True
+    run.passed = not run.why
     return run
+
+
+def step_along(u: list[np.ndarray], h: float) -> float:
+    """The step along u: h * UNIT_LENGTH / |u| (at most 2 h)."""
+    length = math.sqrt(sum(float(np.sum(d * d)) for d in u))
+    return h * UNIT_LENGTH / max(length, UNIT_LENGTH / 2)
 
 
 def _unit(args: Sequence[np.ndarray], argument: int, index: np.ndarray) -> list[np.ndarray]:
@@ -173,8 +209,7 @@ class _Table:
     def derivative(self, u: list[np.ndarray], tested: float, floor: float, label: str) -> Projection:
         """The table's value, error and kink measure along u against `tested` (<g, u>), whose size is
         max(|tested|, floor); whether all of them are clear."""
-        length = math.sqrt(sum(float(np.sum(d * d)) for d in u))
-        steps = [self.h * UNIT_LENGTH / max(length, UNIT_LENGTH / 2) / 2**k for k in range(LEVELS)]
+        steps = [step_along(u, self.h) / 2**k for k in range(LEVELS)]
         pairs = [(self.phi(u, s), self.phi(u, -s)) for s in steps]
         d = [(plus - minus) / (2 * s) for (plus, minus), s in zip(pairs, steps, strict=True)]
         r1, r2 = d[1] + (d[1] - d[0]) / 3, d[2] + (d[2] - d[1]) / 3
@@ -184,20 +219,17 @@ class _Table:
         even = [plus + minus - 2 * self.phi0 for plus, minus in pairs]
         jumps = [(even[k] - 4 * even[k + 1]) / steps[k] for k in range(LEVELS - 1)]
         kink = abs(8 * jumps[1] - jumps[0]) / 7
-        out = Projection(label, tested, value, abs(value - r2) + roundoff, kink, max(abs(tested), floor),
-                         [*steps, steps[-1]], [*d, value], False)
-        out.why = _unclear(out)
-        out.clear = not out.why
-        return out
+        return Projection(label, tested, value, abs(value - r2) + roundoff, kink, max(abs(tested), floor),
+                          [*steps, steps[-1]], [*d, value], False).judge()
 
 
 def _unclear(p: Projection) -> str:
     """Why a projection is no clear agreement ("" when it is)."""
-    limit = AGREEMENT * p.size
+    limit, kink_limit = (p.agreement or AGREEMENT) * p.size, (p.kink_agreement or KINK_AGREEMENT) * p.size
     if not all(math.isfinite(v) for v in (p.tested, p.value, p.error, p.kink)):
         return "a value is not finite"
-    if p.kink > KINK_AGREEMENT * p.size:
-        return (f"the one-sided slopes differ by ~{p.kink:.1e} (above {KINK_AGREEMENT * p.size:.1e}): a kink or a "
+    if p.kink > kink_limit:
+        return (f"the one-sided slopes differ by ~{p.kink:.1e} (above {kink_limit:.1e}): a kink or a "
                 "curvature the steps do not resolve")
     if p.error > limit:
         return f"the table's error estimate {p.error:.1e} is above {limit:.1e}"

@@ -119,8 +119,8 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
         whole = dataclasses.replace(options, per_op="off")
         if prepared.reference is None:  # framework code runs in float64 only: no quad tier to probe first
             whole = dataclasses.replace(whole, backend="mpmath")
-        quick_screen = prepared.reference is None and quick.applies(options)
-        result = whole_check(function, prepared.args, user_grad, user_vjp, whole, quick_screen)
+        tier = quick.tier_of(prepared.reference, options) if quick.applies(options) else None
+        result = whole_check(function, prepared.args, user_grad, user_vjp, whole, tier)
         describe_check(result, f, prepared, engine)
         if draw is not None:
             draw(function, prepared.args, result)
@@ -130,24 +130,22 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
 
 
 def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
-                options: Options, quick_screen: bool = False) -> GradcheckResult:
-    """The check of f as a whole. In auto mode a screen comes first (SCREEN random projections in mode "fast",
-    each a derivative of the reference function: noise-aware in float64, or at high precision with reference=):
-    their pass on a well-scaled gradient is the verdict, with its miss probability; anything else runs the full
-    check (every element), which decides and names the elements. (The numpy checker's own screen needs the
-    gradient at high precision, which framework code cannot give.) With `quick_screen` (no reference=), the
-    quick float64 screen (frameworks.quick) comes before all that: its clear pass is the verdict."""
+                options: Options, quick_tier: str | None = None) -> GradcheckResult:
+    """The check of f as a whole. With `quick_tier` ("float64" without reference=, "quad" with it), the quick
+    screen (frameworks.quick) comes first: its clear pass is the verdict. Then, in auto mode, the thorough screen
+    (screened_check) on inputs up to AUTO_FULL_LIMIT elements, else the mode that decides."""
     size = sum(a.size for a in args)
-    if not (options.mode == "auto" and SCREEN < size <= planning.AUTO_FULL_LIMIT):
-        return run_check(function, args, grad, vjp, options)
     spent, why = 0, ""
-    if quick_screen:
-        passed, spent, why = quick.screen(function, args, grad, vjp, options)
+    if quick_tier is not None and size > SCREEN:
+        passed, spent, why = quick.screen(function, args, grad, vjp, options, quick_tier)
         if passed is not None:
             return passed
-    result = screened_check(function, args, grad, vjp, options, size)
+    if options.mode == "auto" and SCREEN < size <= planning.AUTO_FULL_LIMIT:
+        result = screened_check(function, args, grad, vjp, options, size)
+    else:
+        result = run_check(function, args, grad, vjp, options)
     result.evaluations += spent
-    if quick_screen:
+    if why:
         result.notes.append(quick.FAILED_NOTE.format(why=why))
     return result
 

@@ -1,5 +1,6 @@
-"""The quick float64 screen of a framework check without reference= (checker.float64_screen): when it runs, and
-the passing result it gives. A screen that does not pass is no verdict: the thorough check runs and decides."""
+"""The quick screens of a framework check (checker.float64_screen without reference=, checker.quad_screen on the
+quad tier with it): when they run, and the passing result they give. A screen that does not pass is no verdict: the
+thorough check runs and decides."""
 
 from __future__ import annotations
 
@@ -9,21 +10,26 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker import float64_screen, modes
+from pytest_gradcheck.checker import float64_screen, modes, quad_screen
 from pytest_gradcheck.checker.inputs import argument_names
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult
 from pytest_gradcheck.checker.verdict import resolve_tolerances
+from pytest_gradcheck.hp import quad
 
-PROJECTIONS = 2  # each projection: 6 evaluations of f (7 for the first), no extra gradient evaluation
-# Evaluations a quick screen spends at most: 1 + 6 per projection; a budget below it goes to the thorough check.
-COST = 1 + 2 * float64_screen.LEVELS * PROJECTIONS
-PASS_NOTE = ("quick screen: {n} random projections of the gradient agreed with Richardson tables of f's float64 "
-             "forward to {agreement:g} of each projection's size (largest gap {worst:.1e}; the tables' error "
-             "estimates below that, and no kink in their even parts), so the {size} elements were not checked one "
-             "by one: an error vector 1000x that agreement goes unseen with probability {miss:.0e}; "
-             'mode="full" checks every element')
-FAILED_NOTE = "the quick screen did not agree clearly ({why}); the thorough float64 check decided"
+PROJECTIONS = 2  # random projections, each 6 evaluations of f in float64 (4 on quad), no extra gradient evaluation
+# Evaluations a quick screen spends at most (f, the projections and MAX_SMALL single elements, in float64); a
+# smaller max_evaluations goes to the thorough check.
+COST = 1 + 2 * float64_screen.LEVELS * (PROJECTIONS + float64_screen.MAX_SMALL)
+TIERS = {  # what a pass says of each tier: the reference function, its tables, and the agreement held to
+    "float64": ("f's float64 forward", "Richardson tables", float64_screen.AGREEMENT),
+    "quad": ("the reference on the quad tier (113 bits)", "central differences with Richardson's step",
+             quad_screen.AGREEMENT)}
+PASS_NOTE = ("quick screen: {n} random projections of the gradient{units} agreed with {tables} of {reference} to "
+             "{agreement:g} of each one's size (largest gap {worst:.1e}; the error estimates below that, and no "
+             "kink in the even parts), so the {size} elements were not checked one by one: an error vector 1000x "
+             'that agreement goes unseen with probability {miss:.0e}; mode="full" checks every element')
+FAILED_NOTE = "the quick screen did not agree clearly ({why}); the thorough check decided"
 
 
 def applies(options: Options) -> bool:
@@ -33,10 +39,20 @@ def applies(options: Options) -> bool:
     return options.mode == "auto" and options.rtol is None and options.atol is None and budget_ok
 
 
-def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
-           options: Options) -> tuple[GradcheckResult | None, int, str]:
-    """The passing result of the quick screen, or None with the evaluations it spent and why it did not pass.
-    Anything the user's code raises here is left for the thorough check, which reports it."""
+def tier_of(reference: Any, options: Options) -> str | None:
+    """"float64" without reference=; "quad" with it, when the quad tier is the check's (installed, backend "auto"
+    or "quad", no digits=); None: no quick screen (mpmath is not quick)."""
+    if reference is None:
+        return "float64"
+    if options.digits is None and options.backend in ("auto", "quad") and quad.available():
+        return "quad"
+    return None
+
+
+def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any, options: Options,
+           tier: str) -> tuple[GradcheckResult | None, int, str]:
+    """The passing result of the quick screen on `tier`, or None with the evaluations it spent and why it did not
+    pass. Anything the user's code raises here is left for the thorough check, which reports it."""
     rng = np.random.default_rng([0 if options.seed is None else options.seed, 7])
 
     def gradient(cotangent: np.ndarray) -> Any:
@@ -47,29 +63,33 @@ def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any
         value = grad(*args)
         return value if isinstance(value, tuple | list) else (value,)
 
+    runner = quad_screen.run_screen if tier == "quad" else float64_screen.run_screen
     try:
-        run = float64_screen.run_screen(function, args, gradient, projections=PROJECTIONS, rng=rng)
+        run = runner(function, args, gradient, projections=PROJECTIONS, rng=rng)
     except Exception as error:  # the thorough check runs the same calls and reports what they raise
         return None, 0, f"it raised {type(error).__name__}"
     if not run.passed:
         return None, run.evaluations, run.why
-    return passed_result(function, args, run, "vjp" if grad is None else "grad"), run.evaluations, ""
+    return passed_result(function, args, run, "vjp" if grad is None else "grad", tier), run.evaluations, ""
 
 
 def passed_result(function: Callable[..., Any], args: tuple[np.ndarray, ...], run: float64_screen.ScreenRun,
-                  source: str) -> GradcheckResult:
-    """A pass in mode "fast" on the float64 tier; its tolerance is the agreement it was held to. `source`: "grad"
-    or "vjp" (the framework's own autograd is named by the caller)."""
-    tolerance = resolve_tolerances(np.dtype(np.float64), rtol=float64_screen.AGREEMENT, atol=0.0, hp_formula=False)
+                  source: str, tier: str) -> GradcheckResult:
+    """A pass in mode "fast" on `tier`; its tolerance is the agreement it was held to. `source`: "grad" or "vjp"
+    (the framework's own autograd is named by the caller)."""
+    reference, tables, agreement = TIERS[tier]
+    tolerance = resolve_tolerances(np.dtype(np.float64), rtol=agreement, atol=0.0, hp_formula=tier == "quad")
     tolerance = dataclasses.replace(tolerance, relative_floor=float64_screen.SIZE_FLOOR)
-    size = sum(a.size for a in args)
-    note = PASS_NOTE.format(n=PROJECTIONS, agreement=float64_screen.AGREEMENT, worst=run.worst(), size=size,
-                            miss=modes.miss_probability(PROJECTIONS, 1e3))
+    units = len(run.projections) - PROJECTIONS
+    note = PASS_NOTE.format(n=PROJECTIONS, units=f" (and {units} small element(s) on their own)" if units else "",
+                            tables=tables, reference=reference, agreement=agreement, worst=run.worst(),
+                            size=sum(a.size for a in args), miss=modes.miss_probability(PROJECTIONS, 1e3))
+    precision_note = "" if tier == "quad" else \
+        "reference limited to float64: the framework's forward runs in float64 only"
     return GradcheckResult(
         status="pass", mode="fast", function=getattr(function, "__qualname__", repr(function)), gradient_source=source,
         argument_names=argument_names(function, len(args)), tolerance=tolerance.to_dict(), gradient=run.gradient,
-        high_precision=False,
-        precision_note="reference limited to float64: the framework's forward runs in float64 only",
-        digits=16, backend="float64", projections=PROJECTIONS, miss_probability=modes.miss_probability(PROJECTIONS),
-        evaluations=run.evaluations, notes=[note], traces=[p.trace() for p in run.projections],
-        worst={"formula": run.worst()}, cotangent=run.cotangent.ravel())
+        high_precision=tier == "quad", precision_note=precision_note,
+        digits=quad.QUAD_DIGITS if tier == "quad" else 16, backend=tier, projections=PROJECTIONS,
+        miss_probability=modes.miss_probability(PROJECTIONS), evaluations=run.evaluations, notes=[note],
+        traces=[p.trace() for p in run.projections], worst={"formula": run.worst()}, cotangent=run.cotangent.ravel())

@@ -1,0 +1,86 @@
+"""The quick quad screen: random projections of a float64 gradient (a framework's autograd) against
+central differences of a numpy reference function on the quad tier (113 bits), accepted only on clear agreement.
+
+The same plan as the float64 screen (checker.float64_screen: 2 random projections over the well-scaled elements,
+small elements on their own), with quad's accuracy: phi(t) = <w, f(x + t u)> at t = +-h, +-h/2 with h ~ 1e-8 of
+the point's scale; D(h/2)'s truncation is ~1e-16 of the derivative and its round-off ~1e-25, so the Richardson value
+D(h/2) + (D(h/2) - D(h)) / 3 carries the error estimate |D(h/2) - D(h)| / 3 (the error of D(h/2), an upper bound of
+the value's) plus round-off. The even part E(h) = phi(h) + phi(-h) - 2 phi(0) (phi(0) is the evaluator's probe) is
+c h^2 + O(h^4) for a smooth f, J h with a kink: |E(h) - 4 E(h/2)| / h measures |J| (smooth terms ~h^3: 1e-24).
+
+A clear agreement is within AGREEMENT (1e-13) of the projection's size: far below a 1e-9 error, far above a float64
+gradient's round-off (a few ulps) and the reference's error. A numpy reference that passes through float64 (a
+buffer, `np.asarray(x, dtype=float)`) cannot agree that closely: at steps of 1e-8 its rounded inputs move the
+differences by ~1e-8. So this screen runs without the thorough check's precision probes; anything that does not
+agree clearly hands the decision to the thorough check, which runs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from pytest_gradcheck.checker import float64_screen
+from pytest_gradcheck.checker.evaluation import Evaluator
+from pytest_gradcheck.checker.float64_screen import Projection, ScreenRun
+from pytest_gradcheck.checker.inputs import validate_output
+from pytest_gradcheck.hp import install as hp_twins
+from pytest_gradcheck.hp import precision, quad
+
+__all__ = ["AGREEMENT", "run_screen"]
+
+AGREEMENT = 1e-13  # the share of a projection's size within which gradient and reference must agree
+STEP = 1e-8  # the largest step, relative to max(1, |x|), for a direction of length UNIT_LENGTH (float64_screen)
+NOISE_ULPS = 64.0  # assumed round-off of one quad evaluation of phi, in quad ulps of its largest |value|
+
+
+def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
+               *, projections: int, rng: np.random.Generator) -> ScreenRun:
+    """`projections` random projections of `gradient(cotangent)` against quad differences of the numpy function
+    f at `args` (and small elements on their own, float64_screen.plan); no pass when f does not run on quad."""
+    value64 = validate_output(f(*args), "f(*args)")
+    cotangent = np.ones(value64.shape) if value64.size == 1 else rng.standard_normal(value64.shape)
+    ctx = precision.context(quad.QUAD_DIGITS)
+    with hp_twins.patched():
+        evaluator = Evaluator(f, args, ctx, value64, backend="quad")
+        g = tuple(np.asarray(v, dtype=float) for v in gradient(cotangent))
+        run = ScreenRun(False, g, cotangent, 1 + evaluator.evaluations)
+        if evaluator.tier != "quad":
+            run.why = f"the reference does not run on the quad tier ({evaluator.note or 'mpmath only'})"
+            return run
+        planned = float64_screen.plan(args, g, projections, rng)
+        run.why = planned.why
+        weights = [ctx.mpf(float(w)) for w in cotangent.ravel()]
+        phi0 = ctx.fdot(weights, list(evaluator.value_hp))
+        h = STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size])
+        for label, u, floor in planned.derivatives:
+            step = float64_screen.step_along(u, h)
+            projection = _derivative(evaluator.phi(u), ctx, weights, phi0, step, label)
+            projection.tested = float64_screen.tested_along(g, u)
+            projection.size = max(abs(projection.tested), floor)
+            run.projections.append(projection.judge())
+            if not projection.clear:
+                run.why = f"{projection.label}: {projection.why}"
+                break
+        run.evaluations = 1 + evaluator.evaluations
+    run.passed = not run.why
+    return run
+
+
+def _derivative(phi: Callable[[Any], np.ndarray], ctx: Any, weights: list[Any], phi0: Any, h: float,
+                label: str) -> Projection:
+    """The quad table along one direction: value, error and kink measure (tested and size are set by the caller)."""
+    steps = [ctx.mpf(h), ctx.mpf(h) / 2]
+    pairs = [(ctx.fdot(weights, list(phi(s))), ctx.fdot(weights, list(phi(-s)))) for s in steps]
+    d = [(plus - minus) / (2 * s) for (plus, minus), s in zip(pairs, steps, strict=True)]
+    value = d[1] + (d[1] - d[0]) / 3
+    largest = max([abs(phi0)] + [abs(v) for pair in pairs for v in pair])
+    roundoff = NOISE_ULPS * ctx.eps * largest * (1 / steps[0] + 4 / steps[1]) / 3
+    even = [plus + minus - 2 * phi0 for plus, minus in pairs]
+    kink = abs(even[0] - 4 * even[1]) / steps[0]
+    error = abs(d[1] - d[0]) / 3 + roundoff
+    return Projection(label, 0.0, float(value), float(error), float(kink), 0.0, [h, h / 2, h / 2],
+                      [float(d[0]), float(d[1]), float(value)], False, agreement=AGREEMENT,
+                      kink_agreement=AGREEMENT)

@@ -1,0 +1,101 @@
+"""The quick high-precision screen (checker.quad_screen): a float64 gradient against quad differences of a numpy
+reference; a clear pass only on agreement to 1e-13, so that a 1e-9 error, a float64 buffer in the reference or a
+kink is never passed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pytest_gradcheck.checker import quad_screen
+from pytest_gradcheck.hp import quad
+
+pytestmark = pytest.mark.skipif(not quad.available(), reason="the quad tier needs numpy-quaddtype")
+
+POINT = np.array([0.3, -1.2, 0.8, 1.5, -0.4, 0.9, -0.7, 1.1])
+
+
+def softplus(x):
+    return np.sum(np.logaddexp(0.0, x))
+
+
+def softplus_vjp(w, x):
+    return (w / (1.0 + np.exp(-x)),)
+
+
+def screen(f, vjp, args, *, seed=0, planted=None):
+    def gradient(cotangent):
+        g = [np.array(v, dtype=float) for v in vjp(cotangent, *args)]
+        if planted is not None:
+            index, factor = planted
+            g[0][index] *= factor
+        return g
+
+    return quad_screen.run_screen(f, args, gradient, projections=2, rng=np.random.default_rng(seed))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_correct_float64_gradient_passes_against_quad_differences(seed):
+    run = screen(softplus, softplus_vjp, (POINT,), seed=seed)
+    assert run.passed, run.why
+    assert run.worst() <= quad_screen.AGREEMENT
+    for p in run.projections:
+        assert p.error <= 1e-15 * p.size  # quad resolves the derivative far below the agreement
+    assert run.evaluations <= 12  # float64 f, the probe (and its mpmath confirmation), 4 per projection
+
+
+@pytest.mark.parametrize("index", [0, 3, 7])
+def test_a_one_element_error_of_1e_9_is_no_clear_pass(index):
+    run = screen(softplus, softplus_vjp, (POINT,), planted=(index, 1 + 1e-9))
+    assert not run.passed and "the gradient and the table differ" in run.why
+
+
+def test_a_reference_that_passes_through_float64_is_no_clear_pass():
+    """The screen skips the thorough check's buffer probes: its steps of ~1e-8 are what catches the buffer (the
+    rounded copy moves the differences by ~1e-8 of the derivative, 1e5 times the agreement it asks for)."""
+
+    def buffered(x):
+        buffer = np.zeros(x.shape)  # float64: the high-precision values are rounded into it
+        buffer[:] = x
+        return np.sum(np.logaddexp(0.0, buffer) * (x / x))
+
+    for seed in range(3):
+        run = screen(buffered, softplus_vjp, (POINT,), seed=seed)
+        assert not run.passed and "differ" in run.why
+
+
+def test_a_kink_whose_subgradient_is_the_central_average_is_no_clear_pass():
+    x = np.array([0.0, 0.3, -0.7, 1.2])
+
+    def f(x):
+        return np.sum(np.maximum(x, 0.0)) + np.sum(np.sin(x))
+
+    def vjp(w, x):
+        return (w * (np.where(x > 0, 1.0, np.where(x == 0, 0.5, 0.0)) + np.cos(x)),)
+
+    for seed in range(3):
+        run = screen(f, vjp, (x,), seed=seed)
+        assert not run.passed and "one-sided slopes" in run.why
+
+
+def test_small_elements_are_judged_on_their_own_at_high_precision():
+    x = np.array([0.5, -0.3, 1.2, 2.0, -0.7390851332151607 + 5e-4, 0.4])  # x + cos x = 0 near the 5th
+
+    def f(x):
+        return np.sum(x * x) / 2 + np.sum(np.sin(x))
+
+    def vjp(w, x):
+        return (w * (x + np.cos(x)),)
+
+    run = screen(f, vjp, (x,))
+    assert run.passed, run.why
+    assert run.projections[-1].label == "argument 0, element (4,)"
+    assert not screen(f, vjp, (x,), planted=(4, 1 + 1e-8)).passed
+
+
+def test_a_reference_quad_cannot_run_is_no_pass_and_says_why():
+    def float64_only(x):
+        return np.sum(np.logaddexp(0.0, np.asarray(x).astype(np.float32)).astype(np.float64))
+
+    run = screen(float64_only, softplus_vjp, (POINT,))
+    assert not run.passed and run.why
