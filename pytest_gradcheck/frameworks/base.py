@@ -24,12 +24,17 @@ class CustomRule:
     """One call of a custom rule (a torch.autograd.Function, a jax.custom_vjp function) during f's forward."""
 
     name: str  # the class or function name, e.g. "Softplus"
-    location: str  # "file:line" of its definition
+    locate: Callable[[], str]  # "file:line" of its definition, found when asked (reading a class's source is slow)
     inputs: tuple[np.ndarray, ...]  # float64 copies of the differentiable inputs it received, in order
     forward: NumpyFunction  # (*inputs) -> ndarray: the rule's forward in float64, the other inputs as received
     vjp: NumpyFunction  # (cotangent, *inputs) -> tuple of ndarrays: the rule's own backward, numpy in and out
     call_site: str = ""  # "file:line" of the call inside f, when known
     input_names: tuple[str, ...] = ()  # names of the differentiable inputs ("input0", ...), when known
+
+    @property
+    def location(self) -> str:
+        """"file:line" of the rule's definition (computed once per class or function by the adapter)."""
+        return self.locate()
 
 
 @dataclass

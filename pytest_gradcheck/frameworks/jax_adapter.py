@@ -325,8 +325,9 @@ def custom_rule(call: CustomCall) -> CustomRule | None:
 
     inputs = tuple(np.asarray(flat[i][k], dtype=np.float64) for i, k in slots)
     forward = _rule_forward(rule, rebuilt)
-    return CustomRule(name=rule_name(rule), location=rule_location(rule), inputs=inputs, forward=forward,
-                      vjp=_rule_vjp(rule, rebuilt), call_site=call.site, input_names=tuple(_identifiers(labels)))
+    return CustomRule(name=rule_name(rule), locate=functools.partial(rule_location, rule), inputs=inputs,
+                      forward=forward, vjp=_rule_vjp(rule, rebuilt), call_site=call.site,
+                      input_names=tuple(_identifiers(labels)))
 
 
 def _identifiers(labels: list[str]) -> list[str]:

@@ -240,7 +240,7 @@ def custom_rule(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], site: s
         float64_only("torch", (cotangent,))
         return rule_backward(cls, full, tensors(xs, requires_grad=True), kwargs, np.asarray(cotangent))
 
-    return CustomRule(cls.__qualname__, definition(cls), inputs, forward, vjp, short_location(site),
+    return CustomRule(cls.__qualname__, functools.partial(definition, cls), inputs, forward, vjp, short_location(site),
                       input_names(cls, positions))
 
 
