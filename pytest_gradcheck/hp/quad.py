@@ -337,6 +337,39 @@ def _function_name(func: Any) -> str:
     return f"{getattr(func, '__module__', '') or ''}.{getattr(func, '__name__', repr(func))}"
 
 
+def _all_quad(inputs: tuple[Any, ...], ctx: Any) -> tuple[np.ndarray, ...] | None:
+    """The operands as plain quad arrays when every one is a QuadArray of quad numbers or a Python float or int
+    (converted once, its famous constants noted as the general path notes them), else None."""
+    quad = quad_dtype()
+    plain = []
+    for x in inputs:
+        kind = type(x)
+        if kind is QuadArray and _DTYPE.__get__(x) == quad:
+            plain.append(x.view(np.ndarray))
+        elif kind is float or kind is int:
+            plain.append(_scalar(x, ctx))
+        else:
+            return None
+    return tuple(plain)
+
+
+_SCALARS: dict[tuple[type, Any], np.ndarray] = {}  # Python numbers as 0-d quad arrays (read-only), converted once
+_SCALARS_KEPT = 4096
+
+
+def _scalar(value: float | int, ctx: Any) -> np.ndarray:
+    if type(value) is float:
+        _note_constants((value,), ctx)
+    key = (type(value), value.hex() if type(value) is float else value)  # hex: -0.0 and 0.0 stay apart
+    entry = _SCALARS.get(key)
+    if entry is None:
+        if len(_SCALARS) >= _SCALARS_KEPT:
+            _SCALARS.clear()
+        entry = _SCALARS[key] = _as_quad(value)
+        entry.flags.writeable = False
+    return entry
+
+
 def _foreign(x: Any) -> bool:
     """An operand of an array type of its own, which numpy must ask next (it defines __array_ufunc__)."""
     return not isinstance(x, np.ndarray | np.generic) and getattr(type(x), "__array_ufunc__", None) is not None
@@ -353,6 +386,10 @@ class QuadArray(np.ndarray):
 
     @forwarding
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        if method == "__call__" and not kwargs and ufunc in _UFUNCS and ufunc is not np.matmul:
+            plain = _all_quad(inputs, self.hp_context)
+            if plain is not None:  # the common case, as the general path below would run it: native, nothing to note
+                return wrap(native(ufunc, plain, {}, ufunc.__name__), self.hp_context)
         if any(_foreign(x) for x in (*inputs, *kwargs.get("out", ()))):
             return NotImplemented  # another array type (autodiff_ref's Tensor, nested traces) takes the call
         ctx = self.hp_context

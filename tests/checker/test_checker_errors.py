@@ -47,9 +47,13 @@ def test_a_broken_hparray_dispatch_helper_is_an_error(monkeypatch):
 
 
 @needs_quad
-def test_a_broken_quad_dispatch_helper_is_an_error(monkeypatch):
-    monkeypatch.setattr(quad, "_as_quad", None)  # every native ufunc call on the quad tier converts its operands
-    result = check_grad(lambda x: np.sum(2.5 * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
+@pytest.mark.parametrize("helper", ["_all_quad", "_as_quad"])
+def test_a_broken_quad_dispatch_helper_is_an_error(monkeypatch, helper):
+    # _all_quad: the fast path of every ufunc call on quad arrays and Python numbers; _as_quad: the general path's
+    # conversion of its operands (a float64 array operand takes it)
+    monkeypatch.setattr(quad, helper, None)
+    weights = np.full(np.shape(X), 2.5)
+    result = check_grad(lambda x: np.sum(weights * x * x), X, grad=lambda x: 5.0 * x, raise_on_mismatch=False,
                         per_op="off", backend="quad")
     _assert_error(result, r"pytest_gradcheck/hp/quad\.py:\d+ in __array_ufunc__")
 
