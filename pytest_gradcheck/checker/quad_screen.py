@@ -28,12 +28,14 @@ from pytest_gradcheck.checker.float64_screen import Projection, ScreenRun
 from pytest_gradcheck.checker.inputs import validate_output
 from pytest_gradcheck.hp import install as hp_twins
 from pytest_gradcheck.hp import precision, quad
+from pytest_gradcheck.hp.mpmath_warnings import call as call_hp
 
 __all__ = ["AGREEMENT", "run_screen"]
 
 AGREEMENT = 1e-13  # the share of a projection's size within which gradient and reference must agree
 STEP = 1e-8  # the largest step, relative to max(1, |x|), for a direction of length UNIT_LENGTH (float64_screen)
 NOISE_ULPS = 64.0  # assumed round-off of one quad evaluation of phi, in quad ulps of its largest |value|
+QUAD_EPS = 2.0**-112  # quad's unit of rounding
 
 
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
@@ -52,12 +54,12 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
             return run
         planned = float64_screen.plan(args, g, projections, rng)
         run.why = planned.why
-        weights = [ctx.mpf(float(w)) for w in cotangent.ravel()]
-        phi0 = ctx.fdot(weights, list(evaluator.value_hp))
         h = STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size])
+        phi0 = None
         for label, u, floor in planned.derivatives:
-            step = float64_screen.step_along(u, h)
-            projection = _derivative(evaluator.phi(u), ctx, weights, phi0, step, label)
+            phi = _phi(evaluator, cotangent, u)
+            phi0 = phi(0.0) if phi0 is None else phi0  # f at the point, on the same path as the steps
+            projection = _derivative(phi, phi0, float64_screen.step_along(u, h), label)
             projection.tested = float64_screen.tested_along(g, u)
             projection.size = max(abs(projection.tested), floor)
             run.projections.append(projection.judge())
@@ -69,18 +71,46 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
     return run
 
 
-def _derivative(phi: Callable[[Any], np.ndarray], ctx: Any, weights: list[Any], phi0: Any, h: float,
-                label: str) -> Projection:
-    """The quad table along one direction: value, error and kink measure (tested and size are set by the caller)."""
-    steps = [ctx.mpf(h), ctx.mpf(h) / 2]
-    pairs = [(ctx.fdot(weights, list(phi(s))), ctx.fdot(weights, list(phi(-s)))) for s in steps]
-    d = [(plus - minus) / (2 * s) for (plus, minus), s in zip(pairs, steps, strict=True)]
-    value = d[1] + (d[1] - d[0]) / 3
-    largest = max([abs(phi0)] + [abs(v) for pair in pairs for v in pair])
-    roundoff = NOISE_ULPS * ctx.eps * largest * (1 / steps[0] + 4 / steps[1]) / 3
-    even = [plus + minus - 2 * phi0 for plus, minus in pairs]
-    kink = abs(even[0] - 4 * even[1]) / steps[0]
-    error = abs(d[1] - d[0]) / 3 + roundoff
-    return Projection(label, 0.0, float(value), float(error), float(kink), 0.0, [h, h / 2, h / 2],
-                      [float(d[0]), float(d[1]), float(value)], False, agreement=AGREEMENT,
+def _phi(evaluator: Evaluator, cotangent: np.ndarray, u: list[np.ndarray]) -> Callable[[float], np.ndarray]:
+    """t -> <cotangent, f(x + t u)> as a 0-d quad array: x + t u formed in quad (t a float: exact), f called as
+    the evaluator calls it, its value kept in quad (no conversion to mpmath numbers)."""
+    ctx = evaluator.ctx
+    weights = quad.to_quad(cotangent.ravel(), ctx).view(np.ndarray)
+    directions = [quad.to_quad(d, ctx) for d in u]
+
+    def phi(t: float) -> np.ndarray:
+        step = np.asarray(t).astype(quad.quad_dtype())
+        moved = [quad.moved(x, d, step) for x, d in zip(evaluator.args_hp, directions, strict=True)]
+        evaluator.budget.charge(evaluator.evaluations)
+        evaluator.evaluations += 1
+        value = call_hp(evaluator.f, moved)
+        plain = np.asarray(value).view(np.ndarray) if quad.is_quad(value) else \
+            quad.from_objects(np.asarray(value, dtype=object), ctx).view(np.ndarray)
+        return np.sum(weights * plain.ravel())
+
+    return phi
+
+
+def _derivative(phi: Callable[[float], np.ndarray], phi0: np.ndarray, h: float, label: str) -> Projection:
+    """The quad table along one direction: value, error and kink measure, computed in quad (tested and size are
+    set by the caller)."""
+    steps = [h, h / 2]
+    pairs = [(phi(s), phi(-s)) for s in steps]
+    d = [(plus - minus) / _quad(2 * s) for (plus, minus), s in zip(pairs, steps, strict=True)]
+    value = d[1] + (d[1] - d[0]) / _quad(3)
+    largest = max([_float(abs(phi0))] + [_float(abs(v)) for pair in pairs for v in pair])
+    roundoff = NOISE_ULPS * QUAD_EPS * largest * (1 / steps[0] + 4 / steps[1]) / 3
+    even = [plus + minus - _quad(2) * phi0 for plus, minus in pairs]
+    kink = _float(abs(even[0] - _quad(4) * even[1])) / steps[0]
+    error = _float(abs(d[1] - d[0])) / 3 + roundoff
+    return Projection(label, 0.0, _float(value), error, kink, 0.0, [h, h / 2, h / 2],
+                      [_float(d[0]), _float(d[1]), _float(value)], False, agreement=AGREEMENT,
                       kink_agreement=AGREEMENT)
+
+
+def _quad(value: float) -> np.ndarray:
+    return np.asarray(value).astype(quad.quad_dtype())
+
+
+def _float(value: np.ndarray) -> float:
+    return float(np.asarray(value).astype(np.float64))
