@@ -87,7 +87,7 @@ def check_numpy_reference(f: Callable[..., Any], args: Any, grad: Any, vjp: Any,
     result.gradient_source = "autodiff_ref" if engine else result.gradient_source
     result.notes.append(f"reference function: {getattr(reference, '__qualname__', repr(reference))} (given as "
                         "reference=), which agrees with f at the point")
-    check_ops(result, f, arrays, options, stopped=False)  # the per-op table of f's autodiff_ref trace
+    check_ops(result, f, arrays, options, stopped=result.status == "budget_exceeded")  # f's autodiff_ref ops
     result.seconds = time.perf_counter() - started
     return result
 

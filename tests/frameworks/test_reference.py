@@ -69,3 +69,12 @@ def test_numpy_arguments_have_no_adapter_and_import_no_framework():
             "print(sorted(m for m in ('torch', 'jax') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_budget_stop_with_reference_checks_no_op_after_it():
+    result = check_grad(softplus_sum, X, reference=stable_softplus_sum, per_op="always", max_evaluations=3,
+                        raise_on_mismatch=False)
+    assert result.status == "budget_exceeded" and not result.ops
+    assert result.ops_note == "the budget was spent before the per-op checks"
+    unstopped = check_grad(softplus_sum, X, reference=stable_softplus_sum, per_op="always")
+    assert unstopped.ok and unstopped.ops  # the per-op table is there when the budget allows it
