@@ -8,6 +8,7 @@ real check of their parts: an adapter only converts, records and restores.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -84,3 +85,42 @@ def float64_only(framework: str, values: tuple[Any, ...]) -> None:
 @contextlib.contextmanager
 def nothing_to_restore() -> Iterator[None]:
     yield
+
+
+class SharedPatch:
+    """`owner.attribute` replaced while any thread records through it, restored when the last one stops.
+
+    `wrap(original, current)` builds the replacement; it must call `current()` on every call and pass the call
+    straight to `original` when that is None: only the thread inside `active(handler)` has a handler, so checks
+    running in parallel threads (or other code calling the same method meanwhile) never see each other's calls,
+    and overlapping patches cannot restore each other's replacement.
+    """
+
+    def __init__(self, owner: Any, attribute: str, wrap: Callable[[Any, Callable[[], Any]], Any]) -> None:
+        self.owner, self.attribute, self.wrap = owner, attribute, wrap
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._users = 0
+        self._original: Any = None
+
+    def current(self) -> Any:
+        """This thread's handler, or None outside `active`."""
+        return getattr(self._local, "handler", None)
+
+    @contextlib.contextmanager
+    def active(self, handler: Any) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._original = self.owner.__dict__[self.attribute]
+                setattr(self.owner, self.attribute, self.wrap(self._original, self.current))
+            self._users += 1
+        previous = self.current()
+        self._local.handler = handler
+        try:
+            yield
+        finally:
+            self._local.handler = previous
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    setattr(self.owner, self.attribute, self._original)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.checker.inputs import GradcheckUsageError, argument_names, describe
-from pytest_gradcheck.frameworks.base import CustomRule, Prepared
+from pytest_gradcheck.frameworks.base import CustomRule, Prepared, SharedPatch
 from pytest_gradcheck.hp import blame
 
 NAME = "jax"
@@ -249,28 +249,41 @@ def record_custom_calls(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> tu
 
     calls: list[CustomCall] = []
     unrecorded: list[str] = []
-    original = custom_derivatives.custom_vjp.__call__
 
-    def recording(rule: Any, *args: Any, **kwargs: Any) -> Any:
+    def record(rule: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         positional = _positional(rule, args, kwargs)
         if positional is not None and not any(isinstance(leaf, jax.core.Tracer)
                                               for leaf in jax.tree_util.tree_leaves(positional)):
             calls.append(CustomCall(rule, positional, _call_site()))
         else:
             unrecorded.append(rule_name(rule))
-        return original(rule, *args, **kwargs)
 
-    custom_derivatives.custom_vjp.__call__ = recording
     try:
-        with jax.disable_jit():
+        with _recording(custom_derivatives.custom_vjp).active(record), jax.disable_jit():
             f(*_jax_inputs(xs))
     except Exception as error:  # the user's code, run with jit disabled: no per-op rows, the note says why
         return [], [f"per-op checks unavailable: f raised with jit disabled ({blame.describe(error)})"]
-    finally:
-        custom_derivatives.custom_vjp.__call__ = original
     notes = [f"custom_vjp function {name} was called on traced values (inside vmap, grad or a transformation "
              "within f): that call is not checked on its own" for name in dict.fromkeys(unrecorded)]
     return calls, notes
+
+
+def _wrap_call(original: Any, current: Callable[[], Any]) -> Any:
+    """custom_vjp.__call__, telling this thread's recorder of each call first, if it has one."""
+
+    def call(rule: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder = current()
+        if recorder is not None:
+            recorder(rule, args, kwargs)
+        return original(rule, *args, **kwargs)
+
+    return call
+
+
+@functools.cache
+def _recording(custom_vjp: type) -> SharedPatch:
+    """The shared patch of custom_vjp.__call__ (one per process: jax is imported when the first check needs it)."""
+    return SharedPatch(custom_vjp, "__call__", _wrap_call)
 
 
 def _call_site() -> str:

@@ -17,6 +17,7 @@ import torch
 
 from pytest_gradcheck.checker.inputs import GradcheckUsageError, argument_names, describe
 from pytest_gradcheck.checker.per_op import BackwardRuleError, short_location
+from pytest_gradcheck.frameworks import base
 from pytest_gradcheck.frameworks.base import CustomRule, Prepared, float64_only
 
 FLOAT64 = torch.float64
@@ -161,17 +162,31 @@ def forward_with_grad(f: Callable[..., Any], arrays: tuple[np.ndarray, ...]) -> 
         tensor_output(f(*inputs), "f")
 
 
-@contextlib.contextmanager
-def recording(rules: list[CustomRule]) -> Iterator[None]:
-    """torch.autograd.Function.apply records each custom Function f's forward applies (at the outermost level:
-    a Function applied inside another's forward is not on f's graph)."""
-    original = Function.__dict__["apply"]
-    depth = [0]
+def _wrap_apply(original: Any, current: Callable[[], Any]) -> Any:
+    """Function.apply, passing each call to this thread's recorder (RECORDING), if it has one."""
 
     def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        recorder = current()
+        if recorder is None:
+            return original.__func__(cls, *args, **kwargs)
+        return recorder(cls, args, kwargs, lambda: original.__func__(cls, *args, **kwargs))
+
+    return classmethod(apply)
+
+
+RECORDING = base.SharedPatch(Function, "apply", _wrap_apply)
+
+
+@contextlib.contextmanager
+def recording(rules: list[CustomRule]) -> Iterator[None]:
+    """torch.autograd.Function.apply records each custom Function f's forward applies in this thread (at the
+    outermost level: a Function applied inside another's forward is not on f's graph)."""
+    depth = [0]
+
+    def record(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any], call: Callable[[], Any]) -> Any:
         depth[0] += 1
         try:
-            out = original.__func__(cls, *args, **kwargs)
+            out = call()
         finally:
             depth[0] -= 1
         if depth[0] == 0:
@@ -180,11 +195,8 @@ def recording(rules: list[CustomRule]) -> Iterator[None]:
                 rules.append(rule)
         return out
 
-    Function.apply = classmethod(apply)  # type: ignore[method-assign, assignment]
-    try:
+    with RECORDING.active(record):
         yield
-    finally:
-        Function.apply = original  # type: ignore[method-assign]
 
 
 def call_site() -> str:

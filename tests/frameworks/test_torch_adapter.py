@@ -364,3 +364,18 @@ def test_setup_context_functions_with_two_outputs_and_a_float_argument():
         ScaledSplit.w_factor = 1.0
     assert wrong.status == "formula_error" and not wrong.ops[0].ok
     assert {m.name for m in wrong.ops[0].mismatches} == {"w"}  # named after forward's parameter, no ctx
+
+
+def test_a_function_applied_in_another_thread_during_recording_is_not_recorded():
+    import threading
+
+    from pytest_gradcheck.frameworks import torch_adapter
+
+    rules, applied = [], []
+    other = threading.Thread(target=lambda: applied.append(LogSumExp.apply(point(4, seed=3).requires_grad_()).item()))
+    with torch_adapter.recording(rules):
+        other.start()
+        other.join()  # LogSumExp applied meanwhile, in another thread
+        Softplus.apply(point(3, seed=4).requires_grad_())
+    assert [rule.name for rule in rules] == ["Softplus"] and len(applied) == 1
+    assert torch.autograd.Function.__dict__["apply"] is torch_adapter.RECORDING._original
