@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import functools
 import inspect
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -281,6 +282,21 @@ def rule_rows(result: GradcheckResult, prepared: Prepared, options: Options, eng
                                             for number, rule in enumerate(prepared.rules, start=1)])
     result.ops_note = TRUSTED_NOTE.format(framework=prepared.framework)
     per_op.attribute(result, result.ops, engine=engine)
+    if engine and result.status == "formula_error" and result.ops and all(row.ok for row in result.ops):
+        result.notes.append(unattributed_note(result, prepared))
+
+
+def unattributed_note(result: GradcheckResult, prepared: Prepared) -> str:
+    """Why no rule is named when f's gradient is wrong and every rule passes its own check: each rule's reference
+    is its own float64 forward (framework code), which may not resolve the error f's check found."""
+    found = result.worst.get("formula", math.inf)
+    gaps = [row.formula_error for row in result.ops if row.formula_error is not None
+            and math.isfinite(row.formula_error)]
+    largest = f" (the rules' largest gap, {max(gaps):.1e}, is within its error estimate)" if gaps else ""
+    return (f"no rule is named: f's gradient is off by {found:.1e} relative, but every custom rule passes its own "
+            f"check, whose reference is the rule's own float64 {prepared.framework} forward: a float64 reference "
+            f"cannot resolve an error this small{largest}; {prepared.framework}'s built-in ops are trusted, not "
+            "checked")
 
 
 def rules_passed_note(prepared: Prepared) -> str:

@@ -379,3 +379,19 @@ def test_a_function_applied_in_another_thread_during_recording_is_not_recorded()
         Softplus.apply(point(3, seed=4).requires_grad_())
     assert [rule.name for rule in rules] == ["Softplus"] and len(applied) == 1
     assert torch.autograd.Function.__dict__["apply"] is torch_adapter.RECORDING._original
+
+
+class TinyError(Softplus):
+    @staticmethod
+    def backward(ctx, g):
+        return Softplus.backward(ctx, g) * (1 + 3e-11)  # below what a float64 reference of the rule resolves
+
+
+def test_an_error_only_the_reference_resolves_fails_and_says_why_no_rule_is_named():
+    x = point(6, seed=5)
+    result = check_grad(lambda x: TinyError.apply(x).sum(), x, reference=np_softplus_loss, raise_on_mismatch=False)
+    assert result.status == "formula_error" and result.worst["formula"] == pytest.approx(3e-11, rel=1e-2)
+    assert [(op.name, op.ok) for op in result.ops] == [("TinyError", True)]
+    assert any(n.startswith("no rule is named: f's gradient is off by 3.0e-11 relative") for n in result.notes)
+    plain = check_grad(lambda x: Softplus.apply(x).sum(), x, reference=np_softplus_loss)
+    assert plain.ok and not any(n.startswith("no rule is named") for n in plain.notes)
