@@ -55,10 +55,10 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
         planned = float64_screen.plan(args, g, projections, rng)
         run.why = planned.why
         h = STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size])
-        phi0 = None
+        weights = quad.to_quad(cotangent.ravel(), ctx).view(np.ndarray)
+        phi0 = np.sum(weights * quad.from_objects(evaluator.value_hp, ctx).view(np.ndarray))  # the probe's f(x)
         for label, u, floor in planned.derivatives:
-            phi = _phi(evaluator, cotangent, u)
-            phi0 = phi(0.0) if phi0 is None else phi0  # f at the point, on the same path as the steps
+            phi = _phi(evaluator, weights, u)
             projection = _derivative(phi, phi0, float64_screen.step_along(u, h), label)
             projection.tested = float64_screen.tested_along(g, u)
             projection.size = max(abs(projection.tested), floor)
@@ -71,11 +71,10 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
     return run
 
 
-def _phi(evaluator: Evaluator, cotangent: np.ndarray, u: list[np.ndarray]) -> Callable[[float], np.ndarray]:
-    """t -> <cotangent, f(x + t u)> as a 0-d quad array: x + t u formed in quad (t a float: exact), f called as
-    the evaluator calls it, its value kept in quad (no conversion to mpmath numbers)."""
+def _phi(evaluator: Evaluator, weights: np.ndarray, u: list[np.ndarray]) -> Callable[[float], np.ndarray]:
+    """t -> <weights, f(x + t u)> as a 0-d quad array (weights: the cotangent in quad): x + t u formed in quad
+    (t a float: exact), f called as the evaluator calls it, its value kept in quad (no mpmath numbers)."""
     ctx = evaluator.ctx
-    weights = quad.to_quad(cotangent.ravel(), ctx).view(np.ndarray)
     directions = [quad.to_quad(d, ctx) for d in u]
 
     def phi(t: float) -> np.ndarray:
