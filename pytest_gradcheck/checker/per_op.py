@@ -11,6 +11,7 @@ check, turns its result into an `OpRow`, and relates the rows to the whole-funct
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -242,9 +243,14 @@ def attribute(result: GradcheckResult, rows: list[OpRow], engine: bool | None = 
 
 def short_location(location: str) -> str:
     """file:line relative to the working directory when the file is below it."""
+    return _short_location(location, os.getcwd())
+
+
+@functools.lru_cache(maxsize=1024)  # relpath costs ~10 us, and every recorded call of a custom rule asks
+def _short_location(location: str, cwd: str) -> str:
     path, _, line = location.rpartition(":")
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, cwd)
     except ValueError:
         return location
     return f"{relative}:{line}" if not relative.startswith("..") else location

@@ -220,6 +220,12 @@ def definition(cls: Any) -> str:
 
 
 def input_names(cls: Any, positions: list[int]) -> tuple[str, ...]:
+    """The names of forward's parameters (after ctx) at `positions`, or input0, input1, ... (cached per class)."""
+    return _input_names(cls, tuple(positions))
+
+
+@functools.lru_cache(maxsize=256)  # inspect.signature costs ~20 us, and every recorded call asks
+def _input_names(cls: Any, positions: tuple[int, ...]) -> tuple[str, ...]:
     """The names of forward's parameters (after ctx) at `positions`, or input0, input1, ..."""
     with_ctx = not any("setup_context" in vars(k) for k in cls.__mro__ if k.__module__ != Function.__module__)
     try:
