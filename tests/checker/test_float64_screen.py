@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from screen_cases import (
+    POINT,
+    RELU_AT_ZERO,
+    SMALL_FIFTH,
+    relu_sin,
+    relu_sin_vjp,
+    softplus,
+    softplus_vjp,
+    square_sin,
+    square_sin_vjp,
+)
 
 from pytest_gradcheck.checker import float64_screen
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    return np.sum(np.logaddexp(0.0, x))
-
-
-def softplus_vjp(w: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, ...]:
-    return (w / (1.0 + np.exp(-x)),)
 
 
 def layer(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -37,7 +40,6 @@ def screen(f, vjp, args, *, seed=0, planted=None):
     return float64_screen.run_screen(f, args, gradient, projections=2, rng=np.random.default_rng(seed))
 
 
-POINT = np.array([0.3, -1.2, 0.8, 1.5, -0.4, 0.9, -0.7, 1.1])
 LAYER = (np.array([0.5, -1.0, 0.25]), np.array([[0.3, -0.2, 0.5, 0.1], [0.7, 0.4, -0.6, 0.2], [-0.1, 0.9, 0.3, -0.8]]))
 
 
@@ -80,27 +82,13 @@ def test_a_float32_backward_is_no_clear_pass():
 def test_a_kink_whose_subgradient_is_the_central_average_is_no_clear_pass():
     """relu at exactly 0 with the subgradient 1/2: central differences give exactly the same average, so only the
     kink measure of the even part can tell."""
-    x = np.array([0.0, 0.3, -0.7, 1.2])
-
-    def f(x):
-        return np.sum(np.maximum(x, 0.0)) + np.sum(np.sin(x))
-
-    def vjp(w, x):
-        return (w * (np.where(x > 0, 1.0, np.where(x == 0, 0.5, 0.0)) + np.cos(x)),)
-
     for seed in range(5):
-        run = screen(f, vjp, (x,), seed=seed)
+        run = screen(relu_sin, relu_sin_vjp, (RELU_AT_ZERO,), seed=seed)
         assert not run.passed and "one-sided slopes" in run.why
 
 
 def test_small_elements_get_a_derivative_of_their_own():
-    x = np.array([0.5, -0.3, 1.2, 2.0, -0.7390851332151607 + 5e-4, 0.4])  # x + cos x = 0 at the 5th, nearly
-
-    def f(x):
-        return np.sum(x * x) / 2 + np.sum(np.sin(x))
-
-    def vjp(w, x):
-        return (w * (x + np.cos(x)),)
+    x, f, vjp = SMALL_FIFTH, square_sin, square_sin_vjp
 
     assert abs(vjp(1.0, x)[0][4]) < 1e-3 * np.max(np.abs(vjp(1.0, x)[0]))
     run = screen(f, vjp, (x,))

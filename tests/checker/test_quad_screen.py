@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from screen_cases import (
+    POINT,
+    RELU_AT_ZERO,
+    SMALL_FIFTH,
+    relu_sin,
+    relu_sin_vjp,
+    softplus,
+    softplus_vjp,
+    square_sin,
+    square_sin_vjp,
+)
 
 from pytest_gradcheck.checker import quad_screen
 from pytest_gradcheck.hp import quad
 
 pytestmark = pytest.mark.skipif(not quad.available(), reason="the quad tier needs numpy-quaddtype")
 
-POINT = np.array([0.3, -1.2, 0.8, 1.5, -0.4, 0.9, -0.7, 1.1])
-
-
-def softplus(x):
-    return np.sum(np.logaddexp(0.0, x))
-
-
-def softplus_vjp(w, x):
-    return (w / (1.0 + np.exp(-x)),)
 
 
 def screen(f, vjp, args, *, seed=0, planted=None):
@@ -65,27 +67,13 @@ def test_a_reference_that_passes_through_float64_is_no_clear_pass():
 
 
 def test_a_kink_whose_subgradient_is_the_central_average_is_no_clear_pass():
-    x = np.array([0.0, 0.3, -0.7, 1.2])
-
-    def f(x):
-        return np.sum(np.maximum(x, 0.0)) + np.sum(np.sin(x))
-
-    def vjp(w, x):
-        return (w * (np.where(x > 0, 1.0, np.where(x == 0, 0.5, 0.0)) + np.cos(x)),)
-
     for seed in range(3):
-        run = screen(f, vjp, (x,), seed=seed)
+        run = screen(relu_sin, relu_sin_vjp, (RELU_AT_ZERO,), seed=seed)
         assert not run.passed and "one-sided slopes" in run.why
 
 
 def test_small_elements_are_judged_on_their_own_at_high_precision():
-    x = np.array([0.5, -0.3, 1.2, 2.0, -0.7390851332151607 + 5e-4, 0.4])  # x + cos x = 0 near the 5th
-
-    def f(x):
-        return np.sum(x * x) / 2 + np.sum(np.sin(x))
-
-    def vjp(w, x):
-        return (w * (x + np.cos(x)),)
+    x, f, vjp = SMALL_FIFTH, square_sin, square_sin_vjp
 
     run = screen(f, vjp, (x,))
     assert run.passed, run.why
