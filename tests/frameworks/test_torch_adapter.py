@@ -395,3 +395,25 @@ def test_an_error_only_the_reference_resolves_fails_and_says_why_no_rule_is_name
     assert any(n.startswith("no rule is named: f's gradient is off by 3.0e-11 relative") for n in result.notes)
     plain = check_grad(lambda x: Softplus.apply(x).sum(), x, reference=np_softplus_loss)
     assert plain.ok and not any(n.startswith("no rule is named") for n in plain.notes)
+
+
+def test_with_reference_a_pass_is_decided_by_the_quick_quad_screen():
+    from pytest_gradcheck.hp import quad
+
+    if not quad.available():
+        pytest.skip("the quick quad screen needs numpy-quaddtype")
+    x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
+    result = check_grad(softplus_loss, x, reference=np_softplus_loss)
+    assert result.ok and result.mode == "fast" and result.backend == "quad" and result.high_precision
+    assert result.tolerance["rtol_formula"] == 1e-13 and result.evaluations <= 12
+    assert any(n.startswith("quick screen: 2 random projections") and "quad tier" in n for n in result.notes)
+    assert any(n.startswith("reference function: ") for n in result.notes)
+    on_mpmath = check_grad(softplus_loss, x, reference=np_softplus_loss, backend="mpmath")
+    assert on_mpmath.ok and on_mpmath.backend == "mpmath"
+    assert not any("quick screen" in n for n in on_mpmath.notes)
+
+
+def test_a_budget_below_the_quick_screens_worst_case_goes_to_the_thorough_check():
+    x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
+    result = check_grad(softplus_loss, x, max_evaluations=30, raise_on_mismatch=False)
+    assert not any(n.startswith("quick screen") for n in result.notes)
