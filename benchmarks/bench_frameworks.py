@@ -21,7 +21,9 @@ false positives on the correct rules (target 0 for ours), detection per kind, si
 with reference= >= 99% at 1e-9, without >= 95% at 1e-6), whether ours names the planted op in its per-op
 table, and on the correct rules the median wall time of a passing check, its evaluations of f, and the median
 over cases of the per-case time ratio ours / torch's default gradcheck (JAX: ours / check_grads) on the same
-function in the same run.
+function in the same run. On a correct rule every checker runs once untimed first, so that none is timed with
+the framework's first use of f at its shapes (JAX compiles each op on first dispatch); the first check in a fresh
+process is what bench_framework_speed.py measures cold.
 """
 
 from __future__ import annotations
@@ -223,6 +225,8 @@ def measure_rule(name: str, framework: str, config: Config) -> list[dict[str, An
     chosen = checkers_for(framework)
     for seed in config.correct_seeds:
         problem = corpus.make(name, framework, seed)
+        for checker in chosen:  # untimed: each framework's first use of f at its shapes and placement (JAX
+            checker.run(problem)  # compiles each op on first dispatch, ~0.1 s a rule) stays out of the timings
         records += [_record(c, problem, None, None, "correct") for c in chosen]
     for seed in config.mutation_seeds:
         for planted in mutations.plants(name, seed, config.sizes):

@@ -51,6 +51,8 @@ class Prepared:
     gradient_source: str = ""  # how results name the framework's gradient ("" -> "<framework>.autograd")
     rules: list[CustomRule] = field(default_factory=list)  # the custom rules seen during f's forward, in order
     notes: list[str] = field(default_factory=list)  # what the adapter did or could not do (widened inputs, ...)
+    # Called before a thorough check: a framework that runs f eagerly for the quick screen compiles it (JAX's jit)
+    compile: Callable[[], Any] = field(default=lambda: None)
 
 
 class Adapter(Protocol):

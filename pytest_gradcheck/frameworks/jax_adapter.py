@@ -142,27 +142,29 @@ def _float_point(x: Any) -> bool:
     return type(x) is np.ndarray and x.dtype in (np.dtype(np.float64), np.dtype(np.float32))
 
 
-def numpy_forward(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    """f on float64 numpy points: its value as a numpy array (call inside `float64_on_cpu`)."""
+def numpy_forward(f: Callable[..., Any]) -> tuple[Callable[..., np.ndarray], Lazy]:
+    """f on float64 numpy points: its value as a numpy array (call inside `float64_on_cpu`), and the switch that
+    compiles it."""
     import jax
 
-    run = compiled(f, jax.jit(f))
+    run = Lazy(f, jax.jit(f))
 
     def forward(*xs: np.ndarray) -> np.ndarray:
         return np.asarray(run(*_jax_inputs(xs)))
 
     _named_like(forward, f)
-    return forward
+    return forward, run
 
 
-def numpy_vjp(f: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
-    """`jax.vjp` of f as the checker's vjp(cotangent, *xs): the custom rules inside f are what it runs."""
-    run = compiled(functools.partial(pullback, f), functools.partial(jitted_pullback(), f))
+def numpy_vjp(f: Callable[..., Any]) -> tuple[Callable[..., tuple[np.ndarray, ...]], Lazy]:
+    """`jax.vjp` of f as the checker's vjp(cotangent, *xs): the custom rules inside f are what it runs; and the
+    switch that compiles it."""
+    run = Lazy(functools.partial(pullback, f), functools.partial(jitted_pullback(), f))
 
     def vjp(cotangent: np.ndarray, *xs: np.ndarray) -> tuple[np.ndarray, ...]:
         return tuple(np.asarray(c, dtype=np.float64) for c in run(*_jax_inputs((cotangent, *xs))))
 
-    return vjp
+    return vjp, run
 
 
 def pullback(function: Callable[..., Any], cotangent: Any, *inputs: Any) -> Any:
@@ -187,25 +189,33 @@ def jitted_pullback() -> Callable[..., Any]:
     return jax.jit(pullback, static_argnums=0)
 
 
-def compiled(plain: Callable[..., Any], jitted: Callable[..., Any]) -> Callable[..., Any]:
-    """The compiled function when it traces (an evaluation of f costs microseconds, not a dispatch per op; the
-    compilation, ~0.2 s, is cached by jax for the same f), else the plain one (Python control flow on values,
-    numpy calls on its inputs): the first call decides, and the user's own error, if any, is the plain call's."""
-    chosen: list[Callable[..., Any]] = []
+class Lazy:
+    """A function run eagerly (op by op) until `compile()`, then compiled when it traces (an evaluation costs
+    microseconds, not a dispatch per op; the compilation, ~50 ms per function, is cached by jax for the same f),
+    else still eagerly (Python control flow on values, numpy calls on its inputs). A passing quick screen takes
+    ~15 evaluations, fewer than a compilation is worth; the thorough check takes hundreds and compiles first. The
+    first compiled call decides, and the user's own error, if any, is the plain call's."""
 
-    def call(*inputs: Any) -> Any:
-        if chosen:
-            return chosen[0](*inputs)
+    def __init__(self, plain: Callable[..., Any], jitted: Callable[..., Any]) -> None:
+        self.plain, self.jitted = plain, jitted
+        self.chosen: Callable[..., Any] | None = plain
+
+    def compile(self) -> None:
+        """Compile at the next call (when it traces)."""
+        if self.chosen is self.plain:
+            self.chosen = None
+
+    def __call__(self, *inputs: Any) -> Any:
+        if self.chosen is not None:
+            return self.chosen(*inputs)
         try:
-            value = jitted(*inputs)
+            value = self.jitted(*inputs)
         except Exception:  # not traceable: the plain function, whose own errors are the user's to see
-            chosen.append(plain)
+            self.chosen = self.plain
         else:
-            chosen.append(jitted)
+            self.chosen = self.jitted
             return value
-        return plain(*inputs)  # outside the handler: its error is not chained to the tracing one
-
-    return call
+        return self.plain(*inputs)  # outside the handler: its error is not chained to the tracing one
 
 
 def _named_like(wrapper: Callable[..., Any], f: Callable[..., Any]) -> None:
@@ -428,9 +438,11 @@ class JaxAdapter:
         xs, notes = to_numpy(f, args)
         calls, recorded = record_custom_calls(f, xs)
         rules, counted = custom_rules(calls)
-        return Prepared(framework=NAME, args=xs, f64=numpy_forward(f), vjp=numpy_vjp(f), to_numpy=numpy_function,
+        (forward, run_forward), (vjp, run_vjp) = numpy_forward(f), numpy_vjp(f)
+        return Prepared(framework=NAME, args=xs, f64=forward, vjp=vjp, to_numpy=numpy_function,
                         reference=reference, gradient_source="jax.vjp", rules=rules,
-                        notes=[*notes, *recorded, *counted])
+                        notes=[*notes, *recorded, *counted], compile=lambda: (run_forward.compile(),
+                                                                              run_vjp.compile()))
 
 
 ADAPTER = JaxAdapter()
