@@ -156,11 +156,16 @@ def tested_along(g: tuple[np.ndarray, ...], u: list[np.ndarray]) -> float:
     return math.fsum(float(t) for gv, uv in zip(g, u, strict=True) for t in np.ravel(gv * uv))
 
 
+Batch = Callable[[list[list[np.ndarray]]], Sequence[Any]]  # f at several points at once, one output per point
+
+
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
-               *, projections: int, rng: np.random.Generator) -> ScreenRun:
+               *, projections: int, rng: np.random.Generator, batch: Batch | None = None) -> ScreenRun:
     """`projections` random projections of `gradient(cotangent)` (one array per argument) against differences of
     f (float64 numpy in and out) at `args`, and small elements on their own (`plan`). Stops at the first
-    derivative that does not agree clearly."""
+    derivative that does not agree clearly. `batch`, when given, evaluates every point of every table in one call
+    (a framework's vmap: one dispatch per op instead of one per op and point); if it raises, f runs point by
+    point."""
     f0 = validate_output(f(*args), "f(*args)")
     cotangent = np.ones(f0.shape) if f0.size == 1 else rng.standard_normal(f0.shape)
     g = tuple(np.asarray(v, dtype=float) for v in gradient(cotangent))
@@ -169,9 +174,12 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
     run.why = planned.why
     table = _Table(f, args, cotangent, float(np.sum(cotangent * f0)),
                    STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size]))
+    if batch is not None and planned.derivatives:
+        table.prefetch([u for _, u, _ in planned.derivatives], batch)
+        run.evaluations += len(table.known)  # every point of every table, whether or not the screen gets there
     for label, u, floor in planned.derivatives:
         projection = table.derivative(u, tested_along(g, u), floor, label)
-        run.evaluations += 2 * LEVELS
+        run.evaluations += 0 if table.known else 2 * LEVELS
         run.projections.append(projection)
         if not projection.clear:
             run.why = f"{projection.label}: {projection.why}"
@@ -201,10 +209,31 @@ class _Table:
     cotangent: np.ndarray
     phi0: float
     h: float
+    known: dict[tuple[int, float], float] = field(default_factory=dict)  # phi by (id of u, t), from `prefetch`
 
     def phi(self, u: list[np.ndarray], t: float) -> float:
-        moved = [x + t * d for x, d in zip(self.args, u, strict=True)]
-        return float(np.sum(self.cotangent * validate_output(self.f(*moved), "f(*args)")))
+        if (id(u), t) in self.known:
+            return self.known[(id(u), t)]
+        return self.project(self.f(*self.moved(u, t)))
+
+    def moved(self, u: list[np.ndarray], t: float) -> list[np.ndarray]:
+        return [x + t * d for x, d in zip(self.args, u, strict=True)]
+
+    def project(self, value: Any) -> float:
+        return float(np.sum(self.cotangent * validate_output(value, "f(*args)")))
+
+    def prefetch(self, directions: list[list[np.ndarray]], batch: Batch) -> None:
+        """phi at every step of every direction from one call of `batch`; nothing when it raises or returns
+        something else than one output of f's shape per point (phi then calls f point by point)."""
+        keys = [(u, sign * step_along(u, self.h) / 2**k) for u in directions for k in range(LEVELS)
+                for sign in (1.0, -1.0)]
+        try:
+            outputs = list(batch([self.moved(u, t) for u, t in keys]))
+            values = [self.project(out) for out in outputs]
+        except Exception:  # not batchable (control flow on values, ...): the point-by-point calls say more
+            return
+        if len(values) == len(keys) and all(np.shape(out) == np.shape(self.cotangent) for out in outputs):
+            self.known.update({(id(u), t): v for (u, t), v in zip(keys, values, strict=True)})
 
     def derivative(self, u: list[np.ndarray], tested: float, floor: float, label: str) -> Projection:
         """The table's value, error and kink measure along u against `tested` (<g, u>), whose size is

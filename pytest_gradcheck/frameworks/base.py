@@ -53,6 +53,9 @@ class Prepared:
     notes: list[str] = field(default_factory=list)  # what the adapter did or could not do (widened inputs, ...)
     # Called before a thorough check: a framework that runs f eagerly for the quick screen compiles it (JAX's jit)
     compile: Callable[[], Any] = field(default=lambda: None)
+    # f64 at several points in one call (list of points, each one array per argument -> one output per point), when
+    # the framework batches (JAX's vmap); the quick float64 screen evaluates its tables with it
+    batch: Callable[[list[list[np.ndarray]]], Any] | None = None
 
 
 class Adapter(Protocol):

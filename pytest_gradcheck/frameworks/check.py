@@ -121,7 +121,8 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
         if prepared.reference is None:  # framework code runs in float64 only: no quad tier to probe first
             whole = dataclasses.replace(whole, backend="mpmath")
         tier = quick.tier_of(prepared.reference, options) if quick.applies(options) else None
-        result = whole_check(function, prepared.args, user_grad, user_vjp, whole, tier, prepared.compile)
+        result = whole_check(function, prepared.args, user_grad, user_vjp, whole, tier, prepared.compile,
+                             prepared.batch if prepared.reference is None else None)
         describe_check(result, f, prepared, engine)
         if draw is not None:
             draw(function, prepared.args, result)
@@ -132,14 +133,14 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
 
 def whole_check(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
                 options: Options, quick_tier: str | None = None,
-                before_thorough: Callable[[], Any] = lambda: None) -> GradcheckResult:
+                before_thorough: Callable[[], Any] = lambda: None, batch: Any = None) -> GradcheckResult:
     """The check of f as a whole. With `quick_tier` ("float64" without reference=, "quad" with it), the quick
     screen (frameworks.quick) comes first: its clear pass is the verdict. Then, in auto mode, the thorough screen
     (screened_check) on inputs up to AUTO_FULL_LIMIT elements, else the mode that decides."""
     size = sum(a.size for a in args)
     spent, why = 0, ""
     if quick_tier is not None and size > SCREEN:
-        passed, spent, why = quick.screen(function, args, grad, vjp, options, quick_tier)
+        passed, spent, why = quick.screen(function, args, grad, vjp, options, quick_tier, batch)
         if passed is not None:
             return passed
     before_thorough()  # (JAX compiles f and its vjp: hundreds of evaluations follow)

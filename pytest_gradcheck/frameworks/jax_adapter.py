@@ -156,6 +156,20 @@ def numpy_forward(f: Callable[..., Any]) -> tuple[Callable[..., np.ndarray], Laz
     return forward, run
 
 
+def numpy_batch(f: Callable[..., Any]) -> Callable[[list[list[np.ndarray]]], list[np.ndarray]]:
+    """f at several float64 points in one call (`jax.vmap`, run eagerly: one dispatch per op for all the points),
+    one numpy output per point; it raises when f does not batch (the caller then evaluates point by point)."""
+    import jax
+
+    batched = jax.vmap(f)
+
+    def batch(points: list[list[np.ndarray]]) -> list[np.ndarray]:
+        stacked = tuple(np.stack([point[a] for point in points]) for a in range(len(points[0])))
+        return list(np.asarray(batched(*_jax_inputs(stacked))))
+
+    return batch
+
+
 def numpy_vjp(f: Callable[..., Any]) -> tuple[Callable[..., tuple[np.ndarray, ...]], Lazy]:
     """`jax.vjp` of f as the checker's vjp(cotangent, *xs): the custom rules inside f are what it runs; and the
     switch that compiles it."""
@@ -441,8 +455,8 @@ class JaxAdapter:
         (forward, run_forward), (vjp, run_vjp) = numpy_forward(f), numpy_vjp(f)
         return Prepared(framework=NAME, args=xs, f64=forward, vjp=vjp, to_numpy=numpy_function,
                         reference=reference, gradient_source="jax.vjp", rules=rules,
-                        notes=[*notes, *recorded, *counted], compile=lambda: (run_forward.compile(),
-                                                                              run_vjp.compile()))
+                        notes=[*notes, *recorded, *counted], batch=numpy_batch(f),
+                        compile=lambda: (run_forward.compile(), run_vjp.compile()))
 
 
 ADAPTER = JaxAdapter()

@@ -50,9 +50,10 @@ def tier_of(reference: Any, options: Options) -> str | None:
 
 
 def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any, options: Options,
-           tier: str) -> tuple[GradcheckResult | None, int, str]:
+           tier: str, batch: Any = None) -> tuple[GradcheckResult | None, int, str]:
     """The passing result of the quick screen on `tier`, or None with the evaluations it spent and why it did not
-    pass. Anything the user's code raises here is left for the thorough check, which reports it."""
+    pass (`batch`: the function at several points at once, for the float64 tier). Anything the user's code raises
+    here is left for the thorough check, which reports it."""
     rng = np.random.default_rng([0 if options.seed is None else options.seed, 7])
 
     def gradient(cotangent: np.ndarray) -> Any:
@@ -63,9 +64,11 @@ def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any
         value = grad(*args)
         return value if isinstance(value, tuple | list) else (value,)
 
-    runner = quad_screen.run_screen if tier == "quad" else float64_screen.run_screen
     try:
-        run = runner(function, args, gradient, projections=PROJECTIONS, rng=rng)
+        if tier == "quad":
+            run = quad_screen.run_screen(function, args, gradient, projections=PROJECTIONS, rng=rng)
+        else:
+            run = float64_screen.run_screen(function, args, gradient, projections=PROJECTIONS, rng=rng, batch=batch)
     except Exception as error:  # the thorough check runs the same calls and reports what they raise
         return None, 0, f"it raised {type(error).__name__}"
     if not run.passed:

@@ -133,3 +133,32 @@ def test_well_scaled():
     assert not float64_screen.well_scaled((np.array([0.0, 0.0]),))
     assert not float64_screen.well_scaled((np.array([1.0, np.nan]),))
     assert not float64_screen.well_scaled(())
+
+
+def test_a_batch_evaluates_every_point_at_once_and_gives_the_same_verdicts():
+    calls = []
+
+    def batch(points):
+        calls.append(len(points))
+        return [softplus(*p) for p in points]
+
+    def gradient(cotangent):
+        return softplus_vjp(cotangent, POINT)
+
+    run = float64_screen.run_screen(softplus, (POINT,), gradient, projections=2, rng=np.random.default_rng(0),
+                                    batch=batch)
+    one_by_one = screen(softplus, softplus_vjp, (POINT,))
+    assert run.passed and calls == [12] and run.evaluations == one_by_one.evaluations == 13
+    assert [p.value for p in run.projections] == [p.value for p in one_by_one.projections]
+    wrong = float64_screen.run_screen(softplus, (POINT,), lambda c: [g * 1.001 for g in gradient(c)],
+                                      projections=2, rng=np.random.default_rng(0), batch=batch)
+    assert not wrong.passed and wrong.evaluations == 13  # the batch evaluated both tables before the first verdict
+
+
+def test_a_batch_that_raises_falls_back_to_point_by_point():
+    def batch(points):
+        raise TypeError("not batchable")
+
+    run = float64_screen.run_screen(softplus, (POINT,), lambda c: softplus_vjp(c, POINT), projections=2,
+                                    rng=np.random.default_rng(0), batch=batch)
+    assert run.passed and run.evaluations == 13
