@@ -2,6 +2,8 @@
 one, and the same verdicts as the mpmath tier (a wrong gradient caught and named, float64 constants and buffers
 inside f seen), with the tier recorded."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.special
@@ -261,3 +263,19 @@ def test_a_quad_array_passed_by_keyword_to_a_call_on_the_mpmath_path_is_converte
     assert result.status == "pass" and result.backend == "quad", result.report()
     wrong = check_grad(f, x, grad=one_element_wrong(grad, 2), raise_on_mismatch=False)
     assert wrong.status == "formula_error" and [m.index for m in wrong.mismatches] == [(2,)]
+
+
+def test_the_engines_square_of_zero_on_the_quad_tier_is_no_checker_error():
+    """numpy-quaddtype 1.0 flags power(0, 2) as an invalid value on plain quad arrays, which autodiff_ref's ops
+    compute on; under warnings-as-errors that was a checker error (found by the random-graph fuzz test)."""
+    if not quad.available():
+        pytest.skip("the quad tier needs numpy-quaddtype")
+
+    def f(x):
+        return np.sum(np.tanh(x)) + np.sum((x - x) ** 2.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = check_grad(f, np.array(1e-6), per_op="always", backend="quad")
+    assert result.ok and result.high_precision and result.backend == "quad"
+    assert all(row.status != "error" for row in result.ops)
