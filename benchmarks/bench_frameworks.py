@@ -61,6 +61,7 @@ def _load(name: str) -> Any:
 
 mutations = _load("framework_mutations")
 corpus = mutations.corpus
+Counted = _load("checkers").Counted  # f with a call counter
 
 
 @dataclass(frozen=True)
@@ -107,17 +108,6 @@ def available_frameworks() -> tuple[str, ...]:
 
 # ---- the checkers ---------------------------------------------------------------------------------------------------
 
-class _Counted:
-    """f with a call counter, for the checkers that do not count evaluations themselves."""
-
-    def __init__(self, f: Callable[..., Any]) -> None:
-        self.f, self.calls = f, 0
-
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.f(*args)
-
-
 def _named(result: Any, op_name: str) -> bool:
     """The per-op table has the planted op's row, failing."""
     return any(row.name == op_name and not row.ok for row in (getattr(result, "ops", None) or []))
@@ -144,7 +134,7 @@ def _torch(fast_mode: bool) -> Callable[[Any], dict[str, Any]]:
     def run(problem: Any) -> dict[str, Any]:
         import torch
 
-        f = _Counted(problem.f)
+        f = Counted(problem.f)
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -158,7 +148,7 @@ def _torch(fast_mode: bool) -> Callable[[Any], dict[str, Any]]:
 def _jax(problem: Any) -> dict[str, Any]:
     from jax.test_util import check_grads
 
-    f = _Counted(problem.f)
+    f = Counted(problem.f)
     start = time.perf_counter()
     try:
         check_grads(f, problem.inputs(), order=1, modes=("rev",))

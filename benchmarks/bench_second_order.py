@@ -174,21 +174,13 @@ def ours(kind: str, p: Any, keywords: dict[str, Any]) -> dict[str, Any]:
             "evaluations": result.evaluations, "text": _text(result)}
 
 
-class _Counted:
-    def __init__(self, f: Any) -> None:
-        self.f, self.calls = f, 0
-
-    def __call__(self, *args: Any) -> Any:
-        self.calls += 1
-        return self.f(*args)
-
-
 def torch_check(kind: str, p: Any) -> dict[str, Any]:
     """torch's check of the same function written in torch (float64 / complex128 leaf tensors, its defaults)."""
     import torch
+    from checkers import Counted
 
     start = time.perf_counter()
-    f = _Counted(p.torch_f(torch))
+    f = Counted(p.torch_f(torch))
     inputs = tuple(torch.tensor(a, requires_grad=True) for a in p.args)  # float64 / complex128, as the corpus
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

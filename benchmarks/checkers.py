@@ -67,8 +67,9 @@ def check_grad_runner(mode: str, per_op: str) -> Callable[..., Outcome]:
     return run
 
 
-class _Counted:
-    """f with a call counter, for checkers that do not count evaluations themselves."""
+class Counted:
+    """f with a call counter, for checkers that do not count evaluations themselves (the framework and
+    second-order benchmarks use it too)."""
 
     def __init__(self, f: Callable[..., Any]) -> None:
         self.f, self.calls = f, 0
@@ -78,7 +79,7 @@ class _Counted:
         return self.f(*args)
 
 
-def _torch_function(f: _Counted, grad: Callable[..., Any]) -> Any:
+def _torch_function(f: Counted, grad: Callable[..., Any]) -> Any:
     """f as a torch.autograd.Function: forward runs the numpy f, backward the hand-written gradient."""
     import torch
 
@@ -102,7 +103,7 @@ def _torch(fast_mode: bool) -> Callable[..., Outcome]:
         import torch
 
         start = time.perf_counter()
-        counted = _Counted(f)
+        counted = Counted(f)
         inputs = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in args)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its advice on inputs that are not leaf doubles does not apply
@@ -123,7 +124,7 @@ def _numdifftools(f, args, grad):
     def flat(v):
         return f(*(part.reshape(a.shape) for part, a in zip(np.split(v, splits), args, strict=True)))
 
-    counted = _Counted(flat)
+    counted = Counted(flat)
     numeric = np.ravel(nd.Gradient(counted)(np.concatenate([a.ravel() for a in args])))
     grads = grad(*args)
     analytic = np.concatenate([np.ravel(g) for g in (grads if isinstance(grads, tuple | list) else (grads,))])
