@@ -8,10 +8,10 @@ chosen per component, kinks confirmed), which names elements. Agreement that clo
 differences of the forward is no coincidence: a wrong gradient, a noisy one (a float32 backward, 1e-7) or a kink
 (a jump in the one-sided slopes) leaves a visible gap.
 
-phi(t) = <w, f(x + t u)> at t = 0, +-h, +-h/2, +-h/4 (7 evaluations for the first projection, 6 for each further
-one): with D(h) the central difference, R1 and R2 the Richardson steps of (D(h), D(h/2)) and (D(h/2), D(h/4)), the
-value is R2 + (R2 - R1) / 15, its error |R2 - R1| (the error of R2, an upper bound of the value's) plus round-off
-of ROUNDOFF_ULPS ulps of phi's largest value through the table's weights. The even part E(h) = phi(h) + phi(-h) -
+phi(t) = <w, f(x + t u)> at t = 0 (f at the point, once for every table), +-h, +-h/2, +-h/4 (6 evaluations a
+table): with D(h) the central difference, R1 and R2 the Richardson steps of (D(h), D(h/2)) and (D(h/2), D(h/4)), the
+value is R2 + (R2 - R1) / 15, its error the change of that last step, |R2 - R1| / 15, plus round-off of
+ROUNDOFF_ULPS ulps of phi's largest value through the table's weights. The even part E(h) = phi(h) + phi(-h) -
 2 phi(0) is c2 h^2 + c4 h^4 + ... for a smooth f, plus J h with a kink of jump J: K(h) = (E(h) - 4 E(h/2)) / h =
 -J + 3/4 c4 h^3, so |8 K(h/2) - K(h)| / 7 measures |J| with the smooth terms to O(h^5) removed.
 """
@@ -75,8 +75,9 @@ class Projection:
     estimates: list[float]
     clear: bool
     why: str = ""
-    agreement: float = 0.0  # the share of size the gap and the error must stay below (AGREEMENT when 0)
-    kink_agreement: float = 0.0  # ... and the kink measure (KINK_AGREEMENT when 0)
+    agreement: float = AGREEMENT  # the share of size the gap and the error must stay below
+    kink_agreement: float = KINK_AGREEMENT  # ... and the kink measure
+    high_precision: bool = False  # the table was computed beyond float64 (quad_screen)
 
     def relative(self) -> float:
         """|<g, u> - value| over the projection's size."""
@@ -87,7 +88,7 @@ class Projection:
         """The projection as a result's trace (the shape the thorough check's traces have)."""
         return {"label": self.label, "steps": self.steps, "estimates": self.estimates, "value": self.value,
                 "error": self.error, "status": "ok" if self.clear else "not_converged",
-                "high_precision": self.agreement not in (0.0, AGREEMENT)}
+                "high_precision": self.high_precision}
 
     def judge(self) -> Projection:
         """Set `why` (no clear agreement, or "") and `clear`; returns self."""
@@ -254,7 +255,7 @@ class _Table:
 
 def _unclear(p: Projection) -> str:
     """Why a projection is no clear agreement ("" when it is)."""
-    limit, kink_limit = (p.agreement or AGREEMENT) * p.size, (p.kink_agreement or KINK_AGREEMENT) * p.size
+    limit, kink_limit = p.agreement * p.size, p.kink_agreement * p.size
     if not all(math.isfinite(v) for v in (p.tested, p.value, p.error, p.kink)):
         return "a value is not finite"
     if p.kink > kink_limit:

@@ -54,15 +54,13 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
             return run
         planned = float64_screen.plan(args, g, projections, rng)
         run.why = planned.why
-        h = STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size])
+        h = STEP * evaluator.scale
         weights = quad.to_quad(cotangent.ravel(), ctx).view(np.ndarray)
         phi0 = np.sum(weights * quad.from_objects(evaluator.value_hp, ctx).view(np.ndarray))  # the probe's f(x)
         for label, u, floor in planned.derivatives:
-            phi = _phi(evaluator, weights, u)
-            projection = _derivative(phi, phi0, float64_screen.step_along(u, h), label)
-            projection.tested = float64_screen.tested_along(g, u)
-            projection.size = max(abs(projection.tested), floor)
-            run.projections.append(projection.judge())
+            projection = _derivative(_phi(evaluator, weights, u), phi0, float64_screen.step_along(u, h),
+                                     float64_screen.tested_along(g, u), floor, label)
+            run.projections.append(projection)
             if not projection.clear:
                 run.why = f"{projection.label}: {projection.why}"
                 break
@@ -90,9 +88,10 @@ def _phi(evaluator: Evaluator, weights: np.ndarray, u: list[np.ndarray]) -> Call
     return phi
 
 
-def _derivative(phi: Callable[[float], np.ndarray], phi0: np.ndarray, h: float, label: str) -> Projection:
-    """The quad table along one direction: value, error and kink measure, computed in quad (tested and size are
-    set by the caller)."""
+def _derivative(phi: Callable[[float], np.ndarray], phi0: np.ndarray, h: float, tested: float, floor: float,
+                label: str) -> Projection:
+    """The quad table along one direction: value, error and kink measure, computed in quad, against `tested`
+    (<g, u>), whose size is max(|tested|, floor); whether all of them are clear."""
     steps = [h, h / 2]
     pairs = [(phi(s), phi(-s)) for s in steps]
     d = [(plus - minus) / _quad(2 * s) for (plus, minus), s in zip(pairs, steps, strict=True)]
@@ -102,9 +101,9 @@ def _derivative(phi: Callable[[float], np.ndarray], phi0: np.ndarray, h: float, 
     even = [plus + minus - _quad(2) * phi0 for plus, minus in pairs]
     kink = _float(abs(even[0] - _quad(4) * even[1])) / steps[0]
     error = _float(abs(d[1] - d[0])) / 3 + roundoff
-    return Projection(label, 0.0, _float(value), error, kink, 0.0, [h, h / 2, h / 2],
+    return Projection(label, tested, _float(value), error, kink, max(abs(tested), floor), [h, h / 2, h / 2],
                       [_float(d[0]), _float(d[1]), _float(value)], False, agreement=AGREEMENT,
-                      kink_agreement=AGREEMENT)
+                      kink_agreement=AGREEMENT, high_precision=True).judge()
 
 
 def _quad(value: float) -> np.ndarray:

@@ -122,7 +122,7 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
             whole = dataclasses.replace(whole, backend="mpmath")
         tier = quick.tier_of(prepared.reference, options) if quick.applies(options) else None
         result = whole_check(function, prepared.args, user_grad, user_vjp, whole, tier, prepared.compile,
-                             prepared.batch if prepared.reference is None else None)
+                             prepared.batch)
         describe_check(result, f, prepared, engine)
         if draw is not None:
             draw(function, prepared.args, result)
@@ -183,11 +183,7 @@ def first_gradient(function: Callable[..., Any], args: tuple[np.ndarray, ...], g
     """The gradient under test at the point, with a cotangent of ones (the check draws its own): whether a
     screen is worth running. Empty when it cannot be had (the check itself then reports why)."""
     try:
-        if grad is not None:
-            value = grad(*args)
-            values = tuple(value) if isinstance(value, tuple | list) else (value,)
-        else:
-            values = tuple(vjp(np.ones(np.shape(function(*args))), *args))
+        values = quick.gradient_at(function, args, grad, vjp, np.ones(np.shape(function(*args))))
         return tuple(np.asarray(v, dtype=float) for v in values)
     except Exception:  # the check runs the same calls and reports their errors
         return ()

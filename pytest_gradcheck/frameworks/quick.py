@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.checker import float64_screen, modes, quad_screen
-from pytest_gradcheck.checker.inputs import argument_names
+from pytest_gradcheck.checker.inputs import argument_names, gradient_under_test, validate_gradients
 from pytest_gradcheck.checker.options import Options
 from pytest_gradcheck.checker.result import GradcheckResult
 from pytest_gradcheck.checker.verdict import resolve_tolerances
@@ -56,13 +56,8 @@ def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any
     here is left for the thorough check, which reports it."""
     rng = np.random.default_rng([0 if options.seed is None else options.seed, 7])
 
-    def gradient(cotangent: np.ndarray) -> Any:
-        if grad is None:
-            return vjp(cotangent, *args)
-        if cotangent.size != 1:
-            raise ValueError("grad= with a non-scalar output")
-        value = grad(*args)
-        return value if isinstance(value, tuple | list) else (value,)
+    def gradient(cotangent: np.ndarray) -> tuple[Any, ...]:
+        return gradient_at(function, args, grad, vjp, cotangent)
 
     try:
         if tier == "quad":
@@ -74,6 +69,15 @@ def screen(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any
     if not run.passed:
         return None, run.evaluations, run.why
     return passed_result(function, args, run, "vjp" if grad is None else "grad", tier), run.evaluations, ""
+
+
+def gradient_at(function: Callable[..., Any], args: tuple[np.ndarray, ...], grad: Any, vjp: Any,
+                cotangent: np.ndarray) -> tuple[Any, ...]:
+    """The gradient under test at `args` with `cotangent` (grad= needs a scalar f), one array per argument, as the
+    check calls and validates it (GradcheckUsageError otherwise)."""
+    under_test, source = gradient_under_test(function, grad, vjp, scalar_output=cotangent.size == 1)
+    names = argument_names(function, len(args))
+    return validate_gradients(under_test(cotangent, *args), args, names, source)
 
 
 def passed_result(function: Callable[..., Any], args: tuple[np.ndarray, ...], run: float64_screen.ScreenRun,

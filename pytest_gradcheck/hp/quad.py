@@ -388,7 +388,7 @@ class QuadArray(np.ndarray):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if method == "__call__" and not kwargs and ufunc in _UFUNCS and ufunc is not np.matmul:
             plain = _all_quad(inputs, self.hp_context)
-            if plain is not None:  # the common case, as the general path below would run it: native, nothing to note
+            if plain is not None:  # the common case, run exactly as the general path below would run it
                 return wrap(native(ufunc, plain, {}, ufunc.__name__), self.hp_context)
         if any(_foreign(x) for x in (*inputs, *kwargs.get("out", ()))):
             return NotImplemented  # another array type (autodiff_ref's Tensor, nested traces) takes the call
