@@ -2,11 +2,14 @@
 central differences of a numpy reference function on the quad tier (113 bits), accepted only on clear agreement.
 
 The same plan as the float64 screen (checker.float64_screen: 2 random projections over the well-scaled elements,
-small elements on their own), with quad's accuracy: phi(t) = <w, f(x + t u)> at t = +-h, +-h/2 with h ~ 1e-8 of
-the point's scale; D(h/2)'s truncation is ~1e-16 of the derivative and its round-off ~1e-25, so the Richardson value
-D(h/2) + (D(h/2) - D(h)) / 3 carries the error estimate |D(h/2) - D(h)| / 3 (the error of D(h/2), an upper bound of
-the value's) plus round-off. The even part E(h) = phi(h) + phi(-h) - 2 phi(0) (phi(0) is the evaluator's probe) is
-c h^2 + O(h^4) for a smooth f, J h with a kink: |E(h) - 4 E(h/2)| / h measures |J| (smooth terms ~h^3: 1e-24).
+small elements on their own), with quad's accuracy: phi(t) = <w, f(x + t u)> at t = -h, h, 2h with h ~ 1e-8 of the
+point's scale, and phi(0) (f at the point, once for every table): 3 evaluations a table. The value is the slope at 0
+of the cubic through the four points, (6 phi(h) - 2 phi(-h) - 3 phi(0) - phi(2h)) / 6h, whose truncation is
+h^3 f''''/12 (~1e-24). The central difference D(h) = (phi(h) - phi(-h)) / 2h differs from it by T / 6h, where
+T = phi(2h) - 3 phi(h) + 3 phi(0) - phi(-h) is the third difference (h^3 f''' for a smooth f); that difference, D(h)'s
+own error (~1e-16 of the derivative), is the value's error estimate, plus round-off (NOISE_ULPS quad ulps through
+the weights, ~1e-25). At a kink whose one-sided slopes differ by J, T is J h: |T| / h measures |J| (a smooth f's
+terms are h^2 f''', ~1e-16, far below the agreement; a jump of the curvature shows as ~h: no clear pass either).
 
 A clear agreement is within AGREEMENT (1e-13) of the projection's size: far below a 1e-9 error, far above a float64
 gradient's round-off (a few ulps) and the reference's error. A numpy reference that passes through float64 (a
@@ -23,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from pytest_gradcheck.checker import float64_screen
-from pytest_gradcheck.checker.evaluation import Evaluator
+from pytest_gradcheck.checker.evaluation import F64_EPS, SAME_FUNCTION_ULPS
 from pytest_gradcheck.checker.float64_screen import Projection, ScreenRun
 from pytest_gradcheck.checker.inputs import validate_output
 from pytest_gradcheck.hp import install as hp_twins
@@ -36,73 +39,107 @@ AGREEMENT = 1e-13  # the share of a projection's size within which gradient and 
 STEP = 1e-8  # the largest step, relative to max(1, |x|), for a direction of length UNIT_LENGTH (float64_screen)
 NOISE_ULPS = 64.0  # assumed round-off of one quad evaluation of phi, in quad ulps of its largest |value|
 QUAD_EPS = 2.0**-112  # quad's unit of rounding
+ROUNDOFF_WEIGHT = 2.0  # the sum of |weights| of the value's formula, times h: (6 + 2 + 3 + 1) / 6
 
 
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
                *, projections: int, rng: np.random.Generator) -> ScreenRun:
     """`projections` random projections of `gradient(cotangent)` against quad differences of the numpy function
-    f at `args` (and small elements on their own, float64_screen.plan); no pass when f does not run on quad."""
+    f at `args` (and small elements on their own, float64_screen.plan); no pass when f does not run on quad, or
+    its quad value at the point is not its float64 value to round-off."""
     value64 = validate_output(f(*args), "f(*args)")
     cotangent = np.ones(value64.shape) if value64.size == 1 else rng.standard_normal(value64.shape)
     ctx = precision.context(quad.QUAD_DIGITS)
     with hp_twins.patched():
-        evaluator = Evaluator(f, args, ctx, value64, backend="quad")
         g = tuple(np.asarray(v, dtype=float) for v in gradient(cotangent))
-        run = ScreenRun(False, g, cotangent, 1 + evaluator.evaluations)
-        if evaluator.tier != "quad":
-            run.why = f"the reference does not run on the quad tier ({evaluator.note or 'mpmath only'})"
+        run = ScreenRun(False, g, cotangent, 1)
+        point = _Point(f, args, ctx, cotangent)
+        phi0 = point.phi0(value64)
+        run.evaluations = 1 + point.evaluations
+        if phi0 is None:
+            run.why = point.why
             return run
         planned = float64_screen.plan(args, g, projections, rng)
         run.why = planned.why
-        h = STEP * evaluator.scale
-        weights = quad.to_quad(cotangent.ravel(), ctx).view(np.ndarray)
-        phi0 = np.sum(weights * quad.from_objects(evaluator.value_hp, ctx).view(np.ndarray))  # the probe's f(x)
+        h = STEP * max([1.0] + [float(np.max(np.abs(a))) for a in args if a.size])
         for label, u, floor in planned.derivatives:
-            projection = _derivative(_phi(evaluator, weights, u), phi0, float64_screen.step_along(u, h),
+            projection = _derivative(point.phi(u), phi0, float64_screen.step_along(u, h),
                                      float64_screen.tested_along(g, u), floor, label)
             run.projections.append(projection)
             if not projection.clear:
                 run.why = f"{projection.label}: {projection.why}"
                 break
-        run.evaluations = 1 + evaluator.evaluations
+        run.evaluations = 1 + point.evaluations
     run.passed = not run.why
     return run
 
 
-def _phi(evaluator: Evaluator, weights: np.ndarray, u: list[np.ndarray]) -> Callable[[float], np.ndarray]:
-    """t -> <weights, f(x + t u)> as a 0-d quad array (weights: the cotangent in quad): x + t u formed in quad
-    (t a float: exact), f called as the evaluator calls it, its value kept in quad (no mpmath numbers)."""
-    ctx = evaluator.ctx
-    directions = [quad.to_quad(d, ctx) for d in u]
+class _Point:
+    """f at the point on the quad tier, and phi(t) = <w, f(x + t u)> along directions (w: the cotangent),
+    counting f's evaluations."""
 
-    def phi(t: float) -> np.ndarray:
-        step = np.asarray(t).astype(quad.quad_dtype())
-        moved = [quad.moved(x, d, step) for x, d in zip(evaluator.args_hp, directions, strict=True)]
-        evaluator.budget.charge(evaluator.evaluations)
-        evaluator.evaluations += 1
-        value = call_hp(evaluator.f, moved)
-        plain = np.asarray(value).view(np.ndarray) if quad.is_quad(value) else \
-            quad.from_objects(np.asarray(value, dtype=object), ctx).view(np.ndarray)
-        return np.sum(weights * plain.ravel())
+    def __init__(self, f: Callable[..., Any], args: Sequence[np.ndarray], ctx: Any, cotangent: np.ndarray) -> None:
+        self.f, self.ctx = f, ctx
+        self.args = [quad.to_quad(a, ctx) for a in args]
+        self.weights = quad.to_quad(cotangent.ravel(), ctx).view(np.ndarray)
+        self.evaluations = 0
+        self.why = ""
 
-    return phi
+    def value(self, args: Sequence[Any]) -> np.ndarray | None:
+        """f's value at quad `args` as a flat plain quad array; None when it is no quad (or mpmath) number."""
+        self.evaluations += 1
+        value = call_hp(self.f, args)
+        if quad.is_quad(value):
+            return np.asarray(value).view(np.ndarray).ravel()
+        if precision.precision_of(value, self.ctx) in ("high", "mixed"):  # a call quad passed to mpmath
+            return quad.from_objects(np.asarray(value, dtype=object), self.ctx).view(np.ndarray).ravel()
+        return None
+
+    def phi0(self, value64: np.ndarray) -> np.ndarray | None:
+        """<w, f(x)> on quad, when f runs on quad there and its value is its float64 value to round-off
+        (SAME_FUNCTION_ULPS); else None, and `why`."""
+        try:
+            value = self.value(self.args)
+        except Exception as error:  # the thorough check runs f on quad again and reports what it raises
+            self.why = f"the reference does not run on the quad tier (it raised {type(error).__name__})"
+            return None
+        if value is None or value.shape != (value64.size,):
+            self.why = "the reference's value on the quad tier is not an array of quad numbers of f's shape"
+            return None
+        as64, flat = value.astype(np.float64), value64.ravel()
+        with np.errstate(invalid="ignore"):
+            same = np.abs(as64 - flat) <= SAME_FUNCTION_ULPS * F64_EPS * (np.abs(as64) + np.abs(flat))
+        if not np.all(same):
+            self.why = "the reference's value on the quad tier is not its float64 value to round-off"
+            return None
+        return np.sum(self.weights * value)
+
+    def phi(self, u: list[np.ndarray]) -> Callable[[float], np.ndarray]:
+        """t -> <w, f(x + t u)> as a 0-d quad array: x + t u formed in quad (t a float: exact)."""
+        directions = [quad.to_quad(d, self.ctx) for d in u]
+
+        def phi(t: float) -> np.ndarray:
+            step = np.asarray(t).astype(quad.quad_dtype())
+            value = self.value([quad.moved(x, d, step) for x, d in zip(self.args, directions, strict=True)])
+            if value is None:
+                raise ValueError("f's value on the quad tier is not quad")
+            return np.sum(self.weights * value)
+
+        return phi
 
 
 def _derivative(phi: Callable[[float], np.ndarray], phi0: np.ndarray, h: float, tested: float, floor: float,
                 label: str) -> Projection:
-    """The quad table along one direction: value, error and kink measure, computed in quad, against `tested`
-    (<g, u>), whose size is max(|tested|, floor); whether all of them are clear."""
-    steps = [h, h / 2]
-    pairs = [(phi(s), phi(-s)) for s in steps]
-    d = [(plus - minus) / _quad(2 * s) for (plus, minus), s in zip(pairs, steps, strict=True)]
-    value = d[1] + (d[1] - d[0]) / _quad(3)
-    largest = max([_float(abs(phi0))] + [_float(abs(v)) for pair in pairs for v in pair])
-    roundoff = NOISE_ULPS * QUAD_EPS * largest * (1 / steps[0] + 4 / steps[1]) / 3
-    even = [plus + minus - _quad(2) * phi0 for plus, minus in pairs]
-    kink = _float(abs(even[0] - _quad(4) * even[1])) / steps[0]
-    error = _float(abs(d[1] - d[0])) / 3 + roundoff
-    return Projection(label, tested, _float(value), error, kink, max(abs(tested), floor), [h, h / 2, h / 2],
-                      [_float(d[0]), _float(d[1]), _float(value)], False, agreement=AGREEMENT,
+    """The quad table along one direction (phi at -h, h, 2h, and phi0): value, error and kink measure, computed
+    in quad, against `tested` (<g, u>), whose size is max(|tested|, floor); whether all of them are clear."""
+    minus, plus, twice = phi(-h), phi(h), phi(2 * h)
+    central = (plus - minus) / _quad(2 * h)
+    value = (_quad(6) * plus - _quad(2) * minus - _quad(3) * phi0 - twice) / _quad(6 * h)
+    third = _float(abs(twice - _quad(3) * plus + _quad(3) * phi0 - minus))
+    largest = max(_float(abs(v)) for v in (phi0, minus, plus, twice))
+    roundoff = NOISE_ULPS * QUAD_EPS * largest * ROUNDOFF_WEIGHT / h
+    return Projection(label, tested, _float(value), third / (6 * h) + roundoff, third / h, max(abs(tested), floor),
+                      [h, h], [_float(central), _float(value)], False, agreement=AGREEMENT,
                       kink_agreement=AGREEMENT, high_precision=True).judge()
 
 

@@ -56,6 +56,7 @@ class Prepared:
     # f64 at several points in one call (list of points, each one array per argument -> one output per point), when
     # the framework batches (JAX's vmap); the quick float64 screen evaluates its tables with it
     batch: Callable[[list[list[np.ndarray]]], Any] | None = None
+    value: np.ndarray | None = None  # f64 at args, when the adapter has it already (its recording forward)
 
 
 class Adapter(Protocol):

@@ -110,7 +110,7 @@ def check(adapter: Adapter, f: Callable[..., Any], args: Any, grad: Any, vjp: An
         prepared = adapter.prepare(f, args, reference)
         names = argument_names(f, len(prepared.args))
         if prepared.reference is not None:
-            gap = disagreement(prepared.reference, prepared.f64, prepared.args, "f")
+            gap = disagreement(prepared.reference, prepared.f64, prepared.args, "f", prepared.value)
             if gap is not None:
                 return disagreement_result(f, source_of(prepared), names, gap, options, started)
         engine = grad is None and vjp is None
@@ -203,10 +203,11 @@ def named_like(f: Callable[..., Any], function: Callable[..., Any]) -> Callable[
 
 
 def disagreement(reference: Callable[..., Any], forward: Callable[..., Any], args: tuple[np.ndarray, ...],
-                 what: str) -> str | None:
-    """None when the numpy reference and `forward` agree in float64 at the point, else how they disagree."""
+                 what: str, value: np.ndarray | None = None) -> str | None:
+    """None when the numpy reference and `forward` agree in float64 at the point, else how they disagree
+    (`value`: forward's value at args, when already computed)."""
     expected = validate_output(reference(*args), "reference(*args)")
-    got = validate_output(forward(*args), f"{what}(*args)")
+    got = validate_output(forward(*args) if value is None else value, f"{what}(*args)")
     if expected.shape != got.shape:
         return f"in shape: reference returns {expected.shape}, {what} returns {got.shape}"
     if not expected.size:

@@ -17,17 +17,17 @@ from pytest_gradcheck.checker.result import GradcheckResult
 from pytest_gradcheck.checker.verdict import resolve_tolerances
 from pytest_gradcheck.hp import quad
 
-PROJECTIONS = 2  # random projections, each 6 evaluations of f in float64 (4 on quad), no extra gradient evaluation
+PROJECTIONS = 2  # random projections, each 6 evaluations of f in float64 (3 on quad), no extra gradient evaluation
 # Evaluations a quick screen spends at most (f, the projections and MAX_SMALL single elements, in float64); a
 # smaller max_evaluations goes to the thorough check.
 COST = 1 + 2 * float64_screen.LEVELS * (PROJECTIONS + float64_screen.MAX_SMALL)
-TIERS = {  # what a pass says of each tier: the reference function, its tables, and the agreement held to
-    "float64": ("f's float64 forward", "Richardson tables", float64_screen.AGREEMENT),
-    "quad": ("the reference on the quad tier (113 bits)", "central differences with Richardson's step",
-             quad_screen.AGREEMENT)}
+TIERS = {  # what a pass says of each tier: the reference function, its tables, where kinks show, the agreement
+    "float64": ("f's float64 forward", "Richardson tables", "the even parts", float64_screen.AGREEMENT),
+    "quad": ("the reference on the quad tier (113 bits)", "the slopes of cubics through 4 points",
+             "the third differences", quad_screen.AGREEMENT)}
 PASS_NOTE = ("quick screen: {n} random projections of the gradient{units} agreed with {tables} of {reference} to "
              "{agreement:g} of each one's size (largest gap {worst:.1e}; the error estimates below that, and no "
-             "kink in the even parts), so the {size} elements were not checked one by one: an error vector 1000x "
+             "kink in {kinks}), so the {size} elements were not checked one by one: an error vector 1000x "
              'that agreement goes unseen with probability {miss:.0e}; mode="full" checks every element')
 FAILED_NOTE = "the quick screen did not agree clearly ({why}); the thorough check decided"
 
@@ -84,12 +84,12 @@ def passed_result(function: Callable[..., Any], args: tuple[np.ndarray, ...], ru
                   source: str, tier: str) -> GradcheckResult:
     """A pass in mode "fast" on `tier`; its tolerance is the agreement it was held to. `source`: "grad" or "vjp"
     (the framework's own autograd is named by the caller)."""
-    reference, tables, agreement = TIERS[tier]
+    reference, tables, kinks, agreement = TIERS[tier]
     tolerance = resolve_tolerances(np.dtype(np.float64), rtol=agreement, atol=0.0, hp_formula=tier == "quad")
     tolerance = dataclasses.replace(tolerance, relative_floor=float64_screen.SIZE_FLOOR)
     units = len(run.projections) - PROJECTIONS
     note = PASS_NOTE.format(n=PROJECTIONS, units=f" (and {units} small element(s) on their own)" if units else "",
-                            tables=tables, reference=reference, agreement=agreement, worst=run.worst(),
+                            tables=tables, kinks=kinks, reference=reference, agreement=agreement, worst=run.worst(),
                             size=sum(a.size for a in args), miss=modes.miss_probability(PROJECTIONS, 1e3))
     precision_note = "" if tier == "quad" else \
         "reference limited to float64: the framework's forward runs in float64 only"

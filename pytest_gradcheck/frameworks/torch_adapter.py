@@ -23,6 +23,7 @@ from pytest_gradcheck.frameworks.base import CustomRule, Prepared, float64_only
 FLOAT64 = torch.float64
 Function = torch.autograd.Function
 _OUR_ROOTS = ("torch", "pytest_gradcheck")  # frames skipped when looking for the call site of a rule
+Recorded = tuple[tuple[np.ndarray, ...], list[torch.Tensor], Any]  # a forward at arrays: its input tensors, output
 
 
 class TorchAdapter:
@@ -51,9 +52,10 @@ class TorchAdapter:
         arrays = numpy_args(f, args)
         rules: list[CustomRule] = []
         with recording(rules):
-            forward_with_grad(f, arrays)
-        return Prepared("torch", arrays, numpy_forward(f), numpy_vjp(f), to_numpy, reference=reference,
-                        rules=rules, gradient_source="torch.autograd")
+            inputs, out = forward_with_grad(f, arrays)
+        return Prepared("torch", arrays, numpy_forward(f), numpy_vjp(f, (arrays, inputs, out)), to_numpy,
+                        reference=reference, rules=rules, gradient_source="torch.autograd",
+                        value=numpy_copy(out))
 
 
 ADAPTER = TorchAdapter()
@@ -114,9 +116,14 @@ def numpy_forward(f: Callable[..., Any]) -> Callable[..., np.ndarray]:
 
 
 def tensor_output(value: Any, what: str) -> np.ndarray:
+    return numpy_copy(torch_output(value, what))
+
+
+def torch_output(value: Any, what: str) -> torch.Tensor:
+    """f's output, which must be a tensor (GradcheckUsageError otherwise)."""
     if not isinstance(value, torch.Tensor):
         raise GradcheckUsageError(f"{what}: with torch arguments f must return a torch tensor, got {describe(value)}")
-    return numpy_copy(value)
+    return value
 
 
 def numpy_copy(value: torch.Tensor) -> np.ndarray:
@@ -127,17 +134,23 @@ def numpy_copy(value: torch.Tensor) -> np.ndarray:
     return value.numpy().copy()
 
 
-def numpy_vjp(f: Callable[..., Any]) -> Callable[..., tuple[np.ndarray, ...]]:
-    """torch.autograd.grad of f as a numpy vjp (cotangent, *xs) -> one array per argument."""
+def numpy_vjp(f: Callable[..., Any], recorded: Recorded | None = None) -> Callable[..., tuple[np.ndarray, ...]]:
+    """torch.autograd.grad of f as a numpy vjp (cotangent, *xs) -> one array per argument. `recorded`: the
+    forward prepare ran at the point (its arrays, input tensors and output), whose graph the first call at those
+    very arrays differentiates instead of running f again; any first call frees it (a graph is used once, as a
+    fresh forward's would be)."""
+    kept = [recorded]
 
     def vjp(cotangent: Any, *xs: Any) -> tuple[np.ndarray, ...]:
         float64_only("torch", (cotangent,))
-        inputs = tensors(xs, requires_grad=True)
+        point, kept[0] = kept[0], None
+        if point is not None and len(xs) == len(point[0]) and all(x is p for x, p in zip(xs, point[0], strict=True)):
+            inputs, out = point[1], point[2]
+        else:
+            inputs, out = forward_with_grad(f, xs)
+        if not out.requires_grad:  # f does not depend on its arguments (through autograd)
+            return tuple(np.zeros(np.shape(x)) for x in xs)
         with torch.enable_grad():
-            out = f(*inputs)
-            tensor_output(out, "f")
-            if not out.requires_grad:  # f does not depend on its arguments (through autograd)
-                return tuple(np.zeros(np.shape(x)) for x in xs)
             seed = torch.from_numpy(np.array(cotangent, dtype=np.float64)).to(out.dtype).reshape(out.shape)
             grads = torch.autograd.grad(out, inputs, grad_outputs=seed, allow_unused=True)
         return tuple(np.zeros(np.shape(x)) if g is None else as_numpy(g, "gradient") for g, x in zip(grads, xs,
@@ -155,11 +168,13 @@ def to_numpy(fn: Callable[..., Any]) -> Callable[..., Any]:
     return on_numpy
 
 
-def forward_with_grad(f: Callable[..., Any], arrays: tuple[np.ndarray, ...]) -> None:
-    """One forward of f at the point with autograd recording, as the gradient under test runs it."""
+def forward_with_grad(f: Callable[..., Any], arrays: tuple[np.ndarray, ...]) -> tuple[list[torch.Tensor], Any]:
+    """One forward of f with autograd recording, as the gradient under test runs it: its input tensors and its
+    output (a tensor, GradcheckUsageError otherwise)."""
     inputs = tensors(arrays, requires_grad=True)
     with torch.enable_grad():
-        tensor_output(f(*inputs), "f")
+        out = torch_output(f(*inputs), "f")
+    return inputs, out
 
 
 def _wrap_apply(original: Any, current: Callable[[], Any]) -> Any:

@@ -417,3 +417,30 @@ def test_a_budget_below_the_quick_screens_worst_case_goes_to_the_thorough_check(
     x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
     result = check_grad(softplus_loss, x, max_evaluations=30, raise_on_mismatch=False)
     assert not any(n.startswith("quick screen") for n in result.notes)
+
+
+def test_the_first_gradient_at_the_point_differentiates_the_recorded_forward_once():
+    """prepare's recording forward is differentiated by the first vjp at its very arrays (f runs one time fewer);
+    every later call, and any call elsewhere, runs f afresh, with the same gradient as torch's own."""
+    from pytest_gradcheck.frameworks.torch_adapter import ADAPTER
+
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return Softplus.apply(x).sum()
+
+    x = point(5, seed=6)
+    t = x.clone().requires_grad_()
+    (expected,) = torch.autograd.grad(softplus_loss(t), t)
+    with ADAPTER.state():
+        prepared = ADAPTER.prepare(f, x, None)
+        assert len(calls) == 1 and np.array_equal(prepared.value, softplus_loss(x).numpy())
+        first = prepared.vjp(np.ones(()), *prepared.args)
+        assert len(calls) == 1  # the recorded graph, not a new forward
+        second = prepared.vjp(np.ones(()), *prepared.args)
+        elsewhere = prepared.vjp(np.ones(()), prepared.args[0] + 1.0)
+    assert len(calls) == 3
+    assert np.array_equal(first[0], expected.numpy()) and np.array_equal(second[0], expected.numpy())
+    t = (x + 1.0).requires_grad_()
+    assert np.array_equal(elsewhere[0], torch.autograd.grad(softplus_loss(t), t)[0].numpy())
