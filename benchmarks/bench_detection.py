@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import platform
-import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -25,6 +24,7 @@ import checkers
 import detection
 import detection_tables
 import mutations
+import outputs
 import scaling
 
 DEFAULT_JSON = "reports/bench_detection.json"  # reports/ is git-ignored
@@ -91,42 +91,29 @@ def header(info: dict[str, Any], config: Config, quick: bool, seconds: float) ->
             f"for mutations; scaling cap {config.cap:.0f} s per size.", "", *LEGEND]
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 def measure(config: Config) -> tuple[list[Any], list[Any], dict[str, Any], Any]:
     chosen = checkers.available()
-    _progress(f"checkers: {', '.join(c.name for c in chosen)}")
+    outputs.progress(f"checkers: {', '.join(c.name for c in chosen)}")
     scaling_rows = scaling.run([c.name for c in chosen] + ["check_grad_fast_per_op"], config.scaling_sizes,
-                               config.cap, _progress)
+                               config.cap, outputs.progress)
     detection.warm_up(chosen)
-    records = detection.run(chosen, config.correct_seeds, config.mutation_seeds, config.sizes, _progress)
+    records = detection.run(chosen, config.correct_seeds, config.mutation_seeds, config.sizes, outputs.progress)
     return records, scaling_rows, detection.summarise(records, chosen, config.sizes), chosen
 
-
-def _write(path: str, text: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
-    _progress(f"wrote {path}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer points, sizes d and scaling sizes (~3 min)")
-    parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
-    parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
-                        help=f"write Markdown (default {DEFAULT_MARKDOWN})")
-    parser.add_argument("--render", metavar="JSON", help="no run: write the Markdown of a saved JSON result")
+    outputs.add_options(parser, DEFAULT_JSON, DEFAULT_MARKDOWN, "no run: write the Markdown of a saved JSON result")
     options = parser.parse_args(argv)
     if options.render:
         payload = json.loads(Path(options.render).read_text())
         config = Config(**{k: tuple(v) if isinstance(v, list) else v for k, v in payload["config"].items()})
         text = detection_tables.render(payload["summary"], payload["scaling"], payload["per_op_ratios"],
                                        header(payload["machine"], config, config == QUICK, payload["seconds"]))
-        print(text)
-        if options.markdown:
-            _write(options.markdown, text)
+        outputs.publish(text, options)
         return
     config = QUICK if options.quick else FULL
     started = time.perf_counter()
@@ -135,13 +122,9 @@ def main(argv: list[str] | None = None) -> None:
     info = machine()
     seconds = time.perf_counter() - started
     text = detection_tables.render(summary, scaling_rows, ratios, header(info, config, options.quick, seconds))
-    print(text)
-    if options.markdown:
-        _write(options.markdown, text)
-    if options.json:
-        payload = {"benchmark": "detection", "machine": info, "config": asdict(config), "summary": summary,
-                   "scaling": scaling_rows, "per_op_ratios": ratios, "seconds": seconds, "records": records}
-        _write(options.json, json.dumps(payload, indent=1))
+    payload = {"benchmark": "detection", "machine": info, "config": asdict(config), "summary": summary,
+               "scaling": scaling_rows, "per_op_ratios": ratios, "seconds": seconds, "records": records}
+    outputs.publish(text, options, payload)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 their defaults, median time side by side in the same run, warm and cold (issue 19: "median time of a passing
 check at most torch's gradcheck's on the same function").
 
-Command: `fwvenv/bin/python benchmarks/bench_framework_speed.py [--quick] [--json [PATH]]` (about a minute on
-2 cores; `--quick` one torch case, a few seconds). Needs torch (and jax for the JAX rows; either alone works).
+Command: `fwvenv/bin/python benchmarks/bench_framework_speed.py [--quick] [--no-cold] [--json [PATH]]
+[--markdown [PATH]]` (about two minutes on 2 cores; `--quick` one torch case, a few seconds). Needs torch (and jax
+for the JAX rows; either alone works).
 
-- Cases: f = a loss over one custom rule of the kinds people write (torch.autograd.Function; jax.custom_vjp), all
-  correct: stable softplus on 8 inputs, logsumexp, a matmul with a broadcast bias, GELU, layer norm.
+- Cases: five correct rules of the corpus (framework_corpus.py: a torch.autograd.Function or a jax.custom_vjp,
+  f a weighted sum over its output, at the corpus's first point): stable softplus, logsumexp over rows, a linear
+  layer with a broadcast bias, GELU (erf), layer norm with its affine parameters.
 - Checkers: `check_grad(f, args, raise_on_mismatch=False)` at its defaults (no reference=: the framework's float64
   forward is the reference, noise-aware), the same with `reference=` (a numpy forward, high precision),
   `torch.autograd.gradcheck(f, args)` at its defaults, `jax.test_util.check_grads(f, args, order=1,
@@ -29,14 +31,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import scipy.special
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import framework_corpus  # noqa: E402 (benchmarks/ on the path first)
+import outputs  # noqa: E402
+
 DEFAULT_JSON = "reports/bench_framework_speed.json"  # reports/ is git-ignored
+DEFAULT_MARKDOWN = "reports/bench_framework_speed.md"
 REPEATS = 7
 QUICK_REPEATS = 3
-CASES = ("softplus", "logsumexp", "linear_bias", "gelu", "layer_norm")
+CASES = ("softplus", "logsumexp", "linear", "gelu_erf", "layer_norm")  # rules of benchmarks/framework_corpus.py
 
 
 def available(module: str) -> bool:
@@ -47,169 +51,29 @@ def available(module: str) -> bool:
     return True
 
 
-# --- numpy references -----------------------------------------------------------------------------------------
-
-def np_softplus(x: np.ndarray) -> Any:
-    return np.sum(np.logaddexp(0.0, x))
-
-
-def np_logsumexp(x: np.ndarray) -> Any:
-    m = np.max(x)
-    return m + np.log(np.sum(np.exp(x - m)))
-
-
-def np_linear_bias(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> Any:
-    return np.sum(np.tanh(x @ w + b))
-
-
-def np_gelu(x: np.ndarray) -> Any:
-    return np.sum((0.5 * x * (1 + scipy.special.erf(x / np.sqrt(2.0)))) ** 2)
-
-
-def np_layer_norm(x: np.ndarray) -> Any:
-    centred = x - np.mean(x)
-    out = centred / np.sqrt(np.mean(centred * centred) + 1e-5)
-    return np.sum(out * np.arange(1, x.size + 1))
-
-
-REFERENCES = {"softplus": np_softplus, "logsumexp": np_logsumexp, "linear_bias": np_linear_bias,
-              "gelu": np_gelu, "layer_norm": np_layer_norm}
-
-
-def points(case: str) -> tuple[np.ndarray, ...]:
-    rng = np.random.default_rng(CASES.index(case))
-    if case == "linear_bias":
-        return rng.normal(size=(3, 2)), rng.normal(size=(2, 2)), rng.normal(size=2)
-    return (rng.normal(size=8),)
-
-
-# --- torch ----------------------------------------------------------------------------------------------------
+# --- the cases: rules of the corpus at its first point -----------------------------------------------------
 
 @functools.cache  # built once per process: a test module defines its Functions once, and jax caches by function
-def torch_case(case: str) -> tuple[Any, tuple[Any, ...]]:
-    """f (a loss over one custom torch.autograd.Function) and its float64 tensor arguments."""
-    import torch
+def case_problem(framework: str, case: str) -> Any:
+    """framework_corpus's rule `case` as a `framework` op at seed 0: f (a weighted sum over the custom rule), its
+    float64 arguments and the numpy reference of the same f."""
+    if framework == "jax":
+        import jax
 
-    class Softplus(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return torch.nn.functional.softplus(x)
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * torch.sigmoid(x)
-
-    class LogSumExp(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            m = x.max()
-            out = m + torch.log(torch.exp(x - m).sum())
-            ctx.save_for_backward(x, out)
-            return out
-
-        @staticmethod
-        def backward(ctx, g):
-            x, out = ctx.saved_tensors
-            return g * torch.exp(x - out)
-
-    class LinearBias(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, w, b):
-            ctx.save_for_backward(x, w)
-            return x @ w + b
-
-        @staticmethod
-        def backward(ctx, g):
-            x, w = ctx.saved_tensors
-            return g @ w.T, x.T @ g, g.sum(0)
-
-    class Gelu(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return 0.5 * x * (1 + torch.erf(x / 2 ** 0.5))
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            pdf = torch.exp(-0.5 * x * x) / (2 * torch.pi) ** 0.5
-            return g * (0.5 * (1 + torch.erf(x / 2 ** 0.5)) + x * pdf)
-
-    class LayerNorm(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            centred = x - x.mean()
-            std = torch.sqrt((centred * centred).mean() + 1e-5)
-            y = centred / std
-            ctx.save_for_backward(y, std)
-            return y
-
-        @staticmethod
-        def backward(ctx, g):
-            y, std = ctx.saved_tensors
-            return (g - g.mean() - y * (g * y).mean()) / std
-
-    weights = torch.arange(1, 9, dtype=torch.float64)
-    fs = {"softplus": lambda x: Softplus.apply(x).sum(),
-          "logsumexp": lambda x: LogSumExp.apply(x),  # apply looked up at call time
-          "linear_bias": lambda x, w, b: torch.tanh(LinearBias.apply(x, w, b)).sum(),
-          "gelu": lambda x: (Gelu.apply(x) ** 2).sum(),
-          "layer_norm": lambda x: (LayerNorm.apply(x) * weights).sum()}
-    args = tuple(torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in points(case))
-    return fs[case], args
-
-
-# --- JAX ------------------------------------------------------------------------------------------------------
-
-@functools.cache
-def jax_case(case: str) -> tuple[Any, tuple[Any, ...]]:
-    """f (a loss over one jax.custom_vjp function) and its float64 JAX arguments."""
-    import jax
-    import jax.numpy as jnp
-
-    jax.config.update("jax_enable_x64", True)  # jax's own checker needs float64 to be fair
-
-    def rule(forward, backward):
-        fn = jax.custom_vjp(forward)
-        fn.defvjp(lambda *xs: (forward(*xs), xs), lambda res, g: backward(g, *res))
-        fn.__name__ = fn.__qualname__ = forward.__name__
-        return fn
-
-    softplus = rule(lambda x: jnp.logaddexp(0.0, x), lambda g, x: (g * jax.nn.sigmoid(x),))
-    logsumexp = rule(lambda x: jax.nn.logsumexp(x), lambda g, x: (g * jnp.exp(x - jax.nn.logsumexp(x)),))
-    linear_bias = rule(lambda x, w, b: x @ w + b, lambda g, x, w, b: (g @ w.T, x.T @ g, g.sum(0)))
-    gelu = rule(lambda x: 0.5 * x * (1 + jax.scipy.special.erf(x / 2 ** 0.5)),
-                lambda g, x: (g * (0.5 * (1 + jax.scipy.special.erf(x / 2 ** 0.5))
-                                   + x * jnp.exp(-0.5 * x * x) / (2 * jnp.pi) ** 0.5),))
-
-    def norm(x):
-        centred = x - x.mean()
-        return centred / jnp.sqrt((centred * centred).mean() + 1e-5)
-
-    def norm_back(g, x):
-        y = norm(x)
-        std = jnp.sqrt(((x - x.mean()) ** 2).mean() + 1e-5)
-        return ((g - g.mean() - y * (g * y).mean()) / std,)
-
-    layer_norm = rule(norm, norm_back)
-    weights = jnp.arange(1.0, 9.0)
-    fs = {"softplus": lambda x: softplus(x).sum(), "logsumexp": lambda x: logsumexp(x),
-          "linear_bias": lambda x, w, b: jnp.tanh(linear_bias(x, w, b)).sum(),
-          "gelu": lambda x: (gelu(x) ** 2).sum(), "layer_norm": lambda x: (layer_norm(x) * weights).sum()}
-    return fs[case], tuple(jnp.asarray(a) for a in points(case))
+        jax.config.update("jax_enable_x64", True)  # jax's own checker needs float64 to be fair
+    problem = framework_corpus.make(case, framework, 0)
+    return problem.f, problem.inputs(), problem.reference
 
 
 # --- one check ------------------------------------------------------------------------------------------------
 
 def run_one(framework: str, case: str, checker: str) -> dict[str, Any]:
     """One timed check: seconds, and check_grad's status, evaluations and mode."""
-    f, args = torch_case(case) if framework == "torch" else jax_case(case)
+    f, args, numpy_reference = case_problem(framework, case)
     if checker.startswith("check_grad"):
         from pytest_gradcheck import check_grad
 
-        reference = REFERENCES[case] if checker == "check_grad_reference" else None
+        reference = numpy_reference if checker == "check_grad_reference" else None
         started = time.perf_counter()
         result = check_grad(f, args, reference=reference, raise_on_mismatch=False)
         seconds = time.perf_counter() - started
@@ -315,11 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--frameworks", default="torch,jax")
     parser.add_argument("--no-cold", action="store_true")
-    parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, default=None)
+    outputs.add_options(parser, DEFAULT_JSON, DEFAULT_MARKDOWN)
     parser.add_argument("--child", nargs=3, metavar=("FRAMEWORK", "CASE", "CHECKER"), help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.child:
         child(*options.child)
+        return 0
+    if options.render:
+        outputs.publish(render(json.loads(Path(options.render).read_text())), options)
         return 0
     frameworks = [name for name in options.frameworks.split(",") if available(name)]
     cases = options.cases.split(",")[:1] if options.quick else options.cases.split(",")
@@ -338,10 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
     payload = {"rows": rows, "summary": {t: ratios(rows, t) for t in ("warm", "cold")
                                          if any(t in row for row in rows)}}
-    print(render(payload))
-    if options.json:
-        Path(options.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(options.json).write_text(json.dumps(payload, indent=1))
+    outputs.publish(render(payload), options, payload)
     return 0
 
 

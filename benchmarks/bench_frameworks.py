@@ -59,6 +59,9 @@ def _load(name: str) -> Any:
     return sys.modules[name]
 
 
+outputs = _load("outputs")
+
+
 mutations = _load("framework_mutations")
 corpus = mutations.corpus
 Counted = _load("checkers").Counted  # f with a call counter
@@ -185,9 +188,6 @@ def checkers_for(framework: str) -> list[Checker]:
 
 # ---- the run --------------------------------------------------------------------------------------------------------
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 def _record(checker: Checker, problem: Any, kind: str | None, d: float | None, detail: str) -> dict[str, Any]:
     return {"framework": problem.framework, "rule": problem.name, "seed": problem.seed, "checker": checker.name,
@@ -233,7 +233,8 @@ def measure(config: Config) -> list[dict[str, Any]]:
         for name in config.rules:
             started = time.perf_counter()
             records += measure_rule(name, framework, config)
-            _progress(f"  {framework} {name}: {time.perf_counter() - started:.1f} s ({len(records)} checks so far)")
+            outputs.progress(f"  {framework} {name}: {time.perf_counter() - started:.1f} s ({len(records)} checks so "
+                             "far)")
     return records
 
 
@@ -441,21 +442,13 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _write(path: str, text: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
-    _progress(f"wrote {path}")
-
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one point per rule, d in 1e-1, 1e-3, 1e-6, 1e-9, 1e-12")
     parser.add_argument("--rules", help=f"comma-separated rules (default: all of {', '.join(corpus.NAMES)})")
     parser.add_argument("--frameworks", help="comma-separated: torch, jax (default: those that import)")
-    parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
-    parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
-                        help=f"write Markdown (default {DEFAULT_MARKDOWN})")
-    parser.add_argument("--render", metavar="JSON", help="no run: print (and --markdown: write) a saved run's tables")
+    outputs.add_options(parser, DEFAULT_JSON, DEFAULT_MARKDOWN)
     return parser
 
 
@@ -478,9 +471,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     if options.render:
         payload = json.loads(Path(options.render).read_text())
         text = render(payload | {"summary": summarize(payload["records"])})  # the summary of this code
-        print(text)
-        if options.markdown:
-            _write(options.markdown, text)
+        outputs.publish(text, options)
         return None
     config = config_from(options)
     started = time.perf_counter()
@@ -491,11 +482,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                "versions": _versions(), "seconds": time.perf_counter() - started, "summary": summarize(records),
                "records": records}
     text = render(payload)
-    print(text)
-    if options.markdown:
-        _write(options.markdown, text)
-    if options.json:
-        _write(options.json, json.dumps(payload, indent=1))
+    outputs.publish(text, options, payload)
     return payload
 
 

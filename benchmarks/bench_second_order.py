@@ -45,6 +45,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import outputs  # noqa: E402 (benchmarks/ on the path first)
 
 DEFAULT_JSON = "reports/bench_second_order.json"  # reports/ is git-ignored
 DEFAULT_MARKDOWN = "reports/bench_second_order.md"
@@ -226,9 +227,6 @@ def cold(checker: str, kind: str, name: str, seed: int, convention: str | None) 
 
 # ---- the run ----------------------------------------------------------------------------------------------------
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 def _case(kind: str, name: str, convention: str | None) -> str:
     return f"{name}[{convention}]" if convention else name
@@ -292,7 +290,7 @@ def measure_kind(kind: str, config: Config, with_torch: bool) -> list[dict[str, 
             for seed in config.planted_seeds:
                 record["planted"][str(seed)] = _planted_records(kind, name, seed, convention)
             records.append(record)
-            _progress(f"  {kind} {record['case']}: {time.perf_counter() - started:.1f} s")
+            outputs.progress(f"  {kind} {record['case']}: {time.perf_counter() - started:.1f} s")
     return records
 
 
@@ -461,11 +459,6 @@ def render(payload: dict[str, Any]) -> str:
 
 # ---- command ----------------------------------------------------------------------------------------------------
 
-def _write(path: str, text: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
-    _progress(f"wrote {path}")
-
 
 def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -473,16 +466,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument("--kinds", help=f"comma-separated kinds to run (default all: {','.join(KINDS)})")
     parser.add_argument("--no-cold", action="store_true", help="warm timings only (no fresh interpreters)")
     parser.add_argument("--no-torch", action="store_true", help="leave torch out even when it is installed")
-    parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
-    parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
-                        help=f"write Markdown (default {DEFAULT_MARKDOWN})")
-    parser.add_argument("--render", metavar="JSON", help="no run: print (and --markdown: write) a saved run's tables")
+    outputs.add_options(parser, DEFAULT_JSON, DEFAULT_MARKDOWN)
     options = parser.parse_args(argv)
     if options.render:
         text = render(json.loads(Path(options.render).read_text()))
-        print(text)
-        if options.markdown:
-            _write(options.markdown, text)
+        outputs.publish(text, options)
         return None
     import bench_detection
     import checkers
@@ -501,11 +489,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
                "machine": bench_detection.machine(), "seconds": time.perf_counter() - started,
                "missing_api": missing_api(), "summary": summarize(records), "cases": records}
     text = render(payload)
-    print(text)
-    if options.markdown:
-        _write(options.markdown, text)
-    if options.json:
-        _write(options.json, json.dumps(payload, indent=1))
+    outputs.publish(text, options, payload)
     return payload
 
 

@@ -53,6 +53,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import outputs  # noqa: E402 (benchmarks/ on the path first)
 
 DEFAULT_JSON = "reports/bench_user_speed.json"  # reports/ is git-ignored
 DEFAULT_MARKDOWN = "reports/bench_user_speed.md"
@@ -165,9 +166,6 @@ def warm(runners: dict[str, Any], name: str, seed: int, failing: bool, repeats: 
 
 # ---- the run --------------------------------------------------------------------------------------------------
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
 
 def _with_ratio(pair: dict[str, Any]) -> dict[str, Any]:
     if "torch" in pair:
@@ -200,16 +198,16 @@ def measure_cases(config: Config, checkers_run: tuple[str, ...]) -> list[dict[st
             record[path] = {"cold": cold_checks and _with_ratio(cold_checks),
                             "warm": _with_ratio(warm(runners, name, seed, failing, config.repeats))}
         records.append(record)
-        _progress(f"  {record['case']}: {time.perf_counter() - started:.1f} s")
+        outputs.progress(f"  {record['case']}: {time.perf_counter() - started:.1f} s")
     return records
 
 
 def measure_scaling(config: Config, with_torch: bool) -> list[dict[str, Any]]:
     import scaling
 
-    rows = scaling.run(("check_grad_default",), config.sizes, config.cap, _progress)
+    rows = scaling.run(("check_grad_default",), config.sizes, config.cap, outputs.progress)
     if with_torch:
-        rows += scaling.run(("torch_full",), config.sizes, config.torch_cap, _progress)
+        rows += scaling.run(("torch_full",), config.sizes, config.torch_cap, outputs.progress)
     return rows
 
 
@@ -373,11 +371,6 @@ def render(payload: dict[str, Any]) -> str:
 
 # ---- command --------------------------------------------------------------------------------------------------
 
-def _write(path: str, text: str) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text)
-    _progress(f"wrote {path}")
-
 
 def _config(options: argparse.Namespace) -> Config:
     config = QUICK if options.quick else full_config()
@@ -394,16 +387,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-torch", action="store_true", help="leave torch out even when it is installed")
     parser.add_argument("--cases", help="comma-separated case names (corpus names or three_layer_net_example)")
     parser.add_argument("--sizes", help="comma-separated scaling sizes")
-    parser.add_argument("--json", nargs="?", const=DEFAULT_JSON, help=f"write JSON (default {DEFAULT_JSON})")
-    parser.add_argument("--markdown", nargs="?", const=DEFAULT_MARKDOWN,
-                        help=f"write Markdown (default {DEFAULT_MARKDOWN})")
-    parser.add_argument("--render", metavar="JSON", help="no run: print (and --markdown: write) a saved run's tables")
+    outputs.add_options(parser, DEFAULT_JSON, DEFAULT_MARKDOWN)
     options = parser.parse_args(argv)
     if options.render:
         text = render(json.loads(Path(options.render).read_text()))
-        print(text)
-        if options.markdown:
-            _write(options.markdown, text)
+        outputs.publish(text, options)
         return
     import bench_detection
     import checkers
@@ -421,11 +409,7 @@ def main(argv: list[str] | None = None) -> None:
                "summary": summarize(records), "imports": import_times(records), "cases": records,
                "scaling": scaling_rows}
     text = render(payload)
-    print(text)
-    if options.markdown:
-        _write(options.markdown, text)
-    if options.json:
-        _write(options.json, json.dumps(payload, indent=1))
+    outputs.publish(text, options, payload)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,18 @@ class Prepared:
     # the framework batches (JAX's vmap); the quick float64 screen evaluates its tables with it
     batch: Callable[[list[list[np.ndarray]]], Any] | None = None
     value: np.ndarray | None = None  # f64 at args, when the adapter has it already (its recording forward)
+    # Records the custom rules (and notes on them) when a check first needs them, for an adapter whose recording
+    # forward is costly (JAX's, with jit disabled); None once recorded, or when `rules` were recorded up front
+    record: Callable[[], tuple[list[CustomRule], list[str]]] | None = None
+
+    def custom_rules(self) -> tuple[list[CustomRule], list[str]]:
+        """The custom rules f's forward used, recording them now if need be, and the notes of that recording
+        (each returned once, to join the result's notes)."""
+        if self.record is None:
+            return self.rules, []
+        self.rules, notes = self.record()
+        self.record = None
+        return self.rules, notes
 
 
 class Adapter(Protocol):

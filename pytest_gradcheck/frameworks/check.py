@@ -277,11 +277,13 @@ def rule_rows(result: GradcheckResult, prepared: Prepared, options: Options, eng
     if options.per_op == "auto" and result.status == "pass":
         result.ops_note = rules_passed_note(prepared)
         return
-    if not prepared.rules:
+    rules, notes = prepared.custom_rules()
+    result.notes += notes
+    if not rules:
         result.ops_note = (f"f's forward used no custom rule; {prepared.framework}'s built-in ops are trusted")
         return
     result.ops = per_op.mark_first_failing([rule_row(rule, number, options)
-                                            for number, rule in enumerate(prepared.rules, start=1)])
+                                            for number, rule in enumerate(rules, start=1)])
     result.ops_note = TRUSTED_NOTE.format(framework=prepared.framework)
     per_op.attribute(result, result.ops, engine=engine)
     if engine and result.status == "formula_error" and result.ops and all(row.ok for row in result.ops):
@@ -302,7 +304,11 @@ def unattributed_note(result: GradcheckResult, prepared: Prepared) -> str:
 
 
 def rules_passed_note(prepared: Prepared) -> str:
-    """The ops_note of a passing check under per_op="auto": which rules were not checked one by one."""
+    """The ops_note of a passing check under per_op="auto": which rules were not checked one by one (named when
+    the adapter recorded them up front)."""
+    if prepared.record is not None:
+        return ("the whole-function check passed, so no custom rule f's forward uses was checked on its own; "
+                'per_op="custom" checks each')
     if not prepared.rules:
         return f"f's forward used no custom rule; {prepared.framework}'s built-in ops are trusted"
     names = list(dict.fromkeys(rule.name for rule in prepared.rules))

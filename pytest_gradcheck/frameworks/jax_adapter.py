@@ -266,19 +266,16 @@ def rule_location(rule: Any) -> str:
 
 @dataclass
 class Recorded:
-    """One recording forward of f: the custom_vjp calls, notes on what could not be recorded, and f's value
-    (a float64 numpy array; None when f raised or returned no JAX array)."""
+    """One recording forward of f: the custom_vjp calls, and notes on what could not be recorded."""
 
     calls: list[CustomCall]
     notes: list[str]
-    value: np.ndarray | None = None
 
 
 def recording_forward(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> Recorded:
     """The custom_vjp calls f makes at the float64 point `xs`, in call order, from one run of f with jit disabled
-    and `custom_vjp.__call__` wrapped (call inside `float64_on_cpu`), and f's value there (op by op, as the eager
-    forward computes it); notes name calls that could not be recorded (on traced values, or with keyword-only
-    inputs) and a run that raised."""
+    and `custom_vjp.__call__` wrapped (call inside `float64_on_cpu`); notes name calls that could not be recorded
+    (on traced values, or with keyword-only inputs) and a run that raised."""
     import jax
     from jax import custom_derivatives
 
@@ -295,13 +292,12 @@ def recording_forward(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> Reco
 
     try:
         with _recording(custom_derivatives.custom_vjp).active(record), jax.disable_jit():
-            out = f(*_jax_inputs(xs))
+            f(*_jax_inputs(xs))
     except Exception as error:  # the user's code, run with jit disabled: no per-op rows, the note says why
         return Recorded([], [f"per-op checks unavailable: f raised with jit disabled ({blame.describe(error)})"])
     notes = [f"custom_vjp function {name} was called on traced values (inside vmap, grad or a transformation "
              "within f): that call is not checked on its own" for name in dict.fromkeys(unrecorded)]
-    value = np.asarray(out) if isinstance(out, jax.Array) and out.dtype == np.float64 else None
-    return Recorded(calls, notes, value)
+    return Recorded(calls, notes)
 
 
 def _wrap_call(original: Any, current: Callable[[], Any]) -> Any:
@@ -462,13 +458,19 @@ class JaxAdapter:
 
     def prepare(self, f: Callable[..., Any], args: Any, reference: Callable[..., Any] | None) -> Prepared:
         xs, notes = to_numpy(f, args)
-        recorded = recording_forward(f, xs)
-        rules, counted = custom_rules(recorded.calls)
         (forward, run_forward), (vjp, run_vjp) = numpy_forward(f), numpy_vjp(f)
         return Prepared(framework=NAME, args=xs, f64=forward, vjp=vjp, to_numpy=numpy_function,
-                        reference=reference, gradient_source="jax.vjp", rules=rules,
-                        notes=[*notes, *recorded.notes, *counted], batch=numpy_batch(f), value=recorded.value,
-                        compile=lambda: (run_forward.compile(), run_vjp.compile()))
+                        reference=reference, gradient_source="jax.vjp", notes=notes, batch=numpy_batch(f),
+                        compile=lambda: (run_forward.compile(), run_vjp.compile()),
+                        record=functools.partial(record_rules, f, xs))
+
+
+def record_rules(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> tuple[list[CustomRule], list[str]]:
+    """The custom rules to check (custom_rules of the recording forward's calls) and the notes of both. Run when
+    a check needs them: with jit disabled, f runs op by op, ~6x slower than its eager forward."""
+    recorded = recording_forward(f, xs)
+    rules, counted = custom_rules(recorded.calls)
+    return rules, [*recorded.notes, *counted]
 
 
 ADAPTER = JaxAdapter()

@@ -96,11 +96,19 @@ def test_correct_custom_rules_pass_and_each_is_checked_on_its_own(with_reference
     assert all(row.ok and row.custom for row in result.ops)
 
 
-def test_a_passing_check_under_auto_names_the_rules_it_did_not_check_one_by_one() -> None:
+def test_a_passing_check_under_auto_records_no_rule_and_says_none_was_checked_on_its_own(monkeypatch) -> None:
+    """JAX's recording forward (jit disabled: ~6x an eager forward) runs only when rules are checked one by one:
+    a passing check under per_op="auto" spends nothing on it and says so; per_op="custom" records and checks."""
+    recordings = []
+    original = jax_adapter.recording_forward
+    monkeypatch.setattr(jax_adapter, "recording_forward", lambda *a: recordings.append(1) or original(*a))
     result = check_grad(loss_of(make_rules()), args())
-    assert result.status == "pass" and result.ops == []
-    assert "whole-function check passed" in result.ops_note and "logsumexp" in result.ops_note
+    assert result.status == "pass" and result.ops == [] and recordings == []
+    assert "whole-function check passed" in result.ops_note and "no custom rule" in result.ops_note
     assert 'per_op="custom"' in result.ops_note
+    checked = check_grad(loss_of(make_rules()), args(), per_op="custom")
+    assert recordings == [1] and [row.name.rpartition(".")[2] for row in checked.ops] == ["softplus", "logsumexp",
+                                                                                        "gelu"]
 
 
 @pytest.mark.parametrize(("with_reference", "size"), [(False, 1e-6), (True, 1e-9)])
@@ -192,7 +200,6 @@ def test_calls_are_recorded_with_their_inputs_nested_and_inside_scan() -> None:
         recorded = jax_adapter.recording_forward(f, (X, Y))
         calls, notes = recorded.calls, recorded.notes
         rules, counted = jax_adapter.custom_rules(calls)
-        assert np.allclose(recorded.value, f(X, Y), rtol=1e-14)  # f's value, kept for the same-function check
     names = [jax_adapter.rule_name(call.rule).rpartition(".")[2] for call in calls]
     assert names == ["softplus"] * len(X) + ["outer", "logsumexp"]
     assert [r.name.rpartition(".")[2] for r in rules] == ["softplus", "softplus", "outer", "logsumexp"]
