@@ -27,7 +27,8 @@ import numpy as np
 
 from pytest_gradcheck.checker.inputs import validate_output
 
-__all__ = ["AGREEMENT", "Plan", "Projection", "ScreenRun", "plan", "run_screen", "tested_along", "well_scaled"]
+__all__ = ["AGREEMENT", "Plan", "Projection", "ScreenRun", "largest_element", "plan", "run_screen", "tested_along",
+           "well_scaled"]
 
 F64_EPS = float(np.finfo(np.float64).eps)
 AGREEMENT = 1e-10  # gradient and table agree within this share of the projection's size: a clear pass
@@ -133,11 +134,9 @@ class Plan:
 def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int, rng: np.random.Generator) -> Plan:
     """`projections` random directions over the elements at least SPREAD of the largest, and each smaller element
     (at most MAX_SMALL) on its own; no derivative and why when the gradient does not allow a screen."""
-    if len(g) != len(args) or any(np.shape(v) != np.shape(x) for v, x in zip(g, args, strict=False)):
-        return Plan([], "the gradient's shapes differ from the arguments'")
-    largest = max((float(np.max(np.abs(v))) for v in g if v.size), default=0.0)
-    if not (math.isfinite(largest) and largest > 0) or not all(np.all(np.isfinite(v)) for v in g):
-        return Plan([], "the gradient is 0 or not finite")
+    largest, why = largest_element(args, g)
+    if why:
+        return Plan([], why)
     small = [np.abs(v) < SPREAD * largest for v in g]
     if sum(int(np.sum(m)) for m in small) > MAX_SMALL:
         return Plan([], f"the gradient's elements differ in scale (more than {MAX_SMALL} below {SPREAD:g} of the "
@@ -150,6 +149,16 @@ def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int
     out += [(f"argument {a}, element {tuple(int(i) for i in index)}", _unit(args, a, index), UNIT_FLOOR * largest)
             for a, m in enumerate(small) for index in np.argwhere(m)]
     return Plan(out)
+
+
+def largest_element(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...]) -> tuple[float, str]:
+    """The gradient's largest |element|, and why no screen can be planned on it ("" when one can)."""
+    if len(g) != len(args) or any(np.shape(v) != np.shape(x) for v, x in zip(g, args, strict=False)):
+        return 0.0, "the gradient's shapes differ from the arguments'"
+    largest = max((float(np.max(np.abs(v))) for v in g if v.size), default=0.0)
+    if not (math.isfinite(largest) and largest > 0) or not all(np.all(np.isfinite(v)) for v in g):
+        return 0.0, "the gradient is 0 or not finite"
+    return largest, ""
 
 
 def tested_along(g: tuple[np.ndarray, ...], u: list[np.ndarray]) -> float:

@@ -1,20 +1,21 @@
 """The quick quad screen: random projections of a float64 gradient (a framework's autograd) against
 central differences of a numpy reference function on the quad tier (113 bits), accepted only on clear agreement.
 
-The same plan as the float64 screen (checker.float64_screen: 2 random projections over the well-scaled elements,
-small elements on their own), with quad's accuracy: phi(t) = <w, f(x + t u)> at t = -h, h, 2h with h ~ 1e-8 of the
-point's scale, and phi(0) (f at the point, once for every table): 3 evaluations a table. The value is the slope at 0
-of the cubic through the four points, (6 phi(h) - 2 phi(-h) - 3 phi(0) - phi(2h)) / 6h, whose truncation is
-h^3 f''''/12 (~1e-24). The central difference D(h) = (phi(h) - phi(-h)) / 2h differs from it by T / 6h, where
-T = phi(2h) - 3 phi(h) + 3 phi(0) - phi(-h) is the third difference (h^3 f''' for a smooth f); that difference, D(h)'s
-own error (~1e-16 of the derivative), is the value's error estimate, plus round-off (NOISE_ULPS quad ulps through
-the weights, ~1e-25). At a kink whose one-sided slopes differ by J, T is J h: |T| / h measures |J| (a smooth f's
-terms are h^2 f''', ~1e-16, far below the agreement; a jump of the curvature shows as ~h: no clear pass either).
+The float64 screen's plan (checker.float64_screen: 2 random projections, accepted only on clear agreement), with
+quad's accuracy, and directions weighted by each element's scale (`plan`): phi(t) = <w, f(x + t u)> at t = -h, h,
+2h with h ~ 1e-10 of the point's scale, and phi(0) (f at the point, once for every table): 3 evaluations a table.
+The value is the slope at 0 of the cubic through the four points, (6 phi(h) - 2 phi(-h) - 3 phi(0) - phi(2h)) / 6h,
+whose truncation is h^3 f''''/12. The central difference D(h) = (phi(h) - phi(-h)) / 2h differs from it by T / 6h,
+where T = phi(2h) - 3 phi(h) + 3 phi(0) - phi(-h) is the third difference (h^3 f''' for a smooth f); that
+difference, D(h)'s own error (~1e-20 of the derivative), is the value's error estimate, plus round-off (NOISE_ULPS
+quad ulps through the weights, ~1e-22). At a kink whose one-sided slopes differ by J, T is J h: |T| / h measures
+|J| (a smooth f's terms are h^2 f''', far below the agreement; a jump of the curvature shows as ~h: no clear pass
+either).
 
 A clear agreement is within AGREEMENT (1e-13) of the projection's size: far below a 1e-9 error, far above a float64
 gradient's round-off (a few ulps) and the reference's error. A numpy reference that passes through float64 (a
-buffer, `np.asarray(x, dtype=float)`) cannot agree that closely: at steps of 1e-8 its rounded inputs move the
-differences by ~1e-8. So this screen runs without the thorough check's precision probes; anything that does not
+buffer, `np.asarray(x, dtype=float)`) cannot agree that closely: at steps of 1e-10 its rounded inputs move the
+differences by ~1e-6. So this screen runs without the thorough check's precision probes; anything that does not
 agree clearly hands the decision to the thorough check, which runs them.
 """
 
@@ -25,8 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pytest_gradcheck.checker import float64_screen
-from pytest_gradcheck.checker.evaluation import F64_EPS, SAME_FUNCTION_ULPS
+from pytest_gradcheck.checker import float64_screen, verdict
 from pytest_gradcheck.checker.float64_screen import Projection, ScreenRun
 from pytest_gradcheck.checker.inputs import validate_output
 from pytest_gradcheck.hp import install as hp_twins
@@ -36,17 +36,27 @@ from pytest_gradcheck.hp.mpmath_warnings import call as call_hp
 __all__ = ["AGREEMENT", "run_screen"]
 
 AGREEMENT = 1e-13  # the share of a projection's size within which gradient and reference must agree
-STEP = 1e-8  # the largest step, relative to max(1, |x|), for a direction of length UNIT_LENGTH (float64_screen)
+# The largest step, relative to max(1, |x|), for a direction of length UNIT_LENGTH (float64_screen): the truncation
+# h^2 f''' / 6 is ~1e-20 of the derivative, round-off (~1e-34 of |phi| over the step) ~1e-22
+STEP = 1e-10
+ELEMENT_FLOOR = verdict.RELATIVE_FLOOR  # an element's scale: max(|g_i|, this share of the largest), as verdicts
 NOISE_ULPS = 64.0  # assumed round-off of one quad evaluation of phi, in quad ulps of its largest |value|
 QUAD_EPS = 2.0**-112  # quad's unit of rounding
+# f's value on quad and in float64 differ by the float64 evaluation's round-off, which cancellation (a loss near its
+# optimum, a sum of terms of both signs) takes far beyond a few ulps of the result; beyond this share of
+# max(|value|, SAME_VALUE_FLOOR of the largest) it is another function (a branch on the input's type), and no table
+# is spent on it. Not needed for a sound pass (a table of another function does not agree with a correct gradient
+# to 1e-13), only to stop early.
+SAME_VALUE_RTOL = 1e-7
+SAME_VALUE_FLOOR = 1e-3
 ROUNDOFF_WEIGHT = 2.0  # the sum of |weights| of the value's formula, times h: (6 + 2 + 3 + 1) / 6
 
 
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
                *, projections: int, rng: np.random.Generator) -> ScreenRun:
-    """`projections` random projections of `gradient(cotangent)` against quad differences of the numpy function
-    f at `args` (and small elements on their own, float64_screen.plan); no pass when f does not run on quad, or
-    its quad value at the point is not its float64 value to round-off."""
+    """`projections` random projections of `gradient(cotangent)` (weighted by each element's scale: `plan`)
+    against quad differences of the numpy function f at `args`; no pass when f does not run on quad, or its quad
+    value at the point is not its float64 value to round-off."""
     value64 = validate_output(f(*args), "f(*args)")
     cotangent = np.ones(value64.shape) if value64.size == 1 else rng.standard_normal(value64.shape)
     ctx = precision.context(quad.QUAD_DIGITS)
@@ -59,7 +69,7 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
         if phi0 is None:
             run.why = point.why
             return run
-        planned = float64_screen.plan(args, g, projections, rng)
+        planned = plan(args, g, projections, rng)
         run.why = planned.why
         h = STEP * max([1.0] + [float(np.max(np.abs(a))) for a in args if a.size])
         for label, u, floor in planned.derivatives:
@@ -72,6 +82,24 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
         run.evaluations = 1 + point.evaluations
     run.passed = not run.why
     return run
+
+
+def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int,
+         rng: np.random.Generator) -> float64_screen.Plan:
+    """`projections` random directions over every element, element i weighted by L / max(|g_i|, ELEMENT_FLOOR L)
+    (L the largest |g_i|): an error of delta relative to that scale (the thorough check's) shows as delta |z_i| L
+    in a projection whose size is at most L sum |z_j|, however small the element, so no element needs a table of
+    its own. (The float64 screen cannot weight so: its round-off grows with the weights; quad's is ~1e-22.)"""
+    largest, why = float64_screen.largest_element(args, g)
+    if why:
+        return float64_screen.Plan([], why)
+    weights = [largest / np.maximum(np.abs(v), ELEMENT_FLOOR * largest) for v in g]
+    out = []
+    for k in range(projections):
+        u = [w * rng.standard_normal(np.shape(x)) for w, x in zip(weights, args, strict=True)]
+        size = sum(float(np.abs(gv * uv).sum()) for gv, uv in zip(g, u, strict=True))
+        out.append((f"projection {k}", u, float64_screen.SIZE_FLOOR * size))
+    return float64_screen.Plan(out)
 
 
 class _Point:
@@ -97,7 +125,7 @@ class _Point:
 
     def phi0(self, value64: np.ndarray) -> np.ndarray | None:
         """<w, f(x)> on quad, when f runs on quad there and its value is its float64 value to round-off
-        (SAME_FUNCTION_ULPS); else None, and `why`."""
+        (SAME_VALUE_RTOL); else None, and `why`."""
         try:
             value = self.value(self.args)
         except Exception as error:  # the thorough check runs f on quad again and reports what it raises
@@ -108,7 +136,8 @@ class _Point:
             return None
         as64, flat = value.astype(np.float64), value64.ravel()
         with np.errstate(invalid="ignore"):
-            same = np.abs(as64 - flat) <= SAME_FUNCTION_ULPS * F64_EPS * (np.abs(as64) + np.abs(flat))
+            size = np.maximum(np.abs(flat), SAME_VALUE_FLOOR * np.max(np.abs(flat), initial=0.0))
+            same = np.abs(as64 - flat) <= SAME_VALUE_RTOL * size
         if not np.all(same):
             self.why = "the reference's value on the quad tier is not its float64 value to round-off"
             return None

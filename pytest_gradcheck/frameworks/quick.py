@@ -21,11 +21,14 @@ PROJECTIONS = 2  # random projections, each 6 evaluations of f in float64 (3 on 
 # Evaluations a quick screen spends at most (f, the projections and MAX_SMALL single elements, in float64); a
 # smaller max_evaluations goes to the thorough check.
 COST = 1 + 2 * float64_screen.LEVELS * (PROJECTIONS + float64_screen.MAX_SMALL)
-TIERS = {  # what a pass says of each tier: the reference function, its tables, where kinks show, the agreement
-    "float64": ("f's float64 forward", "Richardson tables", "the even parts", float64_screen.AGREEMENT),
+TIERS = {  # what a pass says of each tier: the reference function, its tables, where kinks show, how elements
+    # weigh in the projections, the agreement
+    "float64": ("f's float64 forward", "Richardson tables", "the even parts", "", float64_screen.AGREEMENT),
     "quad": ("the reference on the quad tier (113 bits)", "the slopes of cubics through 4 points",
-             "the third differences", quad_screen.AGREEMENT)}
-PASS_NOTE = ("quick screen: {n} random projections of the gradient{units} agreed with {tables} of {reference} to "
+             "the third differences", f" (each element weighted by 1 / max(|g_i|, {quad_screen.ELEMENT_FLOOR:g} of "
+             "the largest))", quad_screen.AGREEMENT)}
+PASS_NOTE = ("quick screen: {n} random projections of the gradient{weighting}{units} agreed with {tables} of "
+             "{reference} to "
              "{agreement:g} of each one's size (largest gap {worst:.1e}; the error estimates below that, and no "
              "kink in {kinks}), so the {size} elements were not checked one by one: an error vector 1000x "
              'that agreement goes unseen with probability {miss:.0e}; mode="full" checks every element')
@@ -84,11 +87,12 @@ def passed_result(function: Callable[..., Any], args: tuple[np.ndarray, ...], ru
                   source: str, tier: str) -> GradcheckResult:
     """A pass in mode "fast" on `tier`; its tolerance is the agreement it was held to. `source`: "grad" or "vjp"
     (the framework's own autograd is named by the caller)."""
-    reference, tables, kinks, agreement = TIERS[tier]
+    reference, tables, kinks, weighting, agreement = TIERS[tier]
     tolerance = resolve_tolerances(np.dtype(np.float64), rtol=agreement, atol=0.0, hp_formula=tier == "quad")
     tolerance = dataclasses.replace(tolerance, relative_floor=float64_screen.SIZE_FLOOR)
     units = len(run.projections) - PROJECTIONS
-    note = PASS_NOTE.format(n=PROJECTIONS, units=f" (and {units} small element(s) on their own)" if units else "",
+    note = PASS_NOTE.format(n=PROJECTIONS, weighting=weighting,
+                            units=f" (and {units} small element(s) on their own)" if units else "",
                             tables=tables, kinks=kinks, reference=reference, agreement=agreement, worst=run.worst(),
                             size=sum(a.size for a in args), miss=modes.miss_probability(PROJECTIONS, 1e3))
     precision_note = "" if tier == "quad" else \
