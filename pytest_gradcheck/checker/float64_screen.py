@@ -50,13 +50,13 @@ KINK_AGREEMENT = 1e-8
 # The projection's size: max(|<g, u>|, SIZE_FLOOR * sum |g_i u_i|), so that a projection whose terms cancel is not
 # held to 1e-10 of a near-zero sum.
 SIZE_FLOOR = 0.1
-# Elements of the gradient below this share of the largest are left out of the projections (an agreement relative
-# to the projection's whole size would not see their errors) and each gets a derivative of its own, held to
-# AGREEMENT of max(|g_i|, UNIT_FLOOR * largest): 1e-11 of the largest element, finer than float64 differences
-# resolve a small element in the thorough check (whose error scale is max(|g_i|, 1e-3 * largest)) ...
+# Elements of the gradient below this share of the largest weigh SMALL_WEIGHT times in the projections: an error
+# relative to such an element's scale (max(|g_i|, 1e-3 of the largest), as the thorough check judges it) shows at
+# least 1e-2 as large as one in the largest element, so 1e-8 of it clears the agreement. The weight stops at 10:
+# round-off over the step grows with the direction's length (quad_screen, with ~1e-22 round-off, weighs by
+# 1/|g_i| in full).
 SPREAD = 1e-2
-UNIT_FLOOR = 0.1
-MAX_SMALL = 4  # ... up to this many; more go to the thorough check (which checks every element anyway)
+SMALL_WEIGHT = 10.0
 # The weights of the value R2 + (R2 - R1) / 15 on the central differences D(h), D(h/2), D(h/4): 1/45, -4/9, 64/45.
 WEIGHTS = (1 / 45, -20 / 45, 64 / 45)
 
@@ -132,22 +132,17 @@ class Plan:
 
 
 def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int, rng: np.random.Generator) -> Plan:
-    """`projections` random directions over the elements at least SPREAD of the largest, and each smaller element
-    (at most MAX_SMALL) on its own; no derivative and why when the gradient does not allow a screen."""
+    """`projections` random directions over every element, those below SPREAD of the largest weighted by
+    SMALL_WEIGHT; no derivative and why when the gradient does not allow a screen."""
     largest, why = largest_element(args, g)
     if why:
         return Plan([], why)
-    small = [np.abs(v) < SPREAD * largest for v in g]
-    if sum(int(np.sum(m)) for m in small) > MAX_SMALL:
-        return Plan([], f"the gradient's elements differ in scale (more than {MAX_SMALL} below {SPREAD:g} of the "
-                        "largest)")
+    weights = [np.where(np.abs(v) < SPREAD * largest, SMALL_WEIGHT, 1.0) for v in g]
     out = []
     for k in range(projections):
-        u = [np.where(m, 0.0, rng.standard_normal(np.shape(x))) for m, x in zip(small, args, strict=True)]
-        out.append((f"projection {k}", u, SIZE_FLOOR * sum(float(np.sum(np.abs(gv * uv))) for gv, uv in
+        u = [w * rng.standard_normal(np.shape(x)) for w, x in zip(weights, args, strict=True)]
+        out.append((f"projection {k}", u, SIZE_FLOOR * sum(float(np.abs(gv * uv).sum()) for gv, uv in
                                                           zip(g, u, strict=True))))
-    out += [(f"argument {a}, element {tuple(int(i) for i in index)}", _unit(args, a, index), UNIT_FLOOR * largest)
-            for a, m in enumerate(small) for index in np.argwhere(m)]
     return Plan(out)
 
 
@@ -172,7 +167,7 @@ Batch = Callable[[list[list[np.ndarray]]], Sequence[Any]]  # f at several points
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
                *, projections: int, rng: np.random.Generator, batch: Batch | None = None) -> ScreenRun:
     """`projections` random projections of `gradient(cotangent)` (one array per argument) against differences of
-    f (float64 numpy in and out) at `args`, and small elements on their own (`plan`). Stops at the first
+    f (float64 numpy in and out) at `args`, small elements weighted up (`plan`). Stops at the first
     derivative that does not agree clearly. `batch`, when given, evaluates every point of every table in one call
     (a framework's vmap: one dispatch per op instead of one per op and point); if it raises, f runs point by
     point."""
@@ -202,12 +197,6 @@ def step_along(u: list[np.ndarray], h: float) -> float:
     """The step along u: h * UNIT_LENGTH / |u| (at most 2 h)."""
     length = math.sqrt(sum(float(np.sum(d * d)) for d in u))
     return h * UNIT_LENGTH / max(length, UNIT_LENGTH / 2)
-
-
-def _unit(args: Sequence[np.ndarray], argument: int, index: np.ndarray) -> list[np.ndarray]:
-    u = [np.zeros(np.shape(x)) for x in args]
-    u[argument][tuple(index)] = 1.0
-    return u
 
 
 @dataclass

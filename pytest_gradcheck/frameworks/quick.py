@@ -18,16 +18,18 @@ from pytest_gradcheck.checker.verdict import resolve_tolerances
 from pytest_gradcheck.hp import quad
 
 PROJECTIONS = 2  # random projections, each 6 evaluations of f in float64 (3 on quad), no extra gradient evaluation
-# Evaluations a quick screen spends at most (f, the projections and MAX_SMALL single elements, in float64); a
-# smaller max_evaluations goes to the thorough check.
-COST = 1 + 2 * float64_screen.LEVELS * (PROJECTIONS + float64_screen.MAX_SMALL)
+# Evaluations a quick screen spends at most (f and the projections, in float64); a smaller max_evaluations goes to
+# the thorough check.
+COST = 1 + 2 * float64_screen.LEVELS * PROJECTIONS
 TIERS = {  # what a pass says of each tier: the reference function, its tables, where kinks show, how elements
     # weigh in the projections, the agreement
-    "float64": ("f's float64 forward", "Richardson tables", "the even parts", "", float64_screen.AGREEMENT),
+    "float64": ("f's float64 forward", "Richardson tables", "the even parts",
+                f" (elements below {float64_screen.SPREAD:g} of the largest weighted {float64_screen.SMALL_WEIGHT:g}x)",
+                float64_screen.AGREEMENT),
     "quad": ("the reference on the quad tier (113 bits)", "the slopes of cubics through 4 points",
              "the third differences", f" (each element weighted by 1 / max(|g_i|, {quad_screen.ELEMENT_FLOOR:g} of "
              "the largest))", quad_screen.AGREEMENT)}
-PASS_NOTE = ("quick screen: {n} random projections of the gradient{weighting}{units} agreed with {tables} of "
+PASS_NOTE = ("quick screen: {n} random projections of the gradient{weighting} agreed with {tables} of "
              "{reference} to "
              "{agreement:g} of each one's size (largest gap {worst:.1e}; the error estimates below that, and no "
              "kink in {kinks}), so the {size} elements were not checked one by one: an error vector 1000x "
@@ -90,9 +92,7 @@ def passed_result(function: Callable[..., Any], args: tuple[np.ndarray, ...], ru
     reference, tables, kinks, weighting, agreement = TIERS[tier]
     tolerance = resolve_tolerances(np.dtype(np.float64), rtol=agreement, atol=0.0, hp_formula=tier == "quad")
     tolerance = dataclasses.replace(tolerance, relative_floor=float64_screen.SIZE_FLOOR)
-    units = len(run.projections) - PROJECTIONS
     note = PASS_NOTE.format(n=PROJECTIONS, weighting=weighting,
-                            units=f" (and {units} small element(s) on their own)" if units else "",
                             tables=tables, kinks=kinks, reference=reference, agreement=agreement, worst=run.worst(),
                             size=sum(a.size for a in args), miss=modes.miss_probability(PROJECTIONS, 1e3))
     precision_note = "" if tier == "quad" else \

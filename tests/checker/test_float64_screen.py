@@ -1,5 +1,5 @@
 """The quick float64 screen (checker.float64_screen): a clear pass only when gradient and differences agree,
-never a pass on a wrong gradient, a kink, or a noisy (float32) backward; small elements on their own."""
+never a pass on a wrong gradient, a kink, or a noisy (float32) backward; small elements weighted up."""
 
 from __future__ import annotations
 
@@ -87,19 +87,22 @@ def test_a_kink_whose_subgradient_is_the_central_average_is_no_clear_pass():
         assert not run.passed and "one-sided slopes" in run.why
 
 
-def test_small_elements_get_a_derivative_of_their_own():
+def test_small_elements_weigh_ten_times_in_the_projections():
+    """The 5th element is ~5e-4 of the largest: unweighted, a 1e-7 error in it moves a projection by ~3e-11 |z| of
+    its size, within the agreement unless the random weight z is large (8 of 20 seeds caught); weighted 10x it
+    shows 10x larger, beyond the agreement (20 of 20). Still 13 evaluations."""
     x, f, vjp = SMALL_FIFTH, square_sin, square_sin_vjp
 
     assert abs(vjp(1.0, x)[0][4]) < 1e-3 * np.max(np.abs(vjp(1.0, x)[0]))
     run = screen(f, vjp, (x,))
     assert run.passed, run.why
-    assert [p.label for p in run.projections] == ["projection 0", "projection 1", "argument 0, element (4,)"]
-    assert run.evaluations == 19
-    wrong = screen(f, vjp, (x,), planted=(0, 4, 1 + 1e-5))  # 1e-5 of an element 1e-3 of the largest
-    assert not wrong.passed and wrong.why.startswith("argument 0, element (4,)")
+    assert [p.label for p in run.projections] == ["projection 0", "projection 1"] and run.evaluations == 13
+    for seed in range(10):
+        wrong = screen(f, vjp, (x,), seed=seed, planted=(0, 4, 1 + 1e-7))
+        assert not wrong.passed and "differ" in wrong.why
 
 
-def test_too_many_small_elements_and_a_zero_gradient_are_left_to_the_thorough_check():
+def test_a_gradient_spanning_many_decades_passes_and_a_zero_gradient_is_left_to_the_thorough_check():
     x = np.array([1.0, 1e-4, 2e-4, 3e-4, 4e-4, 5e-4, 0.8])
 
     def f(x):
@@ -109,7 +112,8 @@ def test_too_many_small_elements_and_a_zero_gradient_are_left_to_the_thorough_ch
         return (2 * w * x,)
 
     run = screen(f, vjp, (x,))
-    assert not run.passed and "differ in scale" in run.why and run.evaluations == 1
+    assert run.passed and run.evaluations == 13, run.why
+    assert not screen(f, vjp, (x,), planted=(0, 3, 1 + 1e-6)).passed  # an element 3e-4 of the largest
     zero = screen(lambda x: np.sum(0.0 * x), lambda w, x: (0 * x,), (POINT,))
     assert not zero.passed and "0 or not finite" in zero.why
 

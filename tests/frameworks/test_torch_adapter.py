@@ -157,7 +157,8 @@ def test_without_reference_a_well_scaled_pass_is_decided_by_the_quick_screen():
     x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
     result = check_grad(softplus_loss, x)
     assert result.ok and result.mode == "fast" and result.projections == 2 and result.evaluations == 13
-    assert any(n.startswith("quick screen: 2 random projections of the gradient agreed") for n in result.notes)
+    assert any(n.startswith("quick screen: 2 random projections of the gradient (elements below 0.01 of the largest "
+                            "weighted 10x) agreed") for n in result.notes)
     assert result.tolerance["rtol_formula"] == 1e-10 and result.worst["formula"] <= 1e-10
     assert result.gradient_source == "torch.autograd" and result.backend == "float64"
     full = check_grad(softplus_loss, x, mode="full")
@@ -193,10 +194,9 @@ def test_an_error_in_a_tiny_element_is_judged_by_the_full_check_not_the_screen()
     result = check_grad(lambda x: TailError.apply(x).sum(), x, raise_on_mismatch=False)
     assert result.status == "formula_error" and result.mode == "full"
     assert [m.index for m in result.mismatches] == [(0,)] and result.ops[0].name == "TailError"
-    assert any("quick screen did not agree clearly (argument 0, element (0,)" in n for n in result.notes)
-    passing = check_grad(softplus_loss, x)  # the tiny element on its own in the quick screen
-    assert passing.ok and passing.mode == "fast" and passing.evaluations == 19
-    assert [t["label"] for t in passing.traces][-1] == "argument 0, element (0,)"
+    assert any("quick screen did not agree clearly (projection" in n for n in result.notes)
+    passing = check_grad(softplus_loss, x)  # the tiny element weighted 10x in the quick screen's projections
+    assert passing.ok and passing.mode == "fast" and passing.evaluations == 13
 
 
 def test_the_wrong_one_of_several_functions_is_named_and_the_call_site_given():
@@ -415,7 +415,7 @@ def test_with_reference_a_pass_is_decided_by_the_quick_quad_screen():
 
 def test_a_budget_below_the_quick_screens_worst_case_goes_to_the_thorough_check():
     x = torch.linspace(-1.0, 1.0, 8, dtype=torch.float64)
-    result = check_grad(softplus_loss, x, max_evaluations=30, raise_on_mismatch=False)
+    result = check_grad(softplus_loss, x, max_evaluations=12, raise_on_mismatch=False)
     assert not any(n.startswith("quick screen") for n in result.notes)
 
 
