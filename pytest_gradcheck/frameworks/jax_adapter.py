@@ -9,13 +9,14 @@ gradient under test, reduced to a check of numpy functions in float64 on the CPU
   numpy implementation that runs at high precision.
 - The settings: every call of the check runs inside `float64_on_cpu`, which enables `jax_enable_x64` and makes
   the CPU the default device, and restores both afterwards, on error too.
-- The custom rules: f runs once more with jit disabled and `jax.custom_vjp.__call__` wrapped, which records
-  every custom_vjp function f calls with the concrete inputs it received (nested ones and those inside
-  `lax.scan` too: with jit disabled they run eagerly). Each is then checked on its own at those inputs: its VJP
-  (its fwd and bwd, through `jax.vjp`) against differences of its primal function. A call on traced values
+- The custom rules, when a check needs them one by one (a failure, per_op="custom"): f runs once more with jit
+  disabled and `jax.custom_vjp.__call__` wrapped, which records every custom_vjp function f calls with the
+  concrete inputs it received (nested ones and those inside `lax.scan` too: with jit disabled they run eagerly).
+  Each is then checked on its own at those inputs: its VJP (its fwd and bwd, through `jax.vjp`) against
+  differences of its primal function. A call on traced values
   (inside `jax.vmap` or a `jax.grad` within f) cannot be recorded concretely: it is named in a note, unchecked.
-  JAX's built-in ops are trusted. The wrapper replaces a class attribute for that one forward: checks run in
-  parallel threads of one process would record each other's calls.
+  JAX's built-in ops are trusted. The wrapper records only the calls of the thread that runs the recording
+  forward (frameworks.base.SharedPatch), so checks in parallel threads do not record each other's calls.
 """
 
 from __future__ import annotations
@@ -264,18 +265,10 @@ def rule_location(rule: Any) -> str:
     return "<unknown>"
 
 
-@dataclass
-class Recorded:
-    """One recording forward of f: the custom_vjp calls, and notes on what could not be recorded."""
-
-    calls: list[CustomCall]
-    notes: list[str]
-
-
-def recording_forward(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> Recorded:
+def record_custom_calls(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> tuple[list[CustomCall], list[str]]:
     """The custom_vjp calls f makes at the float64 point `xs`, in call order, from one run of f with jit disabled
-    and `custom_vjp.__call__` wrapped (call inside `float64_on_cpu`); notes name calls that could not be recorded
-    (on traced values, or with keyword-only inputs) and a run that raised."""
+    and `custom_vjp.__call__` wrapped (call inside `float64_on_cpu`); notes name calls that could not be
+    recorded (on traced values, or with keyword-only inputs) and a run that raised."""
     import jax
     from jax import custom_derivatives
 
@@ -294,10 +287,10 @@ def recording_forward(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> Reco
         with _recording(custom_derivatives.custom_vjp).active(record), jax.disable_jit():
             f(*_jax_inputs(xs))
     except Exception as error:  # the user's code, run with jit disabled: no per-op rows, the note says why
-        return Recorded([], [f"per-op checks unavailable: f raised with jit disabled ({blame.describe(error)})"])
+        return [], [f"per-op checks unavailable: f raised with jit disabled ({blame.describe(error)})"]
     notes = [f"custom_vjp function {name} was called on traced values (inside vmap, grad or a transformation "
              "within f): that call is not checked on its own" for name in dict.fromkeys(unrecorded)]
-    return Recorded(calls, notes)
+    return calls, notes
 
 
 def _wrap_call(original: Any, current: Callable[[], Any]) -> Any:
@@ -466,11 +459,11 @@ class JaxAdapter:
 
 
 def record_rules(f: Callable[..., Any], xs: tuple[np.ndarray, ...]) -> tuple[list[CustomRule], list[str]]:
-    """The custom rules to check (custom_rules of the recording forward's calls) and the notes of both. Run when
+    """The custom rules to check (custom_rules of the recorded calls) and the notes of both. Run when
     a check needs them: with jit disabled, f runs op by op, ~6x slower than its eager forward."""
-    recorded = recording_forward(f, xs)
-    rules, counted = custom_rules(recorded.calls)
-    return rules, [*recorded.notes, *counted]
+    calls, recorded = record_custom_calls(f, xs)
+    rules, counted = custom_rules(calls)
+    return rules, [*recorded, *counted]
 
 
 ADAPTER = JaxAdapter()

@@ -100,8 +100,8 @@ def test_a_passing_check_under_auto_records_no_rule_and_says_none_was_checked_on
     """JAX's recording forward (jit disabled: ~6x an eager forward) runs only when rules are checked one by one:
     a passing check under per_op="auto" spends nothing on it and says so; per_op="custom" records and checks."""
     recordings = []
-    original = jax_adapter.recording_forward
-    monkeypatch.setattr(jax_adapter, "recording_forward", lambda *a: recordings.append(1) or original(*a))
+    original = jax_adapter.record_custom_calls
+    monkeypatch.setattr(jax_adapter, "record_custom_calls", lambda *a: recordings.append(1) or original(*a))
     result = check_grad(loss_of(make_rules()), args())
     assert result.status == "pass" and result.ops == [] and recordings == []
     assert "whole-function check passed" in result.ops_note and "no custom rule" in result.ops_note
@@ -197,8 +197,7 @@ def test_calls_are_recorded_with_their_inputs_nested_and_inside_scan() -> None:
         return total + jnp.sum(outer(y))
 
     with jax_adapter.float64_on_cpu():
-        recorded = jax_adapter.recording_forward(f, (X, Y))
-        calls, notes = recorded.calls, recorded.notes
+        calls, notes = jax_adapter.record_custom_calls(f, (X, Y))
         rules, counted = jax_adapter.custom_rules(calls)
     names = [jax_adapter.rule_name(call.rule).rpartition(".")[2] for call in calls]
     assert names == ["softplus"] * len(X) + ["outer", "logsumexp"]
