@@ -27,8 +27,8 @@ import numpy as np
 
 from pytest_gradcheck.checker.inputs import validate_output
 
-__all__ = ["AGREEMENT", "Plan", "Projection", "ScreenRun", "largest_element", "plan", "run_screen", "tested_along",
-           "well_scaled"]
+__all__ = ["AGREEMENT", "Plan", "Projection", "ScreenRun", "plan", "point_scale", "run_screen", "small_weighted",
+           "tested_along", "well_scaled"]
 
 F64_EPS = float(np.finfo(np.float64).eps)
 AGREEMENT = 1e-10  # gradient and table agree within this share of the projection's size: a clear pass
@@ -131,13 +131,23 @@ class Plan:
     why: str = ""
 
 
-def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int, rng: np.random.Generator) -> Plan:
-    """`projections` random directions over every element, those below SPREAD of the largest weighted by
-    SMALL_WEIGHT; no derivative and why when the gradient does not allow a screen."""
-    largest, why = largest_element(args, g)
+Weigh = Callable[[np.ndarray, float], np.ndarray]  # (one argument's gradient, the largest |element|) -> weights
+
+
+def small_weighted(v: np.ndarray, largest: float) -> np.ndarray:
+    """This screen's weights: SMALL_WEIGHT for elements below SPREAD of the largest, 1 for the others."""
+    return np.where(np.abs(v) < SPREAD * largest, SMALL_WEIGHT, 1.0)
+
+
+def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int, rng: np.random.Generator,
+         weigh: Weigh = small_weighted) -> Plan:
+    """`projections` random directions over every element, each element's normal draw times its weight
+    (`weigh`; quad_screen weighs by each element's scale); no derivative and why when the gradient does not allow
+    a screen."""
+    largest, why = _largest_element(args, g)
     if why:
         return Plan([], why)
-    weights = [np.where(np.abs(v) < SPREAD * largest, SMALL_WEIGHT, 1.0) for v in g]
+    weights = [weigh(v, largest) for v in g]
     out = []
     for k in range(projections):
         u = [w * rng.standard_normal(np.shape(x)) for w, x in zip(weights, args, strict=True)]
@@ -146,7 +156,7 @@ def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int
     return Plan(out)
 
 
-def largest_element(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...]) -> tuple[float, str]:
+def _largest_element(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...]) -> tuple[float, str]:
     """The gradient's largest |element|, and why no screen can be planned on it ("" when one can)."""
     if len(g) != len(args) or any(np.shape(v) != np.shape(x) for v, x in zip(g, args, strict=False)):
         return 0.0, "the gradient's shapes differ from the arguments'"
@@ -154,6 +164,11 @@ def largest_element(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...]) -> tu
     if not (math.isfinite(largest) and largest > 0) or not all(np.all(np.isfinite(v)) for v in g):
         return 0.0, "the gradient is 0 or not finite"
     return largest, ""
+
+
+def point_scale(args: Sequence[np.ndarray]) -> float:
+    """max(1, the largest |x|) over the arguments: the steps' scale."""
+    return max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size])
 
 
 def tested_along(g: tuple[np.ndarray, ...], u: list[np.ndarray]) -> float:
@@ -177,8 +192,7 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
     run = ScreenRun(False, g, cotangent, 1)
     planned = plan(args, g, projections, rng)
     run.why = planned.why
-    table = _Table(f, args, cotangent, float(np.sum(cotangent * f0)),
-                   STEP * max([1.0] + [float(np.max(np.abs(x))) for x in args if x.size]))
+    table = _Table(f, args, cotangent, float(np.sum(cotangent * f0)), STEP * point_scale(args))
     if batch is not None and planned.derivatives:
         table.prefetch([u for _, u, _ in planned.derivatives], batch)
         run.evaluations += len(table.known)  # every point of every table, whether or not the screen gets there

@@ -2,7 +2,7 @@
 central differences of a numpy reference function on the quad tier (113 bits), accepted only on clear agreement.
 
 The float64 screen's plan (checker.float64_screen: 2 random projections, accepted only on clear agreement), with
-quad's accuracy, and directions weighted by each element's scale (`plan`): phi(t) = <w, f(x + t u)> at t = -h, h,
+quad's accuracy, and directions weighted by each element's scale (`by_scale`): phi(t) = <w, f(x + t u)> at t = -h, h,
 2h with h ~ 1e-10 of the point's scale, and phi(0) (f at the point, once for every table): 3 evaluations a table.
 The value is the slope at 0 of the cubic through the four points, (6 phi(h) - 2 phi(-h) - 3 phi(0) - phi(2h)) / 6h,
 whose truncation is h^3 f''''/12. The central difference D(h) = (phi(h) - phi(-h)) / 2h differs from it by T / 6h,
@@ -54,7 +54,7 @@ ROUNDOFF_WEIGHT = 2.0  # the sum of |weights| of the value's formula, times h: (
 
 def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Callable[[np.ndarray], Sequence[Any]],
                *, projections: int, rng: np.random.Generator) -> ScreenRun:
-    """`projections` random projections of `gradient(cotangent)` (weighted by each element's scale: `plan`)
+    """`projections` random projections of `gradient(cotangent)` (weighted by each element's scale: `by_scale`)
     against quad differences of the numpy function f at `args`; no pass when f does not run on quad, or its quad
     value at the point is not its float64 value to round-off."""
     value64 = validate_output(f(*args), "f(*args)")
@@ -69,9 +69,9 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
         if phi0 is None:
             run.why = point.why
             return run
-        planned = plan(args, g, projections, rng)
+        planned = float64_screen.plan(args, g, projections, rng, weigh=by_scale)
         run.why = planned.why
-        h = STEP * max([1.0] + [float(np.max(np.abs(a))) for a in args if a.size])
+        h = STEP * float64_screen.point_scale(args)
         for label, u, floor in planned.derivatives:
             projection = _derivative(point.phi(u), phi0, float64_screen.step_along(u, h),
                                      float64_screen.tested_along(g, u), floor, label)
@@ -84,22 +84,12 @@ def run_screen(f: Callable[..., Any], args: Sequence[np.ndarray], gradient: Call
     return run
 
 
-def plan(args: Sequence[np.ndarray], g: tuple[np.ndarray, ...], projections: int,
-         rng: np.random.Generator) -> float64_screen.Plan:
-    """`projections` random directions over every element, element i weighted by L / max(|g_i|, ELEMENT_FLOOR L)
-    (L the largest |g_i|): an error of delta relative to that scale (the thorough check's) shows as delta |z_i| L
-    in a projection whose size is at most L sum |z_j|, however small the element, so no element needs a table of
-    its own. (The float64 screen cannot weight so: its round-off grows with the weights; quad's is ~1e-22.)"""
-    largest, why = float64_screen.largest_element(args, g)
-    if why:
-        return float64_screen.Plan([], why)
-    weights = [largest / np.maximum(np.abs(v), ELEMENT_FLOOR * largest) for v in g]
-    out = []
-    for k in range(projections):
-        u = [w * rng.standard_normal(np.shape(x)) for w, x in zip(weights, args, strict=True)]
-        size = sum(float(np.abs(gv * uv).sum()) for gv, uv in zip(g, u, strict=True))
-        out.append((f"projection {k}", u, float64_screen.SIZE_FLOOR * size))
-    return float64_screen.Plan(out)
+def by_scale(v: np.ndarray, largest: float) -> np.ndarray:
+    """This screen's weights (float64_screen.plan's `weigh`): L / max(|g_i|, ELEMENT_FLOOR L), L the largest |g_i|.
+    An error of delta relative to that scale (the thorough check's) shows as delta |z_i| L in a projection whose
+    size is at most L sum |z_j|, however small the element, so no element needs a table of its own. (The float64
+    screen cannot weigh so: its round-off grows with the weights; quad's is ~1e-22.)"""
+    return largest / np.maximum(np.abs(v), ELEMENT_FLOOR * largest)
 
 
 class _Point:

@@ -13,8 +13,8 @@ gradient under test, reduced to a check of numpy functions in float64 on the CPU
   disabled and `jax.custom_vjp.__call__` wrapped, which records every custom_vjp function f calls with the
   concrete inputs it received (nested ones and those inside `lax.scan` too: with jit disabled they run eagerly).
   Each is then checked on its own at those inputs: its VJP (its fwd and bwd, through `jax.vjp`) against
-  differences of its primal function. A call on traced values
-  (inside `jax.vmap` or a `jax.grad` within f) cannot be recorded concretely: it is named in a note, unchecked.
+  differences of its primal function. A call on traced values (inside `jax.vmap` or a `jax.grad` within f) cannot
+  be recorded concretely: it is named in a note, unchecked.
   JAX's built-in ops are trusted. The wrapper records only the calls of the thread that runs the recording
   forward (frameworks.base.SharedPatch), so checks in parallel threads do not record each other's calls.
 """

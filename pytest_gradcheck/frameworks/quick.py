@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,17 +21,27 @@ PROJECTIONS = 2  # random projections, each 6 evaluations of f in float64 (3 on 
 # Evaluations a quick screen spends at most (f and the projections, in float64); a smaller max_evaluations goes to
 # the thorough check.
 COST = 1 + 2 * float64_screen.LEVELS * PROJECTIONS
-TIERS = {  # what a pass says of each tier: the reference function, its tables, where kinks show, how elements
-    # weigh in the projections, the agreement
-    "float64": ("f's float64 forward", "Richardson tables", "the even parts",
-                f" (elements below {float64_screen.SPREAD:g} of the largest weighted {float64_screen.SMALL_WEIGHT:g}x)",
-                float64_screen.AGREEMENT),
-    "quad": ("the reference on the quad tier (113 bits)", "the slopes of cubics through 4 points",
-             "the third differences", f" (each element weighted by 1 / max(|g_i|, {quad_screen.ELEMENT_FLOOR:g} of "
-             "the largest))", quad_screen.AGREEMENT)}
-PASS_NOTE = ("quick screen: {n} random projections of the gradient{weighting} agreed with {tables} of "
-             "{reference} to "
-             "{agreement:g} of each one's size (largest gap {worst:.1e}; the error estimates below that, and no "
+
+
+class Tier(NamedTuple):
+    """What a pass says of a quick screen's tier."""
+
+    reference: str  # the reference function
+    tables: str  # what each projection is compared with
+    kinks: str  # where a kink would show
+    weighting: str  # how elements weigh in the projections
+    agreement: float  # the share of a projection's size gradient and table agree within
+
+
+TIERS = {
+    "float64": Tier("f's float64 forward", "Richardson tables", "the even parts",
+                    f" (elements below {float64_screen.SPREAD:g} of the largest weighted "
+                    f"{float64_screen.SMALL_WEIGHT:g}x)", float64_screen.AGREEMENT),
+    "quad": Tier("the reference on the quad tier (113 bits)", "the slopes of cubics through 4 points",
+                 "the third differences", f" (each element weighted by 1 / max(|g_i|, {quad_screen.ELEMENT_FLOOR:g} "
+                 "of the largest))", quad_screen.AGREEMENT)}
+PASS_NOTE = ("quick screen: {n} random projections of the gradient{weighting} agreed with {tables} of {reference} "
+             "to {agreement:g} of each one's size (largest gap {worst:.1e}; the error estimates below that, and no "
              "kink in {kinks}), so the {size} elements were not checked one by one: an error vector 1000x "
              'that agreement goes unseen with probability {miss:.0e}; mode="full" checks every element')
 FAILED_NOTE = "the quick screen did not agree clearly ({why}); the thorough check decided"
@@ -89,12 +99,11 @@ def passed_result(function: Callable[..., Any], args: tuple[np.ndarray, ...], ru
                   source: str, tier: str) -> GradcheckResult:
     """A pass in mode "fast" on `tier`; its tolerance is the agreement it was held to. `source`: "grad" or "vjp"
     (the framework's own autograd is named by the caller)."""
-    reference, tables, kinks, weighting, agreement = TIERS[tier]
-    tolerance = resolve_tolerances(np.dtype(np.float64), rtol=agreement, atol=0.0, hp_formula=tier == "quad")
+    said = TIERS[tier]
+    tolerance = resolve_tolerances(np.dtype(np.float64), rtol=said.agreement, atol=0.0, hp_formula=tier == "quad")
     tolerance = dataclasses.replace(tolerance, relative_floor=float64_screen.SIZE_FLOOR)
-    note = PASS_NOTE.format(n=PROJECTIONS, weighting=weighting,
-                            tables=tables, kinks=kinks, reference=reference, agreement=agreement, worst=run.worst(),
-                            size=sum(a.size for a in args), miss=modes.miss_probability(PROJECTIONS, 1e3))
+    note = PASS_NOTE.format(n=PROJECTIONS, **said._asdict(), worst=run.worst(), size=sum(a.size for a in args),
+                            miss=modes.miss_probability(PROJECTIONS, 1e3))
     precision_note = "" if tier == "quad" else \
         "reference limited to float64: the framework's forward runs in float64 only"
     return GradcheckResult(
