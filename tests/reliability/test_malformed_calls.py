@@ -201,7 +201,8 @@ def bad_gradient(draw, f, grad, args):
             else (f"grad must return one array per argument ({n}), {_got(returned)}",)
     else:
         listed = right[j].tolist()
-        held = f"a list of {len(listed)} floats" if right[j].ndim == 1 else "a list of"
+        floats = "float" if len(listed) == 1 else "floats"  # describe() says "a list of 1 float"
+        held = f"a list of {len(listed)} {floats}" if right[j].ndim == 1 else "a list of"
         returned, needles = _replace(right, j, listed), ("grad returned list", held, f"for {where}")
     gradient = lambda *xs: returned  # noqa: E731
     return _usage(f"grad returns {kind}", f, args, *needles, grad=gradient)
